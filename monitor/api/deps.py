@@ -1,0 +1,31 @@
+"""Shared FastAPI dependencies: settings, a database session per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from sqlmodel import Session
+
+from monitor.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request, committed when the handler returns without error."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def install(app: FastAPI) -> None:
+    """Hook for app-wide handlers (errors, middleware); filled in by the API layer."""

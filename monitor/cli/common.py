@@ -1,0 +1,59 @@
+"""What every command needs: settings, a ready database, JSON Lines output, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+import typer
+from sqlalchemy.engine import Engine
+
+from monitor.db import engine_for, upgrade
+from monitor.settings import Settings
+
+
+def settings() -> Settings:
+    """Settings from the environment (the CLI is an edge, so it reads them here)."""
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        fail(f"invalid settings: {exc}")
+
+
+def ready_engine(cfg: Settings | None = None) -> Engine:
+    """An engine whose schema is current: the embedded store migrates itself,
+    an external database must have had `sanctions-monitor db upgrade`."""
+    cfg = cfg or settings()
+    engine = engine_for(cfg)
+    if cfg.embedded or engine.dialect.name == "sqlite":
+        upgrade(engine)
+    return engine
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(obj: Any) -> str:
+    """One-line JSON with dates as ISO 8601."""
+    return json.dumps(obj, default=_default, ensure_ascii=False)
+
+
+def print_jsonl(objects: Iterable[Any]) -> None:
+    """Print one JSON object per line (the `--json` output of list commands)."""
+    for obj in objects:
+        sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error on stderr and exit non-zero."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

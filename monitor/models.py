@@ -1,0 +1,424 @@
+"""SQLModel tables: feeds and articles, sanctions lists, rules, alerts and their audit
+trail, API keys, subscriptions with their delivery outbox, and digests.
+
+Naming follows XBase / XCreate / X(table=True) / XPublic where an API schema is needed.
+Times are timezone-aware UTC (`utcnow()`); SQLModel's UTCDateTime stores them as UTC on
+both SQLite and PostgreSQL and refuses naive values, so no local time sneaks in.
+JSON columns hold small lists and dicts that are read whole, never queried inside;
+anything that is filtered on has its own column or link table with an index.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC (the storage convention)."""
+    return datetime.now(UTC)
+
+
+def _json(default: Any = None) -> Any:
+    factory = list if default is None else dict
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+def _text(nullable: bool = True) -> Any:
+    return Field(default=None if nullable else "", sa_column=Column(Text, nullable=nullable))
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+class Feed(SQLModel, table=True):
+    """A polled news feed and its fetch/backoff state."""
+
+    __tablename__ = "feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2048, unique=True)
+    title: str | None = Field(default=None, max_length=512)
+    site_url: str | None = Field(default=None, max_length=2048)
+    enabled: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # conditional GET
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    # schedule
+    poll_interval: int | None = Field(default=None, description="seconds; None = settings default")
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    lease_until: datetime | None = Field(default=None, description="a poll holds the feed until then")
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: int | None = None
+    consecutive_errors: int = Field(default=0)
+    last_error: str | None = _text()
+    last_error_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    quiet: bool = Field(default=False)
+    items_per_day: float | None = Field(default=None, description="recent publishing rate, for quiet detection")
+
+
+class Article(SQLModel, table=True):
+    """One stored feed item (or scanned document), deduplicated within its feed."""
+
+    __tablename__ = "article"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "dedupe_key", name="uq_article_feed_dedupe"),
+        Index("ix_article_feed_hash", "feed_id", "content_hash"),
+        Index("ix_article_published", "published_at"),
+        Index("ix_article_unmatched", "matched_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int | None = Field(default=None, foreign_key="feed.id", ondelete="CASCADE")
+    guid: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=2048)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str | None = _text()
+    content: str | None = _text()
+    text: str = Field(default="", sa_column=Column(Text, nullable=False), description="plain text matched")
+    author: str | None = Field(default=None, max_length=512)
+    language: str | None = Field(default=None, max_length=32)
+    published_at: datetime | None = None
+    fetched_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime | None = None
+    dedupe_key: str = Field(max_length=600)
+    content_hash: str = Field(max_length=64)
+    matched_at: datetime | None = Field(default=None, description="None until the matcher has run")
+    matcher_version: str | None = Field(default=None, max_length=64)
+
+
+class Mention(SQLModel, table=True):
+    """An entity found in an article, with the exact span in the original field."""
+
+    __tablename__ = "mention"
+    __table_args__ = (Index("ix_mention_entity_article", "entity_id", "article_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True, ondelete="CASCADE")
+    entity_id: str = Field(max_length=200)
+    matched: str = Field(max_length=1000)
+    field: str = Field(max_length=16)
+    start: int
+    end: int
+    confidence: float = 1.0
+
+
+# --------------------------------------------------------------------------- sanctions lists
+
+
+class ListVersion(SQLModel, table=True):
+    """One load of one list file: where it came from and what it changed."""
+
+    __tablename__ = "list_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset: str = Field(max_length=64, index=True)
+    source: str = Field(max_length=2048)
+    format: str = Field(max_length=32)
+    file_hash: str = Field(max_length=64)
+    published_at: datetime | None = None
+    loaded_at: datetime = Field(default_factory=utcnow)
+    entities: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    skipped: int = 0
+    skipped_detail: list[Any] = _json()
+    status: str = Field(default="active", max_length=16, description="active | superseded | failed")
+
+
+class Entity(SQLModel, table=True):
+    """A listed person, organisation, vessel or aircraft (id `<dataset>:<source id>`)."""
+
+    __tablename__ = "entity"
+    __table_args__ = (Index("ix_entity_dataset_source", "dataset", "source_id", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    dataset: str = Field(max_length=64)
+    source_id: str = Field(max_length=128)
+    schema_: str = Field(default="LegalEntity", max_length=32, sa_column_kwargs={"name": "schema"})
+    name: str = Field(max_length=1000)
+    programs: list[str] = _json()
+    countries: list[str] = _json()
+    birth_dates: list[str] = _json()
+    identifiers: list[Any] = _json()
+    addresses: list[Any] = _json()
+    properties: dict[str, Any] = _json({})
+    remarks: str | None = _text()
+    listed_on: date | None = None
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+    version_id: int | None = Field(default=None, foreign_key="list_version.id")
+    content_hash: str = Field(default="", max_length=64)
+
+
+class EntityName(SQLModel, table=True):
+    """A name of an entity: its primary name or an alias, strong or weak."""
+
+    __tablename__ = "entity_name"
+    __table_args__ = (Index("ix_entity_name_entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: str = Field(foreign_key="entity.id", max_length=200, ondelete="CASCADE")
+    name: str = Field(max_length=1000)
+    kind: str = Field(default="alias", max_length=16, description="primary | alias | weak | original")
+    weak: bool = False
+    lang: str | None = Field(default=None, max_length=16)
+
+
+class EntityChange(SQLModel, table=True):
+    """What a list version did to one entity: added, changed, removed."""
+
+    __tablename__ = "entity_change"
+    __table_args__ = (Index("ix_entity_change_entity", "entity_id", "version_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="list_version.id", index=True)
+    entity_id: str = Field(max_length=200)
+    change: str = Field(max_length=16)
+    detail: dict[str, Any] = _json({})
+    at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- rules and alerts
+
+
+class Rule(SQLModel, table=True):
+    """A user rule stored in the database (the default pack lives in config/rules)."""
+
+    __tablename__ = "rule"
+
+    id: str = Field(primary_key=True, max_length=100)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    severity: str = Field(default="medium", max_length=16)
+    category: str = Field(default="sanctions", max_length=32)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """One rule firing on one article, with its evidence and review status."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("article_id", "rule_id", name="uq_alert_article_rule"),
+        Index("ix_alert_rule_sev_created", "rule_id", "severity", "created_at", "id"),
+        Index("ix_alert_created", "created_at", "id"),
+        Index("ix_alert_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    feed_id: int | None = Field(default=None, index=True)
+    rule_id: str = Field(max_length=100)
+    category: str = Field(default="sanctions", max_length=32)
+    severity: str = Field(max_length=16)
+    severity_rank: int = Field(default=2, description="low=1 medium=2 high=3 critical=4, for >= filters")
+    score: float
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    explanation: str = Field(default="", sa_column=Column(Text, nullable=False))
+    entity_ids: list[str] = _json()
+    evidence: list[Any] = _json()
+    status: str = Field(default="new", max_length=16)
+    suppressed: bool = False
+    rescreened: bool = Field(default=False, description="raised by re-screening after a list update")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertEntity(SQLModel, table=True):
+    """Link table so that alerts can be filtered by entity without scanning JSON."""
+
+    __tablename__ = "alert_entity"
+    __table_args__ = (Index("ix_alert_entity_entity_alert", "entity_id", "alert_id"),)
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True, ondelete="CASCADE")
+    entity_id: str = Field(primary_key=True, max_length=200)
+    dataset: str = Field(default="", max_length=64)
+
+
+class AlertReview(SQLModel, table=True):
+    """One entry of an alert's audit trail: who changed its status, when, and why."""
+
+    __tablename__ = "alert_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True, ondelete="CASCADE")
+    actor: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=200)
+    note: str | None = _text()
+
+
+class Suppression(SQLModel, table=True):
+    """An analyst's ruling that an entity mention in some scope is a false positive."""
+
+    __tablename__ = "suppression"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: str = Field(max_length=200, index=True)
+    matched: str | None = Field(default=None, max_length=1000, description="only this surface form")
+    scope: str = Field(max_length=16, description="article | feed | global")
+    article_id: int | None = None
+    feed_id: int | None = None
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Audit log of administrative actions (keys, rules, feeds, suppressions, subscriptions)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=200)
+    detail: dict[str, Any] = _json({})
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key, stored as a hash; the key itself is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=200)
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=128, unique=True)
+    role: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class Subscription(SQLModel, table=True):
+    """Who receives which alerts, over which channel, and when the digest goes out."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=200)
+    channel: str = Field(max_length=16, description="webhook | email | apprise")
+    target: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str | None = Field(default=None, max_length=512, description="encrypted webhook secret")
+    previous_secret: str | None = Field(default=None, max_length=512)
+    previous_secret_until: datetime | None = None
+    rules: list[str] = _json()
+    categories: list[str] = _json()
+    min_severity: str | None = Field(default=None, max_length=16)
+    min_score: float | None = None
+    entity_ids: list[str] = _json()
+    datasets: list[str] = _json()
+    feed_ids: list[int] = _json()
+    realtime: bool = True
+    digest: bool = False
+    digest_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
+    timezone: str = Field(default="UTC", max_length=64)
+    active: bool = True
+    status: str = Field(default="ok", max_length=16, description="ok | failing | disabled")
+    status_detail: str | None = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=200)
+
+
+class Delivery(SQLModel, table=True):
+    """Outbox row: one alert to one subscription, retried from the database."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "subscription_id", name="uq_delivery_alert_sub"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE")
+    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    message_id: str = Field(max_length=64, description="webhook-id: the same on every retry")
+    status: str = Field(default="pending", max_length=16, description="pending | sending | delivered | failed")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try of one delivery: what the endpoint answered and how long it took."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    ok: bool = False
+    status_code: int | None = None
+    error: str | None = _text()
+    response_body: str | None = _text()
+    duration_ms: float = 0.0
+
+
+class Digest(SQLModel, table=True):
+    """One digest per (subscription, local date), claimed by a unique row."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("subscription_id", "local_date", name="uq_digest_sub_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    local_date: date
+    status: str = Field(default="claimed", max_length=16, description="claimed | sent | empty | failed")
+    claimed_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    alert_count: int = 0
+    first_alert_id: int | None = None
+    last_alert_id: int | None = None
+    error: str | None = _text()
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class Heartbeat(SQLModel, table=True):
+    """Last sign of life of each worker and beat process, for /healthz."""
+
+    __tablename__ = "heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=16)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class KeyValue(SQLModel, table=True):
+    """Small named values that must survive restarts (matcher version, first-start flags)."""
+
+    __tablename__ = "key_value"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)

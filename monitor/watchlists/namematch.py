@@ -1,0 +1,1 @@
+"""Pairwise name matching (being built)."""

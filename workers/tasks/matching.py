@@ -1,0 +1,1 @@
+"""Thin Celery tasks for this stage (being built): open a session, call one monitor function."""
