@@ -311,6 +311,11 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 
+    @property
+    def actor(self) -> str:
+        """How this key appears in audit trails: `key:<id>` plus its name when it has one."""
+        return f"key:{self.id}" + (f" ({self.name})" if self.name else "")
+
 
 # --------------------------------------------------------------------------- delivery
 

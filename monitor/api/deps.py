@@ -28,4 +28,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def install(app: FastAPI) -> None:
-    """Hook for app-wide handlers (errors, middleware); filled in by the API layer."""
+    """App-wide handlers: JSON errors, request ids and JSON access logs, CORS when configured."""
+    from monitor.api.errors import install_error_handlers
+    from monitor.api.middleware import install_middleware
+
+    install_error_handlers(app)
+    install_middleware(app)

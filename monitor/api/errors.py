@@ -1,0 +1,136 @@
+"""One error type for the API, rendered as `{"error": {"code", "message", "details"}}`.
+
+Every failure path (our own ApiError, FastAPI's HTTPException, request validation, and any
+unexpected exception) goes through these handlers so clients see one shape. Validation
+errors name the offending field (`query.severity`) in both the message and the details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("monitor.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable machine code, a human message, and optional details."""
+
+    code: str = Field(description="stable machine-readable code, e.g. not_found, validation_error")
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error response of the API."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """Raise anywhere in a handler to answer with this status and JSON error body."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code or _CODES.get(status_code, "error")
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def not_found(what: str, ident: object) -> ApiError:
+    """A 404 ApiError for an object that does not exist."""
+    return ApiError(404, f"{what} {ident} not found", details={"type": what, "id": str(ident)})
+
+
+def validation_error(field: str, message: str, **extra: Any) -> ApiError:
+    """A 422 ApiError naming the field (e.g. `body.query`)."""
+    return ApiError(422, f"{field}: {message}", details=[{"field": field, "message": message, **extra}])
+
+
+def error_json(
+    status_code: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON response for an error."""
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_json(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
+    details = None if isinstance(exc.detail, str) else exc.detail
+    headers = dict(exc.headers) if exc.headers else None
+    return error_json(exc.status_code, _CODES.get(exc.status_code, "error"), message, details, headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    for err in exc.errors():
+        field = _field_name(err.get("loc", ()))
+        details.append({"field": field, "message": err.get("msg", "invalid"), "type": err.get("type", "")})
+    fields = ", ".join(dict.fromkeys(d["field"] for d in details)) or "request"
+    first = details[0]["message"] if details else "invalid request"
+    return error_json(422, "validation_error", f"invalid {fields}: {first}", details)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_json(500, "internal_error", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through the JSON error body."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+# Declared on routes so the OpenAPI document lists the error shape for the common statuses.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "missing or wrong API key"},
+    403: {"model": ErrorResponse, "description": "the key's role is too weak"},
+    422: {"model": ErrorResponse, "description": "invalid parameter (the field is named)"},
+}
