@@ -21,7 +21,8 @@ def make_alert(session: Session, *, rule: str = "arms-transfer", severity: str =
     """An article plus one alert on it, flushed (ids assigned), not committed."""
     n = next(_counter)
     article = Article(title=title or f"North Korea ships shells to Russia #{n}",
-                      text="Pyongyang sent artillery shells.", url=f"https://news.example/{n}", dedupe_key=f"k{n}-{utcnow().timestamp()}", content_hash=f"h{n}",
+                      text="Pyongyang sent artillery shells.", url=f"https://news.example/{n}",
+                      dedupe_key=f"k{n}-{utcnow().timestamp()}", content_hash=f"h{n}",
                       feed_id=None)
     session.add(article)
     session.flush()
