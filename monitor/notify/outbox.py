@@ -39,7 +39,7 @@ def entity_datasets(session: Session, alert: Alert) -> set[str]:
     """Datasets of the alert's entities (link table, plus the ids' own prefixes)."""
     found = {e.split(":", 1)[0] for e in alert.entity_ids or () if ":" in e}
     if alert.id is not None:
-        stmt = select(AlertEntity.dataset).where(AlertEntity.alert_id == alert.id)
+        stmt = select(col(AlertEntity.dataset)).where(col(AlertEntity.alert_id) == alert.id)
         found.update(d for d in session.scalars(stmt) if d)
     return found
 
@@ -76,7 +76,7 @@ def enqueue_for_alert(session: Session, alert: Alert) -> list[Delivery]:
         insert(Delivery)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["alert_id", "subscription_id"])
-        .returning(Delivery.id)  # type: ignore[arg-type]
+        .returning(col(Delivery.id))
     )
     new_ids = sorted(session.scalars(stmt))
     if not new_ids:
