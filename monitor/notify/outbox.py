@@ -78,7 +78,7 @@ def enqueue_for_alert(session: Session, alert: Alert) -> list[Delivery]:
         .on_conflict_do_nothing(index_elements=["alert_id", "subscription_id"])
         .returning(col(Delivery.id))
     )
-    new_ids = sorted(session.scalars(stmt))
+    new_ids = sorted(i for i in session.scalars(stmt) if i is not None)
     if not new_ids:
         return []
     return list(session.scalars(select(Delivery).where(col(Delivery.id).in_(new_ids)).order_by(col(Delivery.id))))
