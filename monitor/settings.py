@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links in messages")
     digest_skip_empty: bool = Field(False, description="Send no digest on a day without alerts")
     secret_key: str = Field("", description="Encrypts webhook secrets at rest; empty = key file in data_dir")
+    webhook_timeout: float = Field(10.0, description="Seconds a webhook or apprise endpoint has to answer")
+    secret_rotation_hours: float = Field(24.0, description="Hours the previous webhook secret still signs")
 
     # API.
     api_host: str = Field("127.0.0.1", description="Address `up` binds the API to")
