@@ -357,6 +357,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("alert_id", "subscription_id", name="uq_delivery_alert_sub"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
+        # per-subscription FIFO: "is an earlier delivery of this subscription still open?"
+        Index("ix_delivery_sub_status", "subscription_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:37:10.883175
+Create Date: 2026-11-29 12:42:51.861303
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -348,6 +349,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_delivery_sub_status', ['subscription_id', 'status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
 
     op.create_table('delivery_attempt',
@@ -376,6 +378,7 @@ def downgrade() -> None:
     op.drop_table('delivery_attempt')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
+        batch_op.drop_index('ix_delivery_sub_status')
         batch_op.drop_index('ix_delivery_due')
 
     op.drop_table('delivery')
