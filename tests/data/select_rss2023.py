@@ -53,8 +53,12 @@ def read(name: str) -> list[dict[str, str]]:
                 continue
             seen.add(link)
             items.append(
-                {"link": link, "title": clean(raw.get("title")), "description": clean(raw.get("description")),
-                 "source": name.split("_")[3]}
+                {
+                    "link": link,
+                    "title": clean(raw.get("title")),
+                    "description": clean(raw.get("description")),
+                    "source": name.split("_")[3],
+                }
             )
     return items
 
