@@ -1,0 +1,49 @@
+"""List loaders, one module per format, and format auto-detection.
+
+Every loader streams its file and yields `EntityRecord`s (see `base`); `detect_format`
+picks the loader from the file name and its first bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.watchlists.loaders.base import EntityRecord, ListFormatError, Loader, LoadReport, NameRecord
+from monitor.watchlists.loaders.ofac_csv import OfacCsvLoader
+
+LOADERS: dict[str, Loader] = {loader.format: loader for loader in (OfacCsvLoader(),)}
+FORMATS = ("auto", *LOADERS)
+SNIFF_BYTES = 64 * 1024
+
+
+def get_loader(fmt: str) -> Loader:
+    """The loader of a format name; ValueError names the known formats."""
+    try:
+        return LOADERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown list format {fmt!r}; known: {', '.join(LOADERS)}") from None
+
+
+def detect_format(path: Path) -> str:
+    """The format of a list file, from its name and first bytes; ListFormatError if none fits."""
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head.strip():
+        raise ListFormatError(path, 1, "empty file")
+    for fmt, loader in LOADERS.items():
+        if loader.sniff(path, head):
+            return fmt
+    raise ListFormatError(path, 1, f"unrecognised list format (known: {', '.join(LOADERS)}); pass --format")
+
+
+__all__ = [
+    "FORMATS",
+    "LOADERS",
+    "EntityRecord",
+    "ListFormatError",
+    "LoadReport",
+    "Loader",
+    "NameRecord",
+    "detect_format",
+    "get_loader",
+]
