@@ -1,9 +1,133 @@
-"""Commands of this group (being built)."""
+"""`feeds add|import|list`, `poll --once [--all]`, `articles list`."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+
+from monitor.cli.common import fail, print_jsonl, ready_engine, settings
+from monitor.db import session_scope
+from monitor.feeds.manage import FeedUrlError, add_feed, import_opml, list_articles, list_feeds
+from monitor.feeds.opml import OpmlError
+from monitor.feeds.schemas import ArticlePublic, FeedPublic
+
+feeds_app = typer.Typer(help="Subscribe to news feeds and list them.", no_args_is_help=True)
+articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: str = typer.Argument(..., help="Feed URL (RSS, Atom or JSON Feed)"),
+    title: str = typer.Option(None, help="Title to show until the feed provides one"),
+) -> None:
+    """Subscribe to a feed; it is polled on the next beat tick or `poll --once`."""
+    engine = ready_engine()
+    try:
+        with session_scope(engine) as session:
+            feed, created = add_feed(session, url, title)
+            line = f"{'added' if created else 'already subscribed'}: feed {feed.id} {feed.url}"
+    except FeedUrlError as exc:
+        fail(str(exc))
+    typer.echo(line)
+
+
+@feeds_app.command("import")
+def feeds_import(path: Path = typer.Argument(..., help="OPML file", exists=True, dir_okay=False)) -> None:
+    """Subscribe to every feed of an OPML file."""
+    engine = ready_engine()
+    try:
+        with session_scope(engine) as session:
+            result = import_opml(session, path.read_bytes())
+    except OpmlError as exc:
+        fail(f"{path}: {exc}")
+    for url, reason in result.invalid:
+        typer.echo(f"skipped {url}: {reason}", err=True)
+    typer.echo(f"imported {len(result.added)} new feed(s), {len(result.existing)} already subscribed, "
+               f"{len(result.invalid)} skipped")
+
+
+@feeds_app.command("list")
+def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per line")) -> None:
+    """List subscribed feeds with their polling state."""
+    engine = ready_engine()
+    with session_scope(engine) as session:
+        feeds = [FeedPublic.model_validate(f) for f in list_feeds(session)]
+    if as_json:
+        print_jsonl(f.model_dump(mode="json") for f in feeds)
+        return
+    for f in feeds:
+        state = f"ERROR x{f.consecutive_errors}: {f.last_error}" if f.last_error else "ok"
+        if f.quiet:
+            state += " (quiet)"
+        nxt = f.next_poll_at.isoformat(timespec="seconds") if f.next_poll_at else "-"
+        typer.echo(f"{f.id:>5}  {f.url}  [{f.title or '-'}]  next {nxt}  {state}")
+
+
+def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> tuple[int, int, int, int]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from monitor.feeds.poll import PollResult, all_feed_ids, due_feeds, poll_many
+
+    cfg = settings()
+    engine = ready_engine(cfg)
+    with session_scope(engine) as session:
+        ids = all_feed_ids(session) if all_feeds else due_feeds(session, cfg, limit=1_000_000)
+    counts = {"new": 0, "updated": 0, "errors": 0}
+    console = Console(stderr=True)
+    with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=quiet or not ids, transient=False) as progress:
+        task = progress.add_task("poll", total=len(ids))
+
+        def _done(result: PollResult) -> None:
+            counts["new"] += len(result.new_ids)
+            counts["updated"] += len(result.updated_ids)
+            if result.status == "error":
+                counts["errors"] += 1
+                console.print(f"feed {result.feed_id}: {result.error}", markup=False, highlight=False)
+            progress.advance(task)
+
+        poll_many(engine, cfg, ids, threads=threads, on_done=_done)
+    return len(ids), counts["new"], counts["updated"], counts["errors"]
+
+
+def poll(
+    once: bool = typer.Option(False, "--once", help="Poll once and return (otherwise every minute until Ctrl-C)"),
+    all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, due or not"),
+    threads: int = typer.Option(8, min=1, max=64, help="Feeds polled at the same time"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+) -> None:
+    """Poll due feeds (or all with --all) in this process and store new articles."""
+    while True:
+        n, new, updated, errors = _poll_round(all_feeds, threads, quiet)
+        typer.echo(f"polled {n} feed(s): {new} new article(s), {updated} updated, {errors} error(s)")
+        if once:
+            return
+        time.sleep(60)
+
+
+@articles_app.command("list")
+def articles_list(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line"),
+    limit: int = typer.Option(50, min=1, help="Most recent N articles"),
+    feed: int = typer.Option(None, help="Only this feed's articles"),
+) -> None:
+    """List the most recently stored articles."""
+    engine = ready_engine()
+    with session_scope(engine) as session:
+        articles = [ArticlePublic.model_validate(a) for a in list_articles(session, limit=limit, feed_id=feed)]
+    if as_json:
+        print_jsonl(a.model_dump(mode="json") for a in articles)
+        return
+    for a in articles:
+        when = (a.published_at or a.fetched_at).isoformat(timespec="minutes")
+        typer.echo(f"{a.id:>6}  {when}  {a.title}  {a.url or ''}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `feeds`, `poll` and `articles` to the main app."""
+    app.add_typer(feeds_app, name="feeds")
+    app.add_typer(articles_app, name="articles")
+    app.command("poll")(poll)

@@ -1,0 +1,275 @@
+"""Poll feeds: lease, fetch, parse, store, reschedule; one failure never touches another feed.
+
+A poll first takes a short lease on the feed row (an UPDATE that only succeeds when
+no other poll holds it), so two workers given the same feed do not both fetch it; the
+unique (feed_id, dedupe_key) makes a duplicate impossible even if a lease expires.
+No transaction is open while the network is used. Every outcome ends in one update
+of the feed: conditional-GET validators, next poll time, error count and message,
+and the lease released. A worker killed mid-poll leaves only a lease that expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from monitor.feeds import schedule
+from monitor.feeds.fetch import FetchError, FetchResult, fetch, make_client
+from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from monitor.feeds.store import StoreResult, begin_write, store_drafts
+from monitor.models import Article, Feed, utcnow
+from monitor.netguard import Resolver
+from monitor.settings import Settings
+
+# How long beat's hand-off of a due feed to a task holds it back from the next tick.
+DISPATCH_HOLD = timedelta(minutes=10)
+
+
+@dataclass
+class PollResult:
+    """Outcome of one poll: ok, not_modified, error, busy (another poll holds it), missing."""
+
+    feed_id: int
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    status: str = "ok"
+    error: str | None = None
+
+
+def _lease_seconds(settings: Settings) -> int:
+    # Longer than any fetch (total deadline) plus parse and store.
+    return int(settings.fetch_timeout * 2 + 60)
+
+
+_CLAIM_COLS: tuple[Any, ...] = tuple(
+    col(c) for c in (Feed.url, Feed.etag, Feed.last_modified, Feed.poll_interval, Feed.consecutive_errors,
+                     Feed.items_per_day, Feed.last_new_item_at, Feed.title, Feed.site_url)
+)
+
+
+def _claim(session: Session, feed_id: int, now: datetime, settings: Settings) -> Any:
+    stmt = (
+        update(Feed)
+        .where(
+            col(Feed.id) == feed_id,
+            or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) < now),
+        )
+        .values(lease_until=now + timedelta(seconds=_lease_seconds(settings)), last_polled_at=now)
+        .returning(*_CLAIM_COLS)
+    )
+    row = session.execute(stmt).first()
+    session.commit()
+    return row
+
+
+def poll_feed(
+    session: Session,
+    feed_id: int,
+    settings: Settings,
+    client: httpx.Client | None = None,
+    resolver: Resolver | None = None,
+) -> PollResult:
+    """Poll one feed now and store what is new; errors are recorded on the feed, not raised."""
+    now = utcnow()
+    row = _claim(session, feed_id, now, settings)
+    if row is None:
+        exists = session.execute(select(col(Feed.id)).where(col(Feed.id) == feed_id)).first()
+        session.commit()
+        return PollResult(feed_id, status="busy" if exists else "missing",
+                          error=None if exists else f"feed {feed_id} does not exist")
+    try:
+        fetched = fetch(row.url, settings, etag=row.etag, last_modified=row.last_modified, client=client,
+                        resolver=resolver)
+    except FetchError as exc:
+        return _record_error(session, feed_id, row, settings, exc.message, status=exc.status,
+                             retry_after=exc.retry_after)
+    except Exception as exc:  # a bug must not leave the feed leased for good
+        return _record_error(session, feed_id, row, settings, f"fetch failed: {exc.__class__.__name__}: {exc}")
+    if fetched.not_modified:
+        return _record_ok(session, feed_id, row, settings, fetched, None, StoreResult(), status="not_modified")
+    try:
+        parsed = parse_feed(fetched.body or b"", url=fetched.url, content_type=fetched.content_type)
+    except FeedParseError as exc:
+        return _record_error(session, feed_id, row, settings, str(exc), status=fetched.status)
+    except Exception as exc:
+        return _record_error(session, feed_id, row, settings, f"parse failed: {exc.__class__.__name__}: {exc}",
+                             status=fetched.status)
+    try:
+        begin_write(session)
+        stored = store_drafts(session, feed_id, parsed.drafts, now=utcnow())
+        result = _record_ok(session, feed_id, row, settings, fetched, parsed, stored, commit=False)
+        session.commit()
+        return result
+    except Exception as exc:
+        session.rollback()
+        return _record_error(session, feed_id, row, settings, f"store failed: {exc.__class__.__name__}: {exc}",
+                             status=fetched.status)
+
+
+def _record_ok(
+    session: Session,
+    feed_id: int,
+    row: Any,
+    settings: Settings,
+    fetched: FetchResult,
+    parsed: ParsedFeed | None,
+    stored: StoreResult,
+    *,
+    status: str = "ok",
+    commit: bool = True,
+) -> PollResult:
+    now = utcnow()
+    values: dict[str, Any] = {
+        "lease_until": None,
+        "last_status": fetched.status,
+        "etag": (fetched.etag or "")[:512] or None,
+        "last_modified": (fetched.last_modified or "")[:128] or None,
+    }
+    last_new = row.last_new_item_at
+    rate = row.items_per_day
+    if stored.new_ids:
+        last_new = now
+        values["last_new_item_at"] = now
+        published = [d.published_at for d in parsed.drafts if d.published_at] if parsed else []
+        rate = schedule.publishing_rate(published, now) or rate
+        values["items_per_day"] = rate
+    if parsed is not None:
+        if parsed.title and not row.title:
+            values["title"] = parsed.title[:512]
+        if parsed.site_url and not row.site_url:
+            values["site_url"] = parsed.site_url[:2048]
+    values["quiet"] = schedule.is_quiet(settings, now, items_per_day=rate, last_new_item_at=last_new)
+    error = parsed.warning if parsed is not None else None
+    if error:
+        # A recovered malformed feed: items are stored, but the problem is shown and backed off.
+        errors = (row.consecutive_errors or 0) + 1
+        delay = schedule.error_backoff(settings, errors)
+        values.update(consecutive_errors=errors, last_error=error, last_error_at=now, last_success_at=now)
+        status = "warning"
+    else:
+        delay = schedule.ok_interval(settings, row.poll_interval,
+                                     ttl_minutes=parsed.ttl_minutes if parsed else None, max_age=fetched.max_age)
+        values.update(consecutive_errors=0, last_error=None, last_success_at=now)
+    values["next_poll_at"] = schedule.next_poll(now, delay)
+    if commit:
+        begin_write(session)
+    session.execute(update(Feed).where(col(Feed.id) == feed_id).values(**values))
+    if commit:
+        session.commit()
+    return PollResult(feed_id, list(stored.new_ids), list(stored.updated_ids), status=status, error=error)
+
+
+def _record_error(
+    session: Session,
+    feed_id: int,
+    row: Any,
+    settings: Settings,
+    message: str,
+    *,
+    status: int | None = None,
+    retry_after: int | None = None,
+) -> PollResult:
+    now = utcnow()
+    errors = (row.consecutive_errors or 0) + 1
+    delay = schedule.error_backoff(settings, errors, retry_after)
+    session.execute(
+        update(Feed)
+        .where(col(Feed.id) == feed_id)
+        .values(
+            lease_until=None,
+            last_status=status,
+            consecutive_errors=errors,
+            last_error=message[:4000],
+            last_error_at=now,
+            next_poll_at=schedule.next_poll(now, delay),
+        )
+    )
+    session.commit()
+    return PollResult(feed_id, status="error", error=message)
+
+
+def due_feeds(
+    session: Session,
+    settings: Settings,
+    now: datetime | None = None,
+    limit: int | None = None,
+    *,
+    claim: bool = False,
+) -> list[int]:
+    """Ids of enabled feeds whose next poll time has come, oldest first; with `claim`, hold
+    them back from the next tick (the poll itself sets the real next time)."""
+    now = now or utcnow()
+    stmt = (
+        select(col(Feed.id))
+        .where(col(Feed.enabled), col(Feed.next_poll_at) <= now,
+               or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) < now))
+        .order_by(col(Feed.next_poll_at), col(Feed.id))
+        .limit(limit or settings.poll_batch)
+    )
+    ids = [int(r[0]) for r in session.execute(stmt).all()]
+    if claim and ids:
+        begin_write(session)
+        session.execute(
+            update(Feed).where(col(Feed.id).in_(ids), col(Feed.next_poll_at) <= now)
+            .values(next_poll_at=now + DISPATCH_HOLD)
+        )
+    session.commit()
+    return ids
+
+
+def all_feed_ids(session: Session) -> list[int]:
+    """Ids of every enabled feed."""
+    return [int(r[0]) for r in session.execute(select(col(Feed.id)).where(col(Feed.enabled)).order_by(col(Feed.id)))]
+
+
+def poll_many(
+    engine: Engine,
+    settings: Settings,
+    feed_ids: Sequence[int],
+    *,
+    threads: int = 8,
+    client: httpx.Client | None = None,
+    resolver: Resolver | None = None,
+    on_done: Callable[[PollResult], None] | None = None,
+) -> list[PollResult]:
+    """Poll these feeds now with a small thread pool (one session per poll, one shared client)."""
+    own = client is None
+    http = client or make_client(settings, resolver)
+
+    def _one(feed_id: int) -> PollResult:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                result = poll_feed(session, feed_id, settings, client=http, resolver=resolver)
+            except Exception as exc:  # keep going: one feed's database error stops no other
+                session.rollback()
+                result = PollResult(feed_id, status="error", error=f"{exc.__class__.__name__}: {exc}")
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    try:
+        if threads <= 1 or len(feed_ids) <= 1:
+            return [_one(f) for f in feed_ids]
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
+            return list(pool.map(_one, feed_ids))
+    finally:
+        if own:
+            http.close()
+
+
+def article_count(session: Session, feed_ids: Iterable[int] | None = None) -> int:
+    """Number of stored articles (of these feeds)."""
+    from sqlalchemy import func
+
+    stmt = select(func.count()).select_from(Article)
+    if feed_ids is not None:
+        stmt = stmt.where(col(Article.feed_id).in_(list(feed_ids)))
+    return int(session.execute(stmt).scalar_one())

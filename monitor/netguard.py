@@ -1,0 +1,160 @@
+"""SSRF guard: user-supplied URLs (feeds, webhooks, apprise targets) may only reach
+public addresses, unless an address is inside `settings.allowed_ip_networks`.
+
+The check runs after DNS resolution, on every redirect hop (the client below checks
+each request it sends), and again on the address the connection actually reached,
+so a DNS answer that changes between the check and the connect is still caught.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.settings import Settings
+
+Resolver = Callable[[str, int], Iterable[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Ranges the `is_*` flags of ipaddress do not all cover: CGNAT, cloud metadata,
+# benchmarking, NAT64 and 6to4 (which can wrap a private IPv4 address).
+_EXTRA_BLOCKED = [
+    ipaddress.ip_network(c)
+    for c in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "192.0.0.0/24",
+        "198.18.0.0/15",
+        "fc00::/7",
+        "fe80::/10",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+    )
+]
+
+
+class BlockedAddressError(Exception):
+    """The URL resolves to an address that user-supplied URLs may not reach."""
+
+
+def default_resolver(host: str, port: int) -> list[str]:
+    """Resolve a host name with the system resolver (every address it returns)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _allowed(ip: IPAddress, settings: Settings) -> bool:
+    return any(ip.version == net.version and ip in net for net in settings.allowed_ip_networks)
+
+
+def blocked_reason(ip: IPAddress) -> str | None:
+    """Why this address is off limits for user-supplied URLs, or None when it is public."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return blocked_reason(ip.ipv4_mapped)
+    if str(ip) in ("169.254.169.254", "fd00:ec2::254"):
+        return "cloud metadata address"
+    checks = (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    )
+    for name, hit in checks:
+        if hit:
+            return f"{name} address"
+    for net in _EXTRA_BLOCKED:
+        if ip.version == net.version and ip in net:
+            return f"reserved address ({net})"
+    if not ip.is_global:
+        return "non-public address"
+    return None
+
+
+def check_ip(address: str, settings: Settings) -> None:
+    """Raise BlockedAddressError when this IP address may not be reached."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError as exc:
+        raise BlockedAddressError(f"not an IP address: {address!r}") from exc
+    if _allowed(ip, settings):
+        return
+    reason = blocked_reason(ip)
+    if reason:
+        raise BlockedAddressError(
+            f"refused to connect to {ip}: {reason} (allow it with MONITOR_ALLOWED_NETWORKS)"
+        )
+
+
+def check_url(url: str, settings: Settings, resolver: Resolver | None = None) -> None:
+    """Resolve the URL's host and raise BlockedAddressError unless every address is allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedAddressError(f"only http and https URLs are fetched, not {parts.scheme or 'no scheme'!r}")
+    host = parts.hostname
+    if not host:
+        raise BlockedAddressError(f"URL has no host: {url!r}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise BlockedAddressError(f"bad port in URL {url!r}") from exc
+    try:
+        addresses: Sequence[str] = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = list((resolver or default_resolver)(host, port))
+        except OSError as exc:
+            raise BlockedAddressError(f"cannot resolve {host}: {exc}") from exc
+    if not addresses:
+        raise BlockedAddressError(f"{host} resolves to no address")
+    # Every address counts: the connection may use any of them.
+    for address in addresses:
+        check_ip(address, settings)
+
+
+def connected_address(response: httpx.Response) -> str | None:
+    """The peer IP address the response came from (None when the transport cannot tell)."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    try:
+        peer = stream.get_extra_info("server_addr")
+    except Exception:
+        return None
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return None
+
+
+def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwargs: Any) -> httpx.Client:
+    """An httpx client that checks every request (each redirect hop too) before it is
+    sent and the address each response actually came from."""
+
+    def _check_request(request: httpx.Request) -> None:
+        check_url(str(request.url), settings, resolver)
+
+    def _check_response(response: httpx.Response) -> None:
+        peer = connected_address(response)
+        if peer is not None:
+            try:
+                check_ip(peer, settings)
+            except BlockedAddressError:
+                response.close()
+                raise
+
+    hooks = kwargs.pop("event_hooks", {}) or {}
+    hooks = {
+        "request": [_check_request, *hooks.get("request", [])],
+        "response": [_check_response, *hooks.get("response", [])],
+    }
+    # Proxies from the environment would hide the real peer; never use them here.
+    kwargs.setdefault("trust_env", False)
+    return httpx.Client(event_hooks=hooks, **kwargs)
