@@ -1,1 +1,547 @@
-"""Pairwise name matching (being built)."""
+"""Pairwise name comparison: two names in, a score in [0, 1] and an explanation out.
+
+Pure module (no database, no Celery). The approach follows the ideas of OpenSanctions'
+nomenklatura logic-v2 and rigour, written here from scratch:
+
+- every script is transliterated to Latin (anyascii); CJK and Hangul syllables become
+  separate parts so that "김정은" lines up with "Kim Jong Un";
+- names are split into parts and the PARTS are aligned, never the whole strings, so word
+  order and commas ("PUTIN, Vladimir") do not matter;
+- each aligned pair is scored as exact, phonetic (transliteration variants such as
+  Schoigu/Shoigu, Poutine/Putin), a typo (edits allowed grow with the part's length),
+  an initial, an abbreviation or nickname prefix, two parts written as one, or an acronym;
+- parts left over on only one side are a dropped middle name or patronymic (cheap for
+  people, dearer for organisations); parts left over on BOTH sides contradict each other
+  and count in full;
+- honorifics are dropped, legal forms are reduced to a family (OOO = LLC, OAO = JSC) and
+  compared apart from the name, and numbers in a name must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from anyascii import anyascii
+from rapidfuzz.distance import Levenshtein
+
+__all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "compare", "compare_prepared", "prepare"]
+
+#: Longer inputs are cut here: no real name is longer, and it bounds the cost per pair.
+MAX_NAME_CHARS = 300
+#: At most this many name parts take part in the alignment (the rest are listed as ignored).
+MAX_PARTS = 12
+
+PERSON = "person"
+ORG = "org"
+
+# How much a part present on one side only costs, relative to its length: people drop
+# middle names and patronymics all the time, organisations rarely drop a distinctive word.
+EXTRA_COST = {PERSON: 0.2, ORG: 0.75}
+# Parts that say little about identity weigh less (particles, connectives, "the").
+LIGHT_WEIGHT = 0.3
+# Legal forms of different families ("AG" vs "GmbH") are different companies.
+LEGAL_FORM_CONFLICT = 0.65
+# Numbers that differ ("Fund 2" vs "Fund 3") or appear on one side only.
+NUMBER_CONFLICT = 0.6
+# Below this a pair of parts is not aligned at all (joined parts need more).
+PART_FLOOR = 0.55
+JOINED_FLOOR = 0.7
+# Parts unmatched on both sides contradict each other and cost more than their length.
+CONFLICT_COST = 2.0
+# Patronymics (-ovich, -ovna, -ogly) are shared by many people and say less than a name.
+PATRONYMIC_WEIGHT = 0.6
+# "X bin Y" read as "Y bin X" is the father, not the son.
+NASAB_CONFLICT = 0.6
+# Per-rule similarities of two parts.
+TYPO_COST = 1.3
+INITIAL_SIM = 0.8
+PHONETIC_SIM = 0.9
+ABBREVIATION_SIM = 0.72
+ACRONYM_SIM = 0.9
+
+HONORIFICS = frozenset(
+    """mr mrs ms miss mx dr prof professor sir dame lord lady sheikh shaikh sheik shaykh haji hajji al-haj
+    hadji mullah mulla maulvi maulana mawlawi mufti hon honorable honourable excellency he his her rev reverend
+    gen general col colonel maj major capt captain lt lieutenant adm admiral sgt sergeant cmdr commander
+    president vice minister deputy senator judge justice ambassador king queen prince princess emir sultan
+    mme mlle herr frau senor senora gospodin"""
+    .split()
+)
+PARTICLES = frozenset(
+    "al el ul bin ibn bint ben binti bte de da del della dei der den des di du dos das la le van von vom zu y"
+    " of the and for in on at et und".split()
+)
+VESSEL_PREFIXES = frozenset("mv m v mt ms ss fv".split())
+
+# Legal forms by family; multi-word forms are matched before single words.
+_LEGAL_FORMS: dict[str, tuple[str, ...]] = {
+    "llc": (
+        "llc", "ooo", "limited liability company", "limited liability co", "tov", "too", "gmbh",
+        "gesellschaft mit beschrankter haftung", "srl", "sarl", "societatea cu raspundere limitata",
+        "societe a responsabilite limitee", "sp z oo", "spzoo", "sro", "kft", "ltda", "sl", "bv",
+        "obshchestvo s ogranichennoi otvetstvennostiu", "obshchestvo s ogranichennoy otvetstvennostyu",
+        "tovarystvo z obmezhenoiu vidpovidalnistiu", "mchj",
+    ),
+    "jsc": (
+        "jsc", "ojsc", "cjsc", "pjsc", "oao", "zao", "pao", "ao", "ag", "aktiengesellschaft", "sa", "spa", "nv",
+        "as", "ab", "asa", "oyj", "joint stock company", "open joint stock company", "closed joint stock company",
+        "public joint stock company", "joint stock co", "aktsionernoe obshchestvo",
+        "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
+        "publichnoe aktsionernoe obshchestvo", "sas", "sae", "se",
+    ),
+    "ltd": ("ltd", "limited", "co ltd", "company limited", "pty ltd", "pte ltd", "pvt ltd", "private limited"),
+    "plc": ("plc", "public limited company"),
+    "inc": ("inc", "incorporated", "corp", "corporation", "co", "company", "cia", "pt", "tbk"),
+    "lp": ("lp", "limited partnership", "llp", "limited liability partnership", "kg", "gmbh co kg"),
+    "ngo": ("ano", "ngo", "fund", "foundation", "fond", "npo"),
+    "na": ("na", "national association"),
+}
+_FORM_FAMILY: dict[tuple[str, ...], str] = {}
+for _family, _forms in _LEGAL_FORMS.items():
+    for _form in _forms:
+        _FORM_FAMILY[tuple(_form.split())] = _family
+# "fund" and "foundation" describe the organisation but are part of many names too.
+_WEAK_FORMS = frozenset({("fund",), ("foundation",), ("fond",), ("co",), ("company",), ("sa",), ("as",), ("se",)})
+_MAX_FORM_WORDS = max(len(k) for k in _FORM_FAMILY)
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "hundred": 100, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}
+_ROMAN = {
+    r: i + 1
+    for i, r in enumerate(
+        "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split()
+    )
+}
+_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
+_INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])|(?<=[a-z])(?=[0-9])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+
+# Phonetic folding: spellings that transliteration systems and languages swap freely.
+# One pass over the part, longest spelling first; doubled letters are folded afterwards.
+_PHONETIC_MAP = {
+    "tsch": "s", "sch": "s", "tch": "s", "dzh": "d", "sh": "s", "sz": "s", "zh": "s", "ch": "s",
+    "ph": "f", "kh": "k", "gh": "k", "ck": "k", "dh": "d", "dj": "d", "th": "t", "tz": "s", "ts": "s",
+    "ou": "u", "oo": "u", "eu": "u", "eo": "o", "ee": "i", "ie": "i", "ei": "i", "ey": "i", "ai": "i",
+    "ay": "i", "q": "k", "g": "k", "z": "s", "c": "s", "w": "v", "y": "i", "j": "i",
+}
+_PHONETIC = re.compile(
+    r"^x|h(?![aeiou])|" + "|".join(sorted(_PHONETIC_MAP, key=lambda k: (-len(k), k)))
+)
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def _phonetic_sub(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found == "x":
+        return "s"
+    if found == "c":  # hard c before a, o, u; soft c (ci, ce) falls to "s"
+        return "k" if match.string[match.end() : match.end() + 1] in ("a", "o", "u") else "s"
+    if found == "h":
+        return ""
+    return _PHONETIC_MAP[found]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One name part: its Latin form, its phonetic folding and how much it counts."""
+
+    text: str
+    phon: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Adjacent parts written together, or the initials of a run of parts (an acronym)."""
+
+    idx: tuple[int, ...]
+    text: str
+    phon: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedName:
+    """A name split into comparable parts, with legal forms and numbers set apart."""
+
+    original: str
+    kind: str
+    parts: tuple[Part, ...]
+    forms: frozenset[str]
+    numbers: tuple[str, ...]
+    dropped: tuple[str, ...]
+    joined: tuple[Span, ...]
+    acronyms: tuple[Span, ...]
+    nasab: int | None  # index of "bin"/"ibn": parts before it are the person, after it the father
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing comparable is left (only honorifics, punctuation, nothing at all)."""
+        return not self.parts and not self.numbers and not self.forms
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """Score in [0, 1] and how it came about, part by part."""
+
+    score: float
+    explanation: str
+    steps: tuple[str, ...] = field(default=())
+
+
+def kind_of(schema: str | None) -> str:
+    """'person' for Person schemas, 'org' for everything else (companies, vessels, unknown)."""
+    return PERSON if (schema or "").lower() == "person" else ORG
+
+
+def transliterate(text: str) -> str:
+    """Latin letters for any script; each CJK/Hangul/kana character becomes a part of its own."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        code = ord(ch)
+        latin = anyascii(ch)
+        # Syllabic scripts: one character is one syllable, and names are written without spaces.
+        if 0xAC00 <= code <= 0xD7A3 or 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF:
+            out.append(f" {latin} ")
+        else:
+            out.append(latin)
+    return "".join(out)
+
+
+@lru_cache(maxsize=100_000)
+def phonetic(token: str) -> str:
+    """Fold a Latin part to a key that ignores common transliteration differences."""
+    key = _DOUBLES.sub(r"\1", _PHONETIC.sub(_phonetic_sub, token))
+    return key or token
+
+
+def _tokens(text: str) -> list[str]:
+    latin = transliterate(text[:MAX_NAME_CHARS])
+    latin = _CAMEL.sub(" ", latin).lower()
+    latin = latin.replace("&", " and ").replace("'", "").replace("`", "").replace("\u2019", "")
+    latin = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), latin)
+    latin = _DIGITS_LETTERS.sub(" ", latin)
+    return [t for t in _SPLIT.split(latin) if t]
+
+
+def _numbers(tokens: list[str], kind: str) -> tuple[list[str], list[str]]:
+    """Split off numbers (digits, number words, ordinals, Roman numerals for organisations)."""
+    words: list[str] = []
+    numbers: list[str] = []
+    pending: int | None = None  # "forty" waiting for a unit ("forty four", "forty 4")
+    for tok in tokens:
+        value: int | None = None
+        if tok.isdigit():
+            value = int(tok)
+        elif (m := _ORDINAL.match(tok)) is not None:
+            value = int(m.group(1))
+        elif tok in _NUMBER_WORDS:
+            value = _NUMBER_WORDS[tok]
+        elif kind == ORG and tok in _ROMAN and (len(tok) > 1 or tok in {"v", "x"}):
+            value = _ROMAN[tok]
+        if value is None:
+            if pending is not None:
+                numbers.append(str(pending))
+                pending = None
+            words.append(tok)
+            continue
+        if pending is not None and pending % 10 == 0 and 20 <= pending <= 90 and 0 < value < 10:
+            numbers.append(str(pending + value))
+            pending = None
+        else:
+            if pending is not None:
+                numbers.append(str(pending))
+            pending = value
+    if pending is not None:
+        numbers.append(str(pending))
+    return words, numbers
+
+
+def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
+    """Take legal forms out of the token list and return their families."""
+    forms: set[str] = set()
+    out: list[str] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        for size in range(min(_MAX_FORM_WORDS, n - i), 0, -1):
+            key = tuple(tokens[i : i + size])
+            family = _FORM_FAMILY.get(key)
+            # A weak form word counts as a form only at the edges of the name.
+            if family is not None and (key not in _WEAK_FORMS or i == 0 or i + size == n):
+                forms.add(family)
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out, forms
+
+
+_PATRONYMIC = re.compile(r"(ovich|evich|ovych|ievich|ovna|evna|ivna|ogly|oglu|kyzy|qizi|uly)$")
+_NASAB = frozenset({"bin", "ibn", "bint", "binti", "ben"})
+
+
+def _weight(token: str, kind: str) -> float:
+    """Length of the part, less for particles and (for people) patronymics."""
+    weight = float(len(token))
+    if token in PARTICLES:
+        return weight * LIGHT_WEIGHT
+    if kind == PERSON and _PATRONYMIC.search(token):
+        return weight * PATRONYMIC_WEIGHT
+    return weight
+
+
+def _spans(tokens: list[str], kind: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+    joined: list[Span] = []
+    acronyms: list[Span] = []
+    n = len(tokens)
+    for size in (2, 3):
+        for i in range(n - size + 1):
+            text = "".join(tokens[i : i + size])
+            joined.append(Span(tuple(range(i, i + size)), text, phonetic(text), float(len(text))))
+    if kind == ORG:
+        for i in range(n):
+            for j in range(i + 2, min(n, i + 6) + 1):
+                run = tokens[i:j]
+                idx = tuple(range(i, j))
+                weight = float(sum(len(t) for t in run))
+                acronyms.append(Span(idx, "".join(t[0] for t in run), "", weight))
+                heavy = [t for t in run if t not in PARTICLES]
+                if 1 < len(heavy) < len(run):
+                    acronyms.append(Span(idx, "".join(t[0] for t in heavy), "", weight))
+    return tuple(joined), tuple(acronyms)
+
+
+@lru_cache(maxsize=200_000)
+def prepare(name: str, schema: str | None = None) -> PreparedName:
+    """Normalise a name for comparison (cached: screening prepares each alias once)."""
+    kind = kind_of(schema)
+    tokens = _tokens(name)
+    dropped: list[str] = []
+    forms: set[str] = set()
+    if kind == PERSON:
+        kept = [t for t in tokens if t not in HONORIFICS]
+        dropped = [t for t in tokens if t in HONORIFICS]
+        tokens = kept or tokens
+    else:
+        if (schema or "").lower() == "vessel" and len(tokens) > 1 and tokens[0] in VESSEL_PREFIXES:
+            dropped.append(tokens.pop(0))
+        stripped, forms = _legal_forms(tokens)
+        if stripped:
+            tokens = stripped
+        else:  # the whole name is a legal form: compare it as words
+            forms = set()
+    tokens, numbers = _numbers(tokens, kind)
+    if len(tokens) > MAX_PARTS:
+        dropped.extend(tokens[MAX_PARTS:])
+        tokens = tokens[:MAX_PARTS]
+    parts = tuple(Part(t, phonetic(t), _weight(t, kind)) for t in tokens)
+    if parts and all(p.text in PARTICLES for p in parts):
+        parts = tuple(Part(p.text, p.phon, float(len(p.text))) for p in parts)
+    joined, acronyms = _spans(tokens, kind)
+    nasab = None
+    if kind == PERSON:
+        markers = [i for i, t in enumerate(tokens) if t in _NASAB and 0 < i < len(tokens) - 1]
+        nasab = markers[0] if len(markers) == 1 else None  # several markers: a lineage, not one swap
+    return PreparedName(
+        name, kind, parts, frozenset(forms), tuple(sorted(numbers)), tuple(dropped), joined, acronyms, nasab
+    )
+
+
+def _allowed_edits(length: int) -> int:
+    if length <= 3:
+        return 0
+    if length <= 5:
+        return 1
+    if length <= 9:
+        return 2
+    return 3
+
+
+def _typo_sim(a: str, b: str) -> float:
+    longest = max(len(a), len(b))
+    allowed = _allowed_edits(longest)
+    if allowed == 0:
+        return 0.0
+    dist = Levenshtein.distance(a, b, score_cutoff=allowed)
+    if dist > allowed:
+        return 0.0
+    return 1.0 - TYPO_COST * dist / longest
+
+
+def _is_abbreviation(short: str, long: str) -> bool:
+    """'ben' of 'benjamin', 'intl' of 'international', 'ted' of 'theodore'."""
+    if len(short) < 3 or len(long) < 2 * len(short) + 1 or short[0] != long[0]:
+        return False
+    pos = 0
+    for ch in short:
+        pos = long.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
+def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float, str]:
+    """Similarity of two single parts and the name of the rule that gave it."""
+    if a_text == b_text:
+        return 1.0, "exact"
+    la, lb = len(a_text), len(b_text)
+    if la == 1 or lb == 1:
+        if a_text[0] == b_text[0]:
+            return INITIAL_SIM, "initial"
+        return 0.0, ""
+    best, how = _typo_sim(a_text, b_text), "typo"
+    if a_phon == b_phon:
+        if PHONETIC_SIM > best:
+            best, how = PHONETIC_SIM, "phonetic"
+    elif best < 0.8:
+        sim = _typo_sim(a_phon, b_phon) * 0.95
+        if sim > best:
+            best, how = sim, "phonetic+typo"
+    if best < ABBREVIATION_SIM:
+        short, long = (a_text, b_text) if la < lb else (b_text, a_text)
+        if _is_abbreviation(short, long):
+            best, how = ABBREVIATION_SIM, "abbreviation"
+    return best, how
+
+
+# (similarity, rule, parts of the first name, parts of the second, weight, label)
+_Pair = tuple[float, str, tuple[int, ...], tuple[int, ...], float, str]
+
+
+def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set[int]]:
+    """Greedy best-first alignment of parts (and joined parts and acronyms) across names."""
+    candidates: list[_Pair] = []
+    pa, pb = a.parts, b.parts
+    for i, x in enumerate(pa):
+        for j, y in enumerate(pb):
+            sim, how = _part_sim(x.text, x.phon, y.text, y.phon)
+            if sim >= PART_FLOOR:
+                weight = max(x.weight, y.weight) if how != "initial" else min(x.weight, y.weight) + 1.0
+                candidates.append((sim, how, (i,), (j,), weight, f"{x.text}~{y.text}"))
+    for spans, other, flip in ((a.joined, pb, False), (b.joined, pa, True)):
+        for span in spans:
+            for j, y in enumerate(other):
+                if abs(len(y.text) - len(span.text)) > 3:
+                    continue
+                sim, how = _part_sim(span.text, span.phon, y.text, y.phon)
+                if sim >= JOINED_FLOOR:
+                    src = pb if flip else pa
+                    label = "+".join(src[k].text for k in span.idx) + "~" + y.text
+                    left, right = ((j,), span.idx) if flip else (span.idx, (j,))
+                    candidates.append((sim * 0.97, "joined", left, right, span.weight, label))
+    for spans, other, flip in ((a.acronyms, pb, False), (b.acronyms, pa, True)):
+        if not spans:
+            continue
+        lookup = {y.text: j for j, y in enumerate(other) if 2 <= len(y.text) <= 6}
+        for span in spans:
+            j = lookup.get(span.text, -1)
+            if j >= 0:
+                src = pb if flip else pa
+                label = "+".join(src[k].text for k in span.idx) + "~" + other[j].text
+                left, right = ((j,), span.idx) if flip else (span.idx, (j,))
+                candidates.append((ACRONYM_SIM, "acronym", left, right, span.weight, label))
+    # Best pairs first; among equals the one covering more parts, then in reading order.
+    candidates.sort(key=lambda p: (-p[0], -(len(p[2]) + len(p[3])), p[2], p[3]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    chosen: list[_Pair] = []
+    for pair in candidates:
+        if used_a.isdisjoint(pair[2]) and used_b.isdisjoint(pair[3]):
+            chosen.append(pair)
+            used_a.update(pair[2])
+            used_b.update(pair[3])
+    return chosen, set(range(len(pa))) - used_a, set(range(len(pb))) - used_b
+
+
+def _nasab_crossed(a: PreparedName, b: PreparedName, chosen: list[_Pair]) -> bool:
+    """'X bin Y' is X, son of Y: a pair that puts the son on one side and the father on the other."""
+    if a.nasab is None or b.nasab is None:
+        return False
+    for _sim, _how, left, right, _w, _label in chosen:
+        if (left[0] < a.nasab) != (right[0] < b.nasab) and left[0] != a.nasab and right[0] != b.nasab:
+            return True
+    return False
+
+
+def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
+    """Score two prepared names (the kind of `b`, the listed name, decides person vs org)."""
+    if a.empty or b.empty:
+        return NameMatch(0.0, "nothing to compare: a name is empty after normalisation")
+    kind = b.kind
+    chosen, rest_a, rest_b = _align(a, b)
+    steps: list[str] = [f"{p[5]} ({p[1]}{'' if p[0] == 1.0 else f' {p[0]:.2f}'})" for p in chosen]
+    matched_weight = 0.0
+    score_weight = 0.0
+    heavy_matched = False
+    for sim, how, left, _right, weight, _label in chosen:
+        matched_weight += weight
+        score_weight += weight * sim
+        if how != "initial" and any(a.parts[i].text not in PARTICLES for i in left):
+            heavy_matched = True
+    extra_a = sum(a.parts[i].weight for i in rest_a)
+    extra_b = sum(b.parts[i].weight for i in rest_b)
+    heavy_a = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
+    heavy_b = [b.parts[i].text for i in sorted(rest_b) if b.parts[i].text not in PARTICLES]
+    if heavy_a and heavy_b:
+        # Both names keep parts the other lacks: they contradict each other.
+        penalty = (extra_a + extra_b) * CONFLICT_COST
+        steps.append("unmatched on both sides: " + ", ".join(heavy_a) + " / " + ", ".join(heavy_b))
+    else:
+        cost = EXTRA_COST[kind]
+        if kind == PERSON and min(len(a.parts), len(b.parts)) == 1:
+            cost = EXTRA_COST[ORG]  # one name against a full name says little
+        penalty = (extra_a + extra_b) * cost
+        extras = [a.parts[i].text for i in sorted(rest_a)] + [b.parts[i].text for i in sorted(rest_b)]
+        if extras:
+            steps.append("extra parts on one side: " + ", ".join(extras))
+    if not chosen:
+        score = 0.0
+        if a.parts or b.parts:
+            steps.append("no name part matched")
+    elif not heavy_matched:
+        score = 0.3 * score_weight / (matched_weight + penalty)
+        steps.append("only particles or initials matched")
+    else:
+        score = score_weight / (matched_weight + penalty)
+    if kind == PERSON and _nasab_crossed(a, b, chosen):
+        score *= NASAB_CONFLICT
+        steps.append("son and father swapped around bin/ibn")
+    if a.forms and b.forms:
+        if a.forms & b.forms:
+            steps.append("legal form " + "/".join(sorted(a.forms & b.forms)) + " on both")
+        else:
+            score *= LEGAL_FORM_CONFLICT
+            steps.append(f"legal forms differ: {'/'.join(sorted(a.forms))} vs {'/'.join(sorted(b.forms))}")
+    if a.numbers != b.numbers:
+        if a.numbers or b.numbers:
+            score *= NUMBER_CONFLICT
+            steps.append(f"numbers differ: {' '.join(a.numbers) or '-'} vs {' '.join(b.numbers) or '-'}")
+    elif a.numbers:
+        steps.append("numbers agree: " + " ".join(a.numbers))
+    if a.dropped or b.dropped:
+        steps.append("ignored: " + ", ".join(a.dropped + b.dropped))
+    score = max(0.0, min(1.0, score))
+    return NameMatch(round(score, 4), "; ".join(steps), tuple(steps))
+
+
+def compare(name1: str, name2: str, schema: str | None = None) -> NameMatch:
+    """Compare two names as names of the given schema (Person, Company, Vessel...)."""
+    return compare_prepared(prepare(name1, schema), prepare(name2, schema))
