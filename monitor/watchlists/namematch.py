@@ -61,19 +61,24 @@ PHONETIC_SIM = 0.9
 ABBREVIATION_SIM = 0.72
 ACRONYM_SIM = 0.9
 
-HONORIFICS = frozenset(
-    """mr mrs ms miss mx dr prof professor sir dame lord lady sheikh shaikh sheik shaykh haji hajji al-haj
-    hadji mullah mulla maulvi maulana mawlawi mufti hon honorable honourable excellency he his her rev reverend
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Titles and honorifics, never names (so not "Sultan", "Emir" or "He", which are also given names).
+HONORIFICS = _words(
+    """mr mrs ms miss mx dr prof professor sir dame lord lady sheikh shaikh sheik shaykh haji hajji hadji
+    mullah mulla maulvi maulana mawlawi mufti hon honorable honourable excellency rev reverend
     gen general col colonel maj major capt captain lt lieutenant adm admiral sgt sergeant cmdr commander
-    president vice minister deputy senator judge justice ambassador king queen prince princess emir sultan
-    mme mlle herr frau senor senora gospodin"""
-    .split()
+    president minister senator judge ambassador mme mlle herr frau senor senora gospodin"""
 )
-PARTICLES = frozenset(
+PARTICLES = _words(
     "al el ul bin ibn bint ben binti bte de da del della dei der den des di du dos das la le van von vom zu y"
-    " of the and for in on at et und".split()
+    " of the and for in on at et und"
 )
-VESSEL_PREFIXES = frozenset("mv m v mt ms ss fv".split())
+VESSEL_PREFIXES = _words("mv m v mt ms ss fv")
 
 # Legal forms by family; multi-word forms are matched before single words.
 _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
@@ -116,9 +121,8 @@ _NUMBER_WORDS = {
 }
 _ROMAN = {
     r: i + 1
-    for i, r in enumerate(
-        "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split()
-    )
+    for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
+                           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"))
 }
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
@@ -409,7 +413,7 @@ def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float
         return 0.0, ""
     best, how = _typo_sim(a_text, b_text), "typo"
     if a_phon == b_phon:
-        if PHONETIC_SIM > best:
+        if best < PHONETIC_SIM:
             best, how = PHONETIC_SIM, "phonetic"
     elif best < 0.8:
         sim = _typo_sim(a_phon, b_phon) * 0.95
