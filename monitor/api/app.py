@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from monitor.api import deps
-from monitor.api.routers import health
+from monitor.api.auth import require_role
+from monitor.api.errors import ERROR_RESPONSES
+from monitor.api.middleware import configure_json_logging
+from monitor.api.routers import alerts, articles, health, keys, metrics, rules, suppressions
 from monitor.db import engine_for
 from monitor.settings import Settings
+
+API_PREFIX = "/api/v1"
+# Every router here needs at least a reader key; routes that need more ask for it themselves.
+V1_ROUTERS = [
+    alerts.router,
+    suppressions.router,
+    articles.router,
+    rules.router,
+    keys.router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for these settings (read from the environment when omitted)."""
     settings = settings or Settings()
+    if settings.log_json:
+        configure_json_logging()
     app = FastAPI(
         title="sanctions-monitor",
         version="0.1.0",
-        description="Sanctions-risk alerts from news feeds: alerts, entities, rules, feeds, subscriptions.",
+        description="Sanctions-risk alerts from news feeds: alerts, entities, rules, feeds, subscriptions. "
+        "Every route but /healthz and /metrics needs `Authorization: Bearer <key>`.",
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    for router in V1_ROUTERS:
+        app.include_router(
+            router, prefix=API_PREFIX, dependencies=[Depends(require_role("reader"))], responses=ERROR_RESPONSES
+        )
     deps.install(app)
     return app

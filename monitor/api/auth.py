@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitor.api.deps import SessionDep
@@ -25,15 +25,27 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sanctions-monitor"'}
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
+def _forbidden(key: ApiKey, role: str) -> ApiError:
+    return ApiError(
+        403, f"this key's role ({key.role}) may not do this; {role} needed", details={"role": key.role, "needed": role}
+    )
+
+
 def require_role(role: str) -> Callable[..., ApiKey]:
     """A dependency that admits a key holding at least `role` and returns its ApiKey row (`.actor` for audit)."""
     if role not in ROLE_RANK:
         raise ValueError(f"unknown role {role!r}")
 
     def _check(
+        request: Request,
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
+        cached: ApiKey | None = getattr(request.state, "api_key", None)
+        if cached is not None:  # the router-level check already authenticated this request
+            if not has_role(cached, role):
+                raise _forbidden(cached, role)
+            return cached
         if credentials is None:
             raise ApiError(401, "missing API key: send Authorization: Bearer <key>", headers=_CHALLENGE)
         key = authenticate(session, credentials.credentials)
@@ -44,11 +56,8 @@ def require_role(role: str) -> Callable[..., ApiKey]:
                 headers={**_CHALLENGE, "WWW-Authenticate": _CHALLENGE["WWW-Authenticate"] + ', error="invalid_token"'},
             )
         if not has_role(key, role):
-            raise ApiError(
-                403,
-                f"this key's role ({key.role}) may not do this; {role} needed",
-                details={"role": key.role, "needed": role},
-            )
+            raise _forbidden(key, role)
+        request.state.api_key = key
         now = utcnow()
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
             key.last_used_at = now

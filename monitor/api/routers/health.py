@@ -1,20 +1,36 @@
-"""/healthz: database and broker reachability."""
+"""/healthz: database and broker reachability, and the workers' heartbeats."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import select
 
 from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.schemas import HealthPublic
+from monitor.models import Heartbeat, utcnow
 
 router = APIRouter(tags=["operations"])
+# Workers beat every ~30 s; three missed beats means the worker is gone or stuck.
+STALE_AFTER = timedelta(seconds=120)
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "database or broker unreachable"}},
+)
 def healthz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
-    """Report whether the database and broker answer."""
+    """Report whether the database and broker answer and whether a worker is alive.
+
+    503 when the database or the broker is down; a missing or stale worker heartbeat
+    is reported as `degraded` with 200, since the API itself can still serve reads.
+    """
     checks: dict[str, str] = {}
+    beats: dict[str, str] = {}
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         checks["database"] = "ok"
@@ -29,5 +45,18 @@ def healthz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
         checks["broker"] = "ok"
     except Exception as exc:
         checks["broker"] = f"error: {exc.__class__.__name__}"
-    ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+    if checks["database"] == "ok":
+        now = utcnow()
+        rows = session.exec(select(Heartbeat)).all()
+        beats = {f"{b.kind}:{b.name}": b.at.isoformat() for b in rows}
+        workers = [b for b in rows if b.kind == "worker"]
+        if not workers:
+            checks["worker"] = "missing: no worker heartbeat yet"
+        else:
+            age = min((now - b.at).total_seconds() for b in workers)
+            checks["worker"] = "ok" if age <= STALE_AFTER.total_seconds() else f"stale: last beat {int(age)} s ago"
+    hard_down = checks["database"] != "ok" or checks["broker"] != "ok"
+    status = "down" if hard_down else ("ok" if all(v == "ok" for v in checks.values()) else "degraded")
+    return JSONResponse(
+        {"status": status, "checks": checks, "heartbeats": beats}, status_code=503 if hard_down else 200
+    )

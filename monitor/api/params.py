@@ -1,0 +1,73 @@
+"""Query parameters shared by the alert routes (list, Atom, stream, export) turned into an AlertFilter."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import Query
+from pydantic import ValidationError
+
+from monitor.alerts.queries import AlertFilter
+from monitor.api.errors import validation_error
+from monitor.models import utcnow
+
+_RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_WHEN_HELP = "ISO 8601 time (UTC when no offset) or a duration back from now: 30m, 24h, 7d, 2w"
+
+
+def parse_when(value: str | None, field: str) -> datetime | None:
+    """A time from ISO 8601 or a relative duration like `7d`; 422 naming `field` otherwise."""
+    if value is None or value == "":
+        return None
+    match = _RELATIVE.match(value.strip())
+    if match:
+        return utcnow() - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise validation_error(f"query.{field}", f"not a time: {value!r} ({_WHEN_HELP})") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def alert_filter(
+    since: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
+    until: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
+    rule: Annotated[list[str], Query(description="rule id (repeatable)")] = [],  # noqa: B006
+    category: Annotated[list[str], Query(description="rule category (repeatable)")] = [],  # noqa: B006
+    severity: Annotated[
+        list[Literal["low", "medium", "high", "critical"]], Query(description="exact severity (repeatable)")
+    ] = [],  # noqa: B006
+    min_severity: Annotated[Literal["low", "medium", "high", "critical"] | None, Query()] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    entity_id: Annotated[list[str], Query(description="listed entity id, e.g. us_ofac_sdn:35173")] = [],  # noqa: B006
+    dataset: Annotated[list[str], Query(description="list dataset, e.g. us_ofac_sdn")] = [],  # noqa: B006
+    feed_id: Annotated[list[int], Query(description="feed id (repeatable)")] = [],  # noqa: B006
+    status: Annotated[list[Literal["new", "confirmed", "dismissed", "escalated"]], Query()] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=200, description="free text over title and evidence")] = None,
+    suppressed: Annotated[
+        Literal["exclude", "include", "only"], Query(description="suppressed alerts: hide (default), include, only")
+    ] = "exclude",
+) -> AlertFilter:
+    """The filter named by the query string."""
+    try:
+        return AlertFilter(
+            since=parse_when(since, "since"),
+            until=parse_when(until, "until"),
+            rules=rule,
+            categories=category,
+            severities=severity,
+            min_severity=min_severity,
+            min_score=min_score,
+            entity_ids=entity_id,
+            datasets=dataset,
+            feed_ids=feed_id,
+            statuses=status,
+            q=q or None,
+            suppressed=suppressed,
+        )
+    except ValidationError as exc:  # pragma: no cover - Query() already checks every field
+        first = exc.errors()[0]
+        raise validation_error("query." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None

@@ -1,0 +1,269 @@
+"""/alerts: list with filters and cursor pagination, detail, review and history, Atom, SSE stream, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.alerts.queries import AlertFilter, InvalidCursor, filter_conditions, iter_alerts, list_alerts
+from monitor.alerts.review import ReviewError, history, review
+from monitor.api.auth import AnalystKey
+from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import ApiError, not_found, validation_error
+from monitor.api.params import alert_filter
+from monitor.api.rules_source import rule_public
+from monitor.api.schemas import (
+    AlertDetail,
+    AlertPublic,
+    ArticleDetail,
+    MentionPublic,
+    Page,
+    ReviewCreate,
+    ReviewPublic,
+)
+from monitor.models import Alert, Article, Entity, Mention
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+FilterDep = Annotated[AlertFilter, Depends(alert_filter)]
+EXPORT_FIELDS = list(AlertPublic.model_fields)
+
+
+def alert_public(alert: Alert) -> dict[str, Any]:
+    """An alert row as the JSON-ready dict of AlertPublic (rows are trusted, so no revalidation)."""
+    return {
+        "id": alert.id,
+        "article_id": alert.article_id,
+        "feed_id": alert.feed_id,
+        "rule_id": alert.rule_id,
+        "category": alert.category,
+        "severity": alert.severity,
+        "score": alert.score,
+        "title": alert.title,
+        "explanation": alert.explanation,
+        "entity_ids": list(alert.entity_ids or []),
+        "evidence": list(alert.evidence or []),
+        "status": alert.status,
+        "suppressed": alert.suppressed,
+        "rescreened": alert.rescreened,
+        "created_at": alert.created_at.isoformat(),
+        "updated_at": alert.updated_at.isoformat(),
+    }
+
+
+@router.get("", response_model=Page[AlertPublic], summary="List alerts, newest first")
+def get_alerts(
+    session: SessionDep,
+    flt: FilterDep,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    """Alerts matching the filters, newest first, `limit` per page (keyset pagination, stable under inserts)."""
+    try:
+        page = list_alerts(session, flt, cursor, limit)
+    except InvalidCursor as exc:
+        raise validation_error("query.cursor", str(exc)) from None
+    body = {"items": [alert_public(a) for a in page.items], "next_cursor": page.next_cursor}
+    # Serialised directly: the rows already have the declared shape, and skipping a second
+    # validation pass matters for the page-size-50 latency budget.
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.get(
+    ".atom",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}}, "description": "Atom"}},
+    summary="Alerts as an Atom feed",
+)
+def alerts_atom(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    flt: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Response:
+    """The newest alerts matching the filters as an Atom feed, for any feed reader."""
+    from feedgen.feed import FeedGenerator
+
+    base = settings.public_url.rstrip("/")
+    page = list_alerts(session, flt, None, limit)
+    fg = FeedGenerator()
+    fg.id(f"{base}/api/v1/alerts.atom?{request.url.query}")
+    fg.title("sanctions-monitor alerts")
+    fg.link(href=f"{base}/api/v1/alerts.atom?{request.url.query}", rel="self")
+    fg.updated(page.items[0].created_at if page.items else _epoch())
+    for alert in reversed(page.items):  # feedgen prepends, so add oldest first to keep newest on top
+        entry = fg.add_entry()
+        entry.id(f"{base}/api/v1/alerts/{alert.id}")
+        entry.title(f"[{alert.severity}] {alert.rule_id}: {alert.title}"[:500])
+        entry.link(href=f"{base}/api/v1/alerts/{alert.id}")
+        entry.updated(alert.created_at)
+        entry.published(alert.created_at)
+        entry.category(term=alert.category)
+        spans = "\n".join(f"- {e.get('text', '')}" for e in alert.evidence or [] if isinstance(e, dict))
+        entry.content(f"{alert.explanation}\n{spans}".strip() or alert.title, type="text")
+    return Response(fg.atom_str(pretty=False), media_type="application/atom+xml")
+
+
+def _epoch() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _new_alerts(engine: Engine, flt: AlertFilter, after_id: int) -> list[dict[str, Any]]:
+    scoped = flt.model_copy(update={"after_id": after_id})
+    with Session(engine) as session:
+        rows = session.exec(select(Alert).where(*filter_conditions(scoped)).order_by(col(Alert.id)).limit(100)).all()
+        return [alert_public(a) for a in rows]
+
+
+def _max_id(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.coalesce(func.max(Alert.id), 0))).one() or 0)
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "SSE"}},
+    summary="Server-Sent Events of new alerts",
+)
+async def alerts_stream(
+    request: Request,
+    flt: FilterDep,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    after_id: Annotated[int | None, Query(ge=0, description="start after this alert id (default: now)")] = None,
+    poll: Annotated[float, Query(ge=0.1, le=30, description="seconds between checks for new alerts")] = 2.0,
+) -> StreamingResponse:
+    """New alerts matching the filters as `event: alert` messages; reconnecting with Last-Event-ID resumes."""
+    engine: Engine = request.app.state.engine
+    start = after_id
+    if start is None and last_event_id and last_event_id.isdigit():
+        start = int(last_event_id)
+    if start is None:
+        start = await run_in_threadpool(_max_id, engine)
+
+    async def events() -> AsyncIterator[str]:
+        last = start
+        idle = 0.0
+        yield "retry: 5000\n\n"
+        while not await request.is_disconnected():
+            rows = await run_in_threadpool(_new_alerts, engine, flt, last)
+            for row in rows:
+                last = row["id"]
+                yield f"id: {last}\nevent: alert\ndata: {json.dumps(row, ensure_ascii=False)}\n\n"
+            idle = 0.0 if rows else idle + poll
+            if idle >= 15:  # keep proxies from closing a quiet stream
+                idle = 0.0
+                yield ": keepalive\n\n"
+            if not rows:
+                await asyncio.sleep(poll)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+def _export_rows(engine: Engine, flt: AlertFilter, fmt: str) -> Iterator[str]:
+    with Session(engine) as session:
+        if fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
+            writer.writeheader()
+            yield buf.getvalue()
+        for alert in iter_alerts(session, flt):
+            row = alert_public(alert)
+            if fmt == "jsonl":
+                yield json.dumps(row, ensure_ascii=False) + "\n"
+                continue
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
+            row["entity_ids"] = " ".join(row["entity_ids"])
+            row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
+            writer.writerow(row)
+            yield buf.getvalue()
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+            "description": "every matching alert, streamed",
+        }
+    },
+    summary="Export alerts as CSV or JSON Lines",
+)
+def export_alerts(
+    request: Request, flt: FilterDep, format: Annotated[Literal["csv", "jsonl"], Query()] = "jsonl"
+) -> StreamingResponse:
+    """Every alert matching the filters, streamed (for auditors); same filters as the list."""
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(
+        _export_rows(request.app.state.engine, flt, format),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="alerts.{format}"'},
+    )
+
+
+@router.get("/{alert_id}", response_model=AlertDetail, summary="One alert with article, rule, mentions, evidence")
+def get_alert(alert_id: int, session: SessionDep, settings: SettingsDep) -> AlertDetail:
+    """The alert with its article, the rule that fired, and the entity mentions in the article."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise not_found("alert", alert_id)
+    article = session.get(Article, alert.article_id)
+    mentions = session.exec(
+        select(Mention, Entity.name, Entity.dataset)
+        .join(Entity, col(Entity.id) == col(Mention.entity_id), isouter=True)
+        .where(Mention.article_id == alert.article_id)
+        .order_by(col(Mention.field), col(Mention.start))
+    ).all()
+    return AlertDetail.model_validate(
+        {
+            **alert_public(alert),
+            "article": ArticleDetail.model_validate(article) if article else None,
+            "rule": rule_public(session, settings, alert.rule_id),
+            "mentions": [
+                MentionPublic.model_validate(
+                    {**m.model_dump(), "entity_name": name, "dataset": dataset or m.entity_id.split(":", 1)[0]}
+                )
+                for m, name, dataset in mentions
+            ],
+        }
+    )
+
+
+@router.post("/{alert_id}/review", response_model=ReviewPublic, status_code=201, summary="Review an alert (analyst)")
+def review_alert(alert_id: int, body: ReviewCreate, session: SessionDep, key: AnalystKey) -> ReviewPublic:
+    """Set the alert's status with a reason and a note; the change is appended to its history."""
+    try:
+        entry = review(session, alert_id, body.status, actor=key.actor, reason=body.reason, note=body.note)
+    except ReviewError as exc:
+        if session.get(Alert, alert_id) is None:
+            raise not_found("alert", alert_id) from None
+        raise ApiError(422, str(exc)) from None
+    return ReviewPublic.model_validate(entry)
+
+
+@router.get("/{alert_id}/history", response_model=list[ReviewPublic], summary="An alert's review trail")
+def alert_history(alert_id: int, session: SessionDep) -> list[ReviewPublic]:
+    """Every review of the alert, oldest first: who, when, from what to what, why."""
+    if session.get(Alert, alert_id) is None:
+        raise not_found("alert", alert_id)
+    return [ReviewPublic.model_validate(r) for r in history(session, alert_id)]

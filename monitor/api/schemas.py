@@ -1,0 +1,269 @@
+"""Request and response schemas of the API (XCreate / XUpdate / XPublic), one place for the contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.feeds.schemas import ArticleDetail, ArticlePublic, FeedPublic
+
+T = TypeVar("T")
+Severity = Literal["low", "medium", "high", "critical"]
+Status = Literal["new", "confirmed", "dismissed", "escalated"]
+Category = Literal["sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials"]
+
+__all__ = ["ArticleDetail", "ArticlePublic", "FeedPublic"]
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of results; pass `next_cursor` as `cursor` to get the next one (null on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class EvidencePublic(BaseModel):
+    """A span of the article that made the rule fire (offsets into the named field)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    start: int
+    end: int
+    text: str
+
+
+class AlertPublic(BaseModel):
+    """An alert: one rule firing on one article, with its evidence and review status."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    article_id: int
+    feed_id: int | None = None
+    rule_id: str
+    category: str
+    severity: str
+    score: float
+    title: str
+    explanation: str
+    entity_ids: list[str]
+    evidence: list[EvidencePublic]
+    status: str
+    suppressed: bool
+    rescreened: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class MentionPublic(BaseModel):
+    """An entity found in the article, with the exact span and the listed entity's name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity_id: str
+    entity_name: str | None = None
+    dataset: str | None = None
+    matched: str
+    field: str
+    start: int
+    end: int
+    confidence: float
+
+
+class RulePublic(BaseModel):
+    """A watch rule, from the database (editable) or the rule files (read-only)."""
+
+    id: str
+    title: str
+    description: str = ""
+    category: str
+    severity: str
+    query: str
+    enabled: bool = True
+    source: Literal["db", "file"] = "db"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class AlertDetail(AlertPublic):
+    """An alert with its article, rule and the entity mentions found in the article."""
+
+    article: ArticleDetail | None = None
+    rule: RulePublic | None = None
+    mentions: list[MentionPublic] = Field(default_factory=list)
+
+
+class ReviewCreate(BaseModel):
+    """A review decision on an alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    reason: str = Field(min_length=1, max_length=200, description="short justification, e.g. 'name clash'")
+    note: str | None = Field(None, max_length=10000)
+
+
+class ReviewPublic(BaseModel):
+    """One entry of an alert's audit trail."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    alert_id: int
+    actor: str
+    at: datetime
+    from_status: str
+    to_status: str
+    reason: str | None = None
+    note: str | None = None
+
+
+class SuppressionCreate(BaseModel):
+    """Mark an entity mention as a false positive in a scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity_id: str = Field(min_length=1, max_length=200)
+    matched: str | None = Field(None, max_length=1000, description="only this surface form, e.g. 'Kim'")
+    scope: Literal["article", "feed", "global"]
+    article_id: int | None = Field(None, description="required for scope 'article'")
+    feed_id: int | None = Field(None, description="required for scope 'feed'")
+    reason: str = Field(min_length=1, max_length=10000)
+
+
+class SuppressionPublic(BaseModel):
+    """A suppression and whether it is still in force."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity_id: str
+    matched: str | None = None
+    scope: str
+    article_id: int | None = None
+    feed_id: int | None = None
+    reason: str
+    created_by: str
+    created_at: datetime
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+
+
+class FeedCreate(BaseModel):
+    """A feed to poll."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    title: str | None = Field(None, max_length=512)
+    poll_interval: int | None = Field(None, ge=60, le=7 * 86400, description="seconds; null = default")
+    enabled: bool = True
+
+
+class FeedUpdate(BaseModel):
+    """Fields of a feed that can be changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, min_length=1, max_length=2048)
+    title: str | None = Field(None, max_length=512)
+    poll_interval: int | None = Field(None, ge=60, le=7 * 86400)
+    enabled: bool | None = None
+
+
+class OpmlImportResult(BaseModel):
+    """What an OPML import did."""
+
+    added: list[FeedPublic]
+    skipped: list[dict[str, Any]] = Field(default_factory=list, description="outlines not added, with the reason")
+
+
+_RULE_ID = r"^[a-z0-9][a-z0-9-]{0,99}$"
+
+
+class RuleCreate(BaseModel):
+    """A rule to store in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_RULE_ID, description="slug, e.g. 'drone-exports'")
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=10000)
+    category: Category = "sanctions"
+    severity: Severity = "medium"
+    query: str = Field(min_length=1, max_length=20000)
+    enabled: bool = True
+
+
+class RuleUpdate(BaseModel):
+    """Fields of a rule that can be changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=300)
+    description: str | None = Field(None, max_length=10000)
+    category: Category | None = None
+    severity: Severity | None = None
+    query: str | None = Field(None, min_length=1, max_length=20000)
+    enabled: bool | None = None
+
+
+class RuleTestHit(BaseModel):
+    """An article the rule would fire on."""
+
+    article_id: int
+    title: str
+    severity: str
+    score: float
+    entity_ids: list[str]
+    evidence: list[EvidencePublic]
+
+
+class RuleTestResult(BaseModel):
+    """A backtest of a rule over the newest stored articles."""
+
+    rule_id: str
+    articles_scanned: int
+    hits: int
+    items: list[RuleTestHit]
+
+
+class KeyCreate(BaseModel):
+    """A new API key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["reader", "analyst", "admin"]
+    name: str = Field("", max_length=200)
+
+
+class KeyPublic(BaseModel):
+    """An API key without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class KeyCreated(KeyPublic):
+    """A new key: `key` is shown this once and never again."""
+
+    key: str
+
+
+class HealthPublic(BaseModel):
+    """Service health: database, broker and worker heartbeat."""
+
+    status: Literal["ok", "degraded", "down"]
+    checks: dict[str, str]
+    heartbeats: dict[str, datetime] = Field(default_factory=dict)
