@@ -1,0 +1,73 @@
+"""What a notification says about an alert: the JSON payload, shared by every channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from monitor.models import Alert, Article, Entity, Rule, Subscription
+from monitor.settings import Settings
+
+
+def alert_url(settings: Settings, alert_id: int | None) -> str:
+    """Link to the alert in the API."""
+    return f"{settings.public_url.rstrip('/')}/api/v1/alerts/{alert_id}"
+
+
+def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, Any]:
+    """The alert with its rule, entities, evidence, score, article and a link, as plain JSON types."""
+    article = session.get(Article, alert.article_id)
+    rule = session.get(Rule, alert.rule_id)
+    entities: list[dict[str, Any]] = []
+    if alert.entity_ids:
+        found = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(alert.entity_ids)))}
+        for eid in alert.entity_ids:
+            ent = found.get(eid)
+            entities.append(
+                {
+                    "entity_id": eid,
+                    "dataset": ent.dataset if ent else eid.split(":", 1)[0],
+                    "name": ent.name if ent else None,
+                    "schema": ent.schema_ if ent else None,
+                    "programs": list(ent.programs) if ent else [],
+                }
+            )
+    return {
+        "id": alert.id,
+        "url": alert_url(settings, alert.id),
+        "created_at": alert.created_at.isoformat(),
+        "title": alert.title,
+        "rule": {
+            "id": alert.rule_id,
+            "title": rule.title if rule else alert.rule_id,
+            "description": rule.description if rule else "",
+            "category": alert.category,
+        },
+        "category": alert.category,
+        "severity": alert.severity,
+        "score": alert.score,
+        "status": alert.status,
+        "explanation": alert.explanation,
+        "entities": entities,
+        "evidence": list(alert.evidence or []),
+        "article": {
+            "id": alert.article_id,
+            "title": article.title if article else "",
+            "url": article.url if article else None,
+            "published_at": article.published_at.isoformat() if article and article.published_at else None,
+            "feed_id": alert.feed_id,
+        },
+    }
+
+
+def webhook_payload(
+    session: Session, alert: Alert, subscription: Subscription, settings: Settings, timestamp: str
+) -> dict[str, Any]:
+    """The Standard Webhooks envelope `{type, timestamp, data}` for an alert."""
+    return {
+        "type": "alert.created",
+        "timestamp": timestamp,
+        "subscription_id": subscription.id,
+        "data": alert_data(session, alert, settings),
+    }

@@ -1,0 +1,324 @@
+"""Subscriptions: who gets which alerts, over which channel; create, list, pause, delete, rotate.
+
+Every user-supplied destination is checked when it is saved (and again when it is
+used): webhook URLs and the hosts of apprise targets must pass `monitor.netguard`.
+Webhook secrets are shown once, on creation or rotation, and stored encrypted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlmodel import Session, col, select
+
+from monitor import netguard
+from monitor.models import AuditEvent, Subscription, utcnow
+from monitor.notify import secretbox
+from monitor.notify.filters import SEVERITY_RANK
+from monitor.settings import Settings
+
+CHANNELS = ("webhook", "email", "apprise")
+CATEGORIES = ("sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials")
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# apprise services whose host is fixed by the vendor (the URL's "host" is a token);
+# every other apprise scheme names a user-chosen host, which must pass the SSRF guard.
+_FIXED_HOST_APPRISE = {
+    "slack", "msteams", "tgram", "discord", "pover", "pbul", "opsgenie", "pagerduty", "line",
+    "twilio", "pushed", "join", "spush", "reddit", "twitter",
+}
+
+
+class SubscriptionError(ValueError):
+    """A subscription request that cannot be accepted (bad channel, unsafe URL, unknown id)."""
+
+
+class SubscriptionCreate(BaseModel):
+    """What a user sends to subscribe."""
+
+    channel: str = Field(description="webhook | email | apprise")
+    target: str = Field(description="webhook URL, e-mail address, or apprise URL", min_length=1, max_length=4000)
+    name: str = Field("", max_length=200)
+    rules: list[str] = Field(default_factory=list, description="only these rule ids (empty = all)")
+    categories: list[str] = Field(default_factory=list, description="only these rule categories")
+    min_severity: str | None = Field(None, description="low | medium | high | critical")
+    min_score: float | None = Field(None, ge=0, le=1)
+    entity_ids: list[str] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list)
+    feed_ids: list[int] = Field(default_factory=list)
+    realtime: bool = Field(True, description="deliver each alert as it is raised")
+    digest: bool = Field(False, description="send a daily digest")
+    digest_time: str | None = Field(None, description="HH:MM local time of the daily digest")
+    timezone: str = Field("UTC", description="IANA time zone of digest_time")
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"unknown channel {value!r}; expected one of {', '.join(CHANNELS)}")
+        return value
+
+    @field_validator("min_severity")
+    @classmethod
+    def _severity(cls, value: str | None) -> str | None:
+        if value is not None and value not in SEVERITY_RANK:
+            raise ValueError(f"unknown severity {value!r}; expected one of {', '.join(SEVERITY_RANK)}")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if c not in CATEGORIES]
+        if bad:
+            raise ValueError(f"unknown categories {bad}; expected some of {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str | None) -> str | None:
+        if value is not None and not _HHMM.match(value):
+            raise ValueError(f"digest time must be HH:MM (24-hour), not {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _digest_needs_time(self) -> SubscriptionCreate:
+        if self.digest_time and not self.digest:
+            self.digest = True
+        if self.digest and not self.digest_time:
+            self.digest_time = "08:00"
+        if not self.realtime and not self.digest:
+            raise ValueError("a subscription must be real-time, digest, or both")
+        return self
+
+
+class SubscriptionUpdate(BaseModel):
+    """Fields that may be changed after creation (all optional)."""
+
+    name: str | None = None
+    rules: list[str] | None = None
+    categories: list[str] | None = None
+    min_severity: str | None = None
+    min_score: float | None = Field(None, ge=0, le=1)
+    entity_ids: list[str] | None = None
+    datasets: list[str] | None = None
+    feed_ids: list[int] | None = None
+    realtime: bool | None = None
+    digest: bool | None = None
+    digest_time: str | None = None
+    timezone: str | None = None
+    active: bool | None = None
+
+
+class SubscriptionPublic(BaseModel):
+    """A subscription as the API and `subscriptions list --json` show it (never the secret)."""
+
+    id: int
+    name: str
+    channel: str
+    target: str
+    rules: list[str]
+    categories: list[str]
+    min_severity: str | None
+    min_score: float | None
+    entity_ids: list[str]
+    datasets: list[str]
+    feed_ids: list[int]
+    realtime: bool
+    digest: bool
+    digest_time: str | None
+    timezone: str
+    active: bool
+    status: str = Field(description="ok | failing | disabled")
+    status_detail: str | None
+    secret_rotating_until: datetime | None
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, sub: Subscription) -> SubscriptionPublic:
+        """The public view of a row (webhook URLs may hold tokens, so only apprise is masked)."""
+        data: dict[str, Any] = sub.model_dump()
+        data["secret_rotating_until"] = sub.previous_secret_until if sub.previous_secret else None
+        if sub.channel == "apprise":
+            data["target"] = _mask_apprise(sub.target)
+        return cls.model_validate(data)
+
+
+def _mask_apprise(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://***" if parts.scheme else "***"
+
+
+def check_target(channel: str, target: str, settings: Settings, resolver: netguard.Resolver | None = None) -> None:
+    """Raise SubscriptionError when the destination is malformed or not allowed (SSRF guard)."""
+    if channel == "webhook":
+        try:
+            netguard.check_url(target, settings, resolver)
+        except netguard.BlockedAddressError as exc:
+            raise SubscriptionError(f"webhook URL refused: {exc}") from exc
+    elif channel == "email":
+        if not _EMAIL.match(target):
+            raise SubscriptionError(f"not an e-mail address: {target!r}")
+    elif channel == "apprise":
+        check_apprise_url(target, settings, resolver)
+    else:
+        raise SubscriptionError(f"unknown channel {channel!r}")
+
+
+def check_apprise_url(url: str, settings: Settings, resolver: netguard.Resolver | None = None) -> None:
+    """Raise SubscriptionError unless apprise understands the URL and its host (if user-chosen) is allowed."""
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        raise SubscriptionError("apprise does not understand this URL (see https://github.com/caronc/apprise/wiki)")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in _FIXED_HOST_APPRISE:
+        return
+    host = getattr(plugin, "host", None)
+    if not host:
+        return
+    port = getattr(plugin, "port", None)
+    probe = f"http://[{host}]" if ":" in str(host) else f"http://{host}"
+    if port:
+        probe += f":{port}"
+    try:
+        netguard.check_url(probe + "/", settings, resolver)
+    except netguard.BlockedAddressError as exc:
+        raise SubscriptionError(f"apprise target refused: {exc}") from exc
+
+
+def _audit(session: Session, actor: str, action: str, sub: Subscription, **detail: Any) -> None:
+    session.add(
+        AuditEvent(actor=actor, action=action, object_type="subscription", object_id=str(sub.id), detail=detail)
+    )
+
+
+def create_subscription(
+    session: Session,
+    settings: Settings,
+    data: SubscriptionCreate,
+    *,
+    actor: str = "cli",
+    resolver: netguard.Resolver | None = None,
+) -> tuple[Subscription, str | None]:
+    """Save a subscription; returns the row and, for webhooks, the plain secret (shown once)."""
+    check_target(data.channel, data.target, settings, resolver)
+    plain = secretbox.new_webhook_secret() if data.channel == "webhook" else None
+    sub = Subscription(
+        **data.model_dump(),
+        secret=secretbox.encrypt(settings, plain) if plain else None,
+        created_by=actor,
+    )
+    session.add(sub)
+    session.flush()
+    _audit(session, actor, "subscription.create", sub, channel=sub.channel)
+    session.flush()
+    return sub, plain
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    """Every subscription, oldest first."""
+    return list(session.exec(select(Subscription).order_by(col(Subscription.id))))
+
+
+def get_subscription(session: Session, sub_id: int) -> Subscription:
+    """The subscription with this id, or SubscriptionError."""
+    sub = session.get(Subscription, sub_id)
+    if sub is None:
+        raise SubscriptionError(f"subscription {sub_id} not found")
+    return sub
+
+
+def update_subscription(
+    session: Session, sub_id: int, changes: SubscriptionUpdate, *, actor: str = "cli"
+) -> Subscription:
+    """Apply changes (validated as a whole, like a new subscription) and save."""
+    sub = get_subscription(session, sub_id)
+    fields = changes.model_dump(exclude_unset=True)
+    active = fields.pop("active", None)
+    merged = SubscriptionCreate.model_validate({**sub.model_dump(), **fields})
+    for name in fields:
+        setattr(sub, name, getattr(merged, name))
+    sub.digest, sub.digest_time = merged.digest, merged.digest_time
+    if active is not None:
+        set_active(session, sub_id, active, actor=actor)
+    session.add(sub)
+    _audit(session, actor, "subscription.update", sub, fields=sorted(fields))
+    session.flush()
+    return sub
+
+
+def set_active(session: Session, sub_id: int, active: bool, *, actor: str = "cli") -> Subscription:
+    """Pause (False) or resume (True); resuming also clears a failing or disabled status."""
+    sub = get_subscription(session, sub_id)
+    sub.active = active
+    if active and sub.status != "ok":
+        sub.status, sub.status_detail = "ok", None
+    session.add(sub)
+    _audit(session, actor, "subscription.resume" if active else "subscription.pause", sub)
+    session.flush()
+    return sub
+
+
+def delete_subscription(session: Session, sub_id: int, *, actor: str = "cli") -> None:
+    """Delete a subscription and its outbox rows."""
+    from monitor.models import Delivery, DeliveryAttempt, Digest
+
+    sub = get_subscription(session, sub_id)
+    _audit(session, actor, "subscription.delete", sub, channel=sub.channel)
+    # Deleted explicitly: SQLite only cascades when foreign keys are on for that connection.
+    ids = select(Delivery.id).where(Delivery.subscription_id == sub_id)
+    for attempt in session.exec(select(DeliveryAttempt).where(col(DeliveryAttempt.delivery_id).in_(ids))):
+        session.delete(attempt)
+    for row in session.exec(select(Delivery).where(Delivery.subscription_id == sub_id)):
+        session.delete(row)
+    for dg in session.exec(select(Digest).where(Digest.subscription_id == sub_id)):
+        session.delete(dg)
+    session.flush()
+    session.delete(sub)
+    session.flush()
+
+
+def rotate_secret(
+    session: Session, settings: Settings, sub_id: int, *, overlap_hours: float | None = None, actor: str = "cli"
+) -> str:
+    """Issue a new webhook secret; the old one keeps signing (both signatures sent) for the overlap."""
+    sub = get_subscription(session, sub_id)
+    if sub.channel != "webhook":
+        raise SubscriptionError(f"subscription {sub_id} is not a webhook; only webhooks have secrets")
+    hours = settings.secret_rotation_hours if overlap_hours is None else overlap_hours
+    plain = secretbox.new_webhook_secret()
+    if hours > 0 and sub.secret:
+        sub.previous_secret = sub.secret
+        sub.previous_secret_until = utcnow() + timedelta(hours=hours)
+    else:
+        sub.previous_secret, sub.previous_secret_until = None, None
+    sub.secret = secretbox.encrypt(settings, plain)
+    session.add(sub)
+    _audit(session, actor, "subscription.rotate_secret", sub, overlap_hours=hours)
+    session.flush()
+    return plain
+
+
+def signing_secrets(sub: Subscription, settings: Settings, now: datetime | None = None) -> list[str]:
+    """The secrets that sign a message now: the current one, plus the previous during rotation."""
+    now = now or utcnow()
+    found = [secretbox.decrypt(settings, sub.secret)] if sub.secret else []
+    if sub.previous_secret and sub.previous_secret_until and sub.previous_secret_until > now:
+        found.append(secretbox.decrypt(settings, sub.previous_secret))
+    return found
