@@ -115,7 +115,7 @@ def load_list(session: Session, path: Path | str, fmt: str = "auto", dataset: st
     """Load a list file as a new version of its dataset in the caller's transaction."""
     path = Path(path)
     fmt, records, report, files = read_records(path, fmt)
-    dataset = dataset or get_loader(fmt).default_dataset
+    dataset = dataset or get_loader(fmt).dataset_for(path)
     return store_records(
         session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=files_digest(files)
     )
@@ -303,7 +303,7 @@ def load_default_watchlists(session: Session, settings: Settings) -> list[str]:
         if not path.exists():
             continue
         fmt, records, report, files = read_records(path)
-        dataset = get_loader(fmt).default_dataset
+        dataset = get_loader(fmt).dataset_for(path)
         digest = files_digest(files)
         current = (
             session.execute(

@@ -10,8 +10,17 @@ from pathlib import Path
 
 from monitor.watchlists.loaders.base import EntityRecord, ListFormatError, Loader, LoadReport, NameRecord
 from monitor.watchlists.loaders.ofac_csv import OfacCsvLoader
+from monitor.watchlists.loaders.ofac_xml import OfacXmlLoader
+from monitor.watchlists.loaders.un_xml import UnXmlLoader
 
-LOADERS: dict[str, Loader] = {loader.format: loader for loader in (OfacCsvLoader(),)}
+LOADERS: dict[str, Loader] = {
+    loader.format: loader
+    for loader in (
+        OfacCsvLoader(),
+        OfacXmlLoader(),
+        UnXmlLoader(),
+    )
+}
 FORMATS = ("auto", *LOADERS)
 SNIFF_BYTES = 64 * 1024
 

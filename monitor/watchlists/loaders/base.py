@@ -151,6 +151,10 @@ class Loader(Protocol):
         """Every file this load reads (for the version's digest)."""
         ...
 
+    def dataset_for(self, path: Path) -> str:
+        """The dataset a file of this format belongs to unless the caller names one."""
+        ...
+
 
 _WS = re.compile(r"\s+")
 

@@ -86,6 +86,10 @@ class OfacCsvLoader:
         """sdn.csv and whichever of alt.csv / add.csv exist beside it."""
         return [path] + [p for p in self._companions(path).values() if p.exists()]
 
+    def dataset_for(self, path: Path) -> str:
+        """cons_prim.csv is the consolidated (non-SDN) list; anything else the SDN list."""
+        return "us_ofac_cons" if path.name.lower().startswith("cons") else self.default_dataset
+
     def _companions(self, path: Path) -> dict[str, Path]:
         # sdn.csv -> alt.csv/add.csv; cons_prim.csv -> cons_alt.csv/cons_add.csv
         name = path.name.lower()
