@@ -63,9 +63,11 @@ SDN_XML = """<?xml version="1.0" standalone="yes"?>
   <sdnEntry>
     <uid>9702</uid><lastName>CHON MYONG</lastName><sdnType>Vessel</sdnType>
     <programList><program>DPRK3</program></programList>
-    <idList><id><uid>1</uid><idType>Vessel Registration Identification</idType><idNumber>IMO 8712362</idNumber></id></idList>
+    <idList><id><uid>1</uid><idType>Vessel Registration Identification</idType>
+      <idNumber>IMO 8712362</idNumber></id></idList>
     <akaList><aka><uid>2</uid><type>a.k.a.</type><category>weak</category><lastName>CM 1</lastName></aka>
-             <aka><uid>3</uid><type>f.k.a.</type><category>strong</category><lastName>OCEAN GLORY</lastName></aka></akaList>
+             <aka><uid>3</uid><type>f.k.a.</type><category>strong</category>
+               <lastName>OCEAN GLORY</lastName></aka></akaList>
     <vesselInfo><callSign>HMYC</callSign><vesselFlag>Korea, North</vesselFlag></vesselInfo>
   </sdnEntry>
 </sdnList>

@@ -41,7 +41,7 @@ def iter_records(path: Path, roots: tuple[str, ...], record_tags: set[str]) -> I
     """Yield each element whose local name is in record_tags (then free it)."""
     with path.open("rb") as fh:
         head = fh.read(DOCTYPE_SCAN)
-    if b"<!ENTITY" in head or b"<!DOCTYPE" in head and b"[" in head.split(b"<!DOCTYPE", 1)[1][:2000]:
+    if b"<!ENTITY" in head or (b"<!DOCTYPE" in head and b"[" in head.split(b"<!DOCTYPE", 1)[1][:2000]):
         raise ListFormatError(path, 1, "XML with an internal DTD or entity declarations is refused")
     context = etree.iterparse(
         str(path),
