@@ -12,6 +12,7 @@ from monitor.watchlists.loaders.base import EntityRecord, ListFormatError, Loade
 from monitor.watchlists.loaders.ofac_csv import OfacCsvLoader
 from monitor.watchlists.loaders.ofac_xml import OfacXmlLoader
 from monitor.watchlists.loaders.un_xml import UnXmlLoader
+from monitor.watchlists.loaders.watchlist_yaml import WatchlistYamlLoader
 
 LOADERS: dict[str, Loader] = {
     loader.format: loader
@@ -19,6 +20,7 @@ LOADERS: dict[str, Loader] = {
         OfacCsvLoader(),
         OfacXmlLoader(),
         UnXmlLoader(),
+        WatchlistYamlLoader(),
     )
 }
 FORMATS = ("auto", *LOADERS)
