@@ -270,6 +270,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         head = body.lstrip()[:200].lower()
         if b"<html" in head or b"<!doctype html" in head or "html" in ctype:
             raise FeedParseError(f"not a feed: got an HTML page (content-type {ctype or 'unknown'})")
+        if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise FeedParseError(f"not a feed: the body is neither XML nor JSON (content-type {ctype or 'unknown'})")
         if bozo is not None:
             raise FeedParseError(f"malformed feed: {_bozo_message(bozo)}")
         raise FeedParseError("not a feed: no RSS, Atom or JSON Feed document found")
