@@ -1,0 +1,719 @@
+"""The matcher: every rule and every alias compiled into ONE Aho-Corasick automaton.
+
+Build (once per rules/lists version): every surface form of every alias (aliasforms),
+every term of every rule query and every country form becomes a key of a single
+pyahocorasick automaton over normalised token strings. A key's value is an index into
+flat arrays that say who owns it (an alias form, a rule term, a country) and whether a
+match needs to end on a word boundary (a term with a trailing wildcard does not).
+
+Scan (per article): normalise title and text, run the automaton once over each, keep
+the hits that start (and, unless wildcard, end) on token boundaries, resolve entity
+mentions (longest span wins, weak forms need support), then evaluate only the rules whose
+required terms occurred (Luwak-style: each rule is indexed by a set of triggers, one of
+which any matching article must contain). Evidence, score and explanation are built only
+for rules that fire. No regex runs per rule and no I/O happens here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from monitor.matching.aliasforms import CAPS, STRONG, SURNAME, WEAK, entity_forms, group_by_entity, is_person
+from monitor.matching.countries import SANCTIONED_JURISDICTIONS, gazetteer
+from monitor.matching.normalise import NormText, normalise_field, normalise_name, sentence_span, sentence_starts
+from monitor.matching.query import And, Country, EntityPred, Near, Node, Not, Or, Term, parse_query, walk
+from monitor.matching.types import (
+    SEVERITIES,
+    SEVERITY_RANK,
+    AlertFinding,
+    AliasSpec,
+    ArticleInput,
+    EntityFinding,
+    Evidence,
+    RuleSpec,
+    ScanResult,
+)
+from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS
+
+# Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
+NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
+
+_FORM, _TERM, _COUNTRY = 0, 1, 2
+_PREFIX = 4  # owner flag: no end-of-word check (trailing wildcard)
+_MAX_OCC = 400  # occurrences kept per query node: bounds the cost of proximity on huge texts
+_MAX_EVIDENCE = 5
+_FIELDS = ("title", "text")
+_SEVERITY_BASE = {"low": 0.35, "medium": 0.5, "high": 0.65, "critical": 0.8}
+_SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "entity": "organization",
+                    "company": "organization", "ship": "vessel"}
+
+Occ = tuple[int, int, int]  # (field index, first token, last token)
+
+
+@dataclass(frozen=True)
+class _Entity:
+    entity_id: str
+    dataset: str
+    source_id: str
+    caption: str
+    schema: str
+    programs: tuple[str, ...]
+    countries: tuple[str, ...]
+
+    @property
+    def display_programs(self) -> str:
+        return ", ".join(self.programs) if self.programs else self.dataset
+
+
+@dataclass
+class _Rule:
+    spec: RuleSpec
+    node: Node
+    escalations: list[tuple[str, str, Node]]
+    term_ids: frozenset[int]
+    entity_preds: list[EntityPred]
+
+
+@dataclass(frozen=True)
+class _Mention:
+    entity: int
+    field: int
+    t0: int
+    t1: int
+    start: int
+    end: int
+    matched: str
+    confidence: float
+
+
+@dataclass
+class _FieldState:
+    text: str
+    nt: NormText
+    _starts: list[int] | None = None
+    _sent_cache: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def sent_starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = sentence_starts(self.text)
+        return self._starts
+
+    def sentence_of(self, token: int) -> int:
+        hit = self._sent_cache.get(token)
+        if hit is None:
+            hit = bisect_right(self.sent_starts, self.nt.orig_start(token)) - 1
+            self._sent_cache[token] = hit
+        return hit
+
+    def sentence_bounds(self, index: int) -> tuple[int, int]:
+        starts = self.sent_starts
+        return sentence_span(self.text, starts, starts[index])
+
+
+def _schema_key(value: str) -> str:
+    low = value.casefold()
+    return _SCHEMA_SYNONYMS.get(low, low)
+
+
+def _entity_predicate(pred: EntityPred) -> object:
+    key, value = pred.key, pred.value
+    if key == "any":
+        return lambda e: True
+    if key == "sanctioned":
+        return lambda e: e.dataset not in NON_SANCTIONS_DATASETS
+    if key == "dataset":
+        return lambda e: e.dataset == value
+    if key == "program":
+        wanted = value.casefold()
+        return lambda e: any(p.casefold() == wanted for p in e.programs)
+    if key == "schema":
+        wanted = _schema_key(value)
+        return lambda e: _schema_key(e.schema) == wanted
+    return lambda e: e.entity_id == value
+
+
+class Matcher:
+    """All rules and aliases of one version, compiled; `scan` matches one article."""
+
+    def __init__(self) -> None:
+        self._auto = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+        self._klen: array[int] = array("i")
+        self._owners: list[int | tuple[int, ...]] = []
+        self._entities: list[_Entity] = []
+        self._form_entity: array[int] = array("i")
+        self._form_kind: array[int] = array("b")
+        self._form_conf: array[float] = array("f")
+        self._terms: list[tuple[tuple[str, ...], bool]] = []
+        self._term_index: dict[tuple[tuple[str, ...], bool], int] = {}
+        self._countries: list[tuple[str, bool]] = []
+        self._rules: list[_Rule] = []
+        self._triggers: dict[object, list[int]] = {}
+        self._always: list[int] = []
+        self._pred_cache: dict[EntityPred, object] = {}
+        self.version = ""
+        self.alias_count = 0
+        self.key_count = 0
+
+    # ------------------------------------------------------------------ build
+
+    def _add_key(self, key: str, code: int) -> None:
+        kid = self._auto.get(key, None)
+        if kid is None:
+            kid = len(self._klen)
+            self._auto.add_word(key, kid)
+            self._klen.append(len(key))
+            self._owners.append(code)
+            return
+        old = self._owners[kid]
+        if isinstance(old, int):
+            if old != code:
+                self._owners[kid] = (old, code)
+        elif code not in old:
+            self._owners[kid] = (*old, code)
+
+    def _term_id(self, term: Term) -> int:
+        ident = (term.tokens, term.prefix)
+        tid = self._term_index.get(ident)
+        if tid is None:
+            tid = len(self._terms)
+            self._terms.append(ident)
+            self._term_index[ident] = tid
+            self._add_key(" ".join(term.tokens), (tid << 3) | _TERM | (_PREFIX if term.prefix else 0))
+        return tid
+
+    def _add_aliases(self, aliases: Iterable[AliasSpec], digest: hashlib._Hash) -> None:
+        for entity_id, specs in group_by_entity(aliases).items():
+            first = specs[0]
+            index = len(self._entities)
+            self._entities.append(
+                _Entity(entity_id, first.dataset, first.source_id, first.caption, first.schema,
+                        tuple(first.programs), tuple(first.countries))
+            )
+            for spec in specs:
+                digest.update(f"{spec.entity_id}\x1f{spec.alias}\x1f{spec.weak}\x1e".encode())
+            self.alias_count += len(specs)
+            for form in entity_forms(specs):
+                fid = len(self._form_entity)
+                self._form_entity.append(index)
+                self._form_kind.append(form.kind)
+                self._form_conf.append(form.confidence)
+                self._add_key(form.key, (fid << 3) | _FORM)
+
+    def _add_countries(self) -> None:
+        for form, code, caps in gazetteer():
+            key = normalise_name(form)
+            if not key:
+                continue
+            cid = len(self._countries)
+            self._countries.append((code, caps))
+            self._add_key(key, (cid << 3) | _COUNTRY)
+
+    def _required(self, node: Node) -> set[object] | None:
+        """Triggers of which any article matching `node` holds at least one (None: unbounded)."""
+        if isinstance(node, Term):
+            return {("t", self._term_index[(node.tokens, node.prefix)])}
+        if isinstance(node, EntityPred):
+            return {"entity"}
+        if isinstance(node, Country):
+            return {("c", node.code)}
+        if isinstance(node, Or):
+            out: set[object] = set()
+            for child in node.children:
+                sub = self._required(child)
+                if sub is None:
+                    return None
+                out |= sub
+            return out
+        if isinstance(node, And | Near):
+            children = node.children if isinstance(node, And) else (node.left, node.right)
+            options = [s for s in (self._required(c) for c in children if not isinstance(c, Not)) if s is not None]
+            if not options:
+                return None
+
+            def cost(triggers: set[object]) -> tuple[int, int]:
+                broad = sum(1 for t in triggers if t == "entity" or (isinstance(t, tuple) and t[0] == "c"))
+                return broad, len(triggers)
+
+            return min(options, key=cost)
+        return None
+
+    def _add_rules(self, rules: Iterable[RuleSpec], digest: hashlib._Hash) -> None:
+        for spec in rules:
+            if not spec.enabled:
+                continue
+            digest.update(repr(spec).encode())
+            node = parse_query(spec.query)
+            escalations = [(e.severity, e.scope, parse_query(e.when)) for e in spec.escalate]
+            term_ids: set[int] = set()
+            preds: list[EntityPred] = []
+            for tree in [node] + [e[2] for e in escalations]:
+                for sub in walk(tree):
+                    if isinstance(sub, Term):
+                        term_ids.add(self._term_id(sub))
+            for sub in walk(node):
+                if isinstance(sub, EntityPred):
+                    preds.append(sub)
+            index = len(self._rules)
+            self._rules.append(_Rule(spec, node, escalations, frozenset(term_ids), preds))
+            required = self._required(node)
+            if required is None:
+                self._always.append(index)
+            else:
+                for trigger in required:
+                    self._triggers.setdefault(trigger, []).append(index)
+
+    def build(self, rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> Matcher:
+        """Compile rules and aliases (called once by build_matcher)."""
+        digest = hashlib.sha256()
+        self._add_rules(rules, digest)
+        self._add_aliases(aliases, digest)
+        self._add_countries()
+        self.key_count = len(self._klen)
+        self._auto.make_automaton()
+        self.version = digest.hexdigest()[:16]
+        return self
+
+    # ------------------------------------------------------------------ scan
+
+    def _scan_field(self, fi: int, fs: _FieldState, term_hits: dict[int, list[Occ]],
+                    form_hits: dict[Occ, list[int]], country_hits: dict[str, list[Occ]]) -> None:
+        nt = fs.nt
+        s = nt.tstr
+        if not s:
+            return
+        size = len(s)
+        klen = self._klen
+        owners = self._owners
+        token_at = nt.token_at
+        for end, kid in self._auto.iter(s):
+            start = end - klen[kid] + 1
+            if start and s[start - 1] != " ":
+                continue
+            at_end = end + 1 == size or s[end + 1] == " "
+            own = owners[kid]
+            t0 = -1
+            for code in (own,) if isinstance(own, int) else own:
+                if not at_end and not code & _PREFIX:
+                    continue
+                if t0 < 0:
+                    t0 = token_at(start)
+                    t1 = token_at(end)
+                kind = code & 3
+                idx = code >> 3
+                if kind == _TERM:
+                    term_hits.setdefault(idx, []).append((fi, t0, t1))
+                elif kind == _FORM:
+                    form_hits.setdefault((fi, t0, t1), []).append(idx)
+                else:
+                    code_, caps = self._countries[idx]
+                    if caps:
+                        o0, o1 = nt.orig_span(t0, t1)
+                        if not fs.text[o0:o1].isupper():
+                            continue
+                    country_hits.setdefault(code_, []).append((fi, t0, t1))
+
+    def _supported_by_title(self, fs: _FieldState, t0: int, vessel: bool) -> bool:
+        words = VESSEL_WORDS if vessel else TITLE_WORDS
+        tokens = fs.nt.tokens
+        reach = 3 if vessel else 1
+        return any(t0 - k >= 0 and tokens[t0 - k] in words for k in range(1, reach + 1))
+
+    def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
+        """True when a capitalised word that is not a title sits right next to a bare surname
+        ("Kim Kardashian", "Edward Wong"): then it is someone else's name."""
+        text = fs.text
+        j = o1
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if j > o1 and j < len(text) and text[j].isupper():
+            return True
+        i = o0
+        while i > 0 and text[i - 1] == " ":
+            i -= 1
+        if i < o0 and i > 0 and text[i - 1].isalpha():
+            k = i
+            while k > 0 and (text[k - 1].isalpha() or text[k - 1] in ".'-\u2019"):
+                k -= 1
+            word = text[k:i]
+            if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
+                before = text[:k].rstrip(" \"'\u201c\u2018(")
+                sentence_start = not before or before[-1] in ".!?\n:;"
+                return not sentence_start
+        return False
+
+    def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]]) -> list[_Mention]:
+        if not form_hits:
+            return []
+        spans = sorted(form_hits, key=lambda sp: (-(sp[2] - sp[1]), sp[0], sp[1]))
+        kept: list[Occ] = []
+        taken: dict[int, list[tuple[int, int]]] = {}
+        for sp in spans:
+            fi, t0, t1 = sp
+            if any(not (t1 < a or t0 > b) for a, b in taken.get(fi, ())):
+                continue
+            taken.setdefault(fi, []).append((t0, t1))
+            kept.append(sp)
+        kept.sort()
+        last_seen: dict[int, tuple[int, int]] = {}
+        mentions: list[_Mention] = []
+        for sp in kept:
+            fi, t0, t1 = sp
+            fs = fields[fi]
+            assert fs is not None
+            o0, o1 = fs.nt.orig_span(t0, t1)
+            surface = fs.text[o0:o1]
+            strong: dict[int, float] = {}
+            weak: dict[int, tuple[int, float]] = {}
+            for fid in form_hits[sp]:
+                ent = self._form_entity[fid]
+                kind = self._form_kind[fid]
+                conf = self._form_conf[fid]
+                if kind == STRONG or (kind == CAPS and surface.isupper() and len(surface) >= 3):
+                    strong[ent] = max(strong.get(ent, 0.0), conf)
+                elif kind in (WEAK, SURNAME, CAPS):
+                    prev = weak.get(ent)
+                    if prev is None or prev[0] > kind:
+                        weak[ent] = (kind, conf)
+            chosen = dict(strong)
+            if weak and not strong and surface[:1] and not surface[:1].islower():
+                surname_only = all(k == SURNAME for k, _ in weak.values())
+                if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
+                    seen = [(last_seen[e], e) for e in weak if e in last_seen]
+                    if seen:
+                        ent = max(seen)[1]
+                        chosen[ent] = weak[ent][1] * 0.9
+                    elif len(weak) <= 2:
+                        for ent, (_kind, conf) in weak.items():
+                            schema = self._entities[ent].schema.casefold()
+                            vessel = schema in ("vessel", "aircraft", "airplane")
+                            if (_kind == SURNAME or vessel) and self._supported_by_title(fs, t0, vessel):
+                                chosen[ent] = conf * 0.85
+            for ent, conf in chosen.items():
+                mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
+                last_seen[ent] = (fi, t0)
+        return mentions
+
+    def scan(self, article: ArticleInput) -> ScanResult:
+        """Match one article: entity mentions and the alerts of every rule that fires."""
+        fields: list[_FieldState | None] = []
+        term_hits: dict[int, list[Occ]] = {}
+        form_hits: dict[Occ, list[int]] = {}
+        country_hits: dict[str, list[Occ]] = {}
+        for fi, raw in enumerate((article.title or "", article.text or "")):
+            if not raw:
+                fields.append(None)
+                continue
+            fs = _FieldState(raw, normalise_field(raw))
+            fields.append(fs)
+            self._scan_field(fi, fs, term_hits, form_hits, country_hits)
+        mentions = self._resolve(fields, form_hits)
+        findings = [
+            EntityFinding(
+                entity_id=self._entities[m.entity].entity_id,
+                dataset=self._entities[m.entity].dataset,
+                source_id=self._entities[m.entity].source_id,
+                name=self._entities[m.entity].caption,
+                matched=m.matched,
+                field=_FIELDS[m.field],
+                start=m.start,
+                end=m.end,
+                confidence=round(m.confidence, 3),
+            )
+            for m in mentions
+        ]
+        candidates: set[int] = set(self._always)
+        triggers = self._triggers
+        for tid in term_hits:
+            candidates.update(triggers.get(("t", tid), ()))
+        for code in country_hits:
+            candidates.update(triggers.get(("c", code), ()))
+        if mentions:
+            candidates.update(triggers.get("entity", ()))
+        if not candidates:
+            return ScanResult(findings, [])
+        ctx = _Eval(self, fields, term_hits, country_hits, mentions)
+        alerts = []
+        for index in sorted(candidates):
+            alert = ctx.run_rule(self._rules[index])
+            if alert is not None:
+                alerts.append(alert)
+        return ScanResult(findings, alerts)
+
+    # ------------------------------------------------------------------ helpers for _Eval
+
+    def predicate(self, pred: EntityPred) -> object:
+        """The compiled test of an entity predicate (cached)."""
+        fn = self._pred_cache.get(pred)
+        if fn is None:
+            fn = _entity_predicate(pred)
+            self._pred_cache[pred] = fn
+        return fn
+
+    def entity(self, index: int) -> _Entity:
+        """An entity's metadata by internal index."""
+        return self._entities[index]
+
+    def term_ident(self, node: Term) -> int:
+        """Internal id of a term."""
+        return self._term_index[(node.tokens, node.prefix)]
+
+    def term_tokens(self, tid: int) -> tuple[str, ...]:
+        """Tokens of a term by id."""
+        return self._terms[tid][0]
+
+    @property
+    def rules(self) -> list[RuleSpec]:
+        """The enabled rules compiled into this matcher."""
+        return [r.spec for r in self._rules]
+
+
+class _Eval:
+    """Evaluates rules over one scanned article (memoised per node)."""
+
+    def __init__(self, matcher: Matcher, fields: list[_FieldState | None], term_hits: dict[int, list[Occ]],
+                 country_hits: dict[str, list[Occ]], mentions: list[_Mention]) -> None:
+        self.m = matcher
+        self.fields = fields
+        self.term_hits = term_hits
+        self.country_hits = country_hits
+        self.mentions = mentions
+        self.memo: dict[int, list[Occ]] = {}
+        self.sent_mentions: dict[tuple[int, int], list[_Mention]] | None = None
+
+    def sentence(self, fi: int, token: int) -> int:
+        fs = self.fields[fi]
+        assert fs is not None
+        return fs.sentence_of(token)
+
+    def ev(self, node: Node) -> list[Occ]:
+        key = id(node)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self._ev(node)
+            if len(hit) > _MAX_OCC:
+                hit = hit[:_MAX_OCC]
+            self.memo[key] = hit
+        return hit
+
+    def _field_ok(self, occs: list[Occ], scope: str | None) -> list[Occ]:
+        if scope is None:
+            return occs
+        wanted = _FIELDS.index(scope)
+        return [o for o in occs if o[0] == wanted]
+
+    def _ev(self, node: Node) -> list[Occ]:
+        if isinstance(node, Term):
+            return self._field_ok(self.term_hits.get(self.m.term_ident(node), []), node.field)
+        if isinstance(node, EntityPred):
+            test = self.m.predicate(node)
+            occs = [(mm.field, mm.t0, mm.t1) for mm in self.mentions if test(self.m.entity(mm.entity))]  # type: ignore[operator]
+            return self._field_ok(occs, node.field)
+        if isinstance(node, Country):
+            return self._field_ok(self.country_hits.get(node.code, []), node.field)
+        if isinstance(node, Or):
+            out: list[Occ] = []
+            for child in node.children:
+                out.extend(self.ev(child))
+            return out
+        if isinstance(node, And):
+            out = []
+            positive = False
+            for child in node.children:
+                if isinstance(child, Not):
+                    continue
+                positive = True
+                sub = self.ev(child)
+                if not sub:
+                    return []
+                out.extend(sub)
+            for child in node.children:
+                if isinstance(child, Not) and self.ev(child.child):
+                    return []
+            return out if positive else [(-1, 0, 0)]
+        if isinstance(node, Not):
+            return [] if self.ev(node.child) else [(-1, 0, 0)]
+        if isinstance(node, Near):
+            return self._near(node)
+        return []  # pragma: no cover
+
+    def _near(self, node: Near) -> list[Occ]:
+        left = [o for o in self.ev(node.left) if o[0] >= 0]
+        if not left:
+            return []
+        right = [o for o in self.ev(node.right) if o[0] >= 0]
+        out: list[Occ] = []
+        dist = node.distance
+        for f1, a0, a1 in left:
+            for f2, b0, b1 in right:
+                if f1 != f2:
+                    continue
+                if node.sentence:
+                    ok = self.sentence(f1, a0) == self.sentence(f1, b0)
+                elif node.ordered:
+                    ok = b0 > a1 and b0 - a1 <= dist
+                elif b0 > a1:
+                    ok = b0 - a1 <= dist
+                elif a0 > b1:
+                    ok = a0 - b1 <= dist
+                else:
+                    ok = (a0, a1) != (b0, b1)
+                if ok:
+                    out.append((f1, min(a0, b0), max(a1, b1)))
+                    if len(out) >= _MAX_OCC:
+                        return out
+        return out
+
+    # ------------------------------------------------------------------ alerts
+
+    def _mentions_by_sentence(self) -> dict[tuple[int, int], list[_Mention]]:
+        if self.sent_mentions is None:
+            out: dict[tuple[int, int], list[_Mention]] = {}
+            for mm in self.mentions:
+                out.setdefault((mm.field, self.sentence(mm.field, mm.t0)), []).append(mm)
+            self.sent_mentions = out
+        return self.sent_mentions
+
+    def run_rule(self, rule: _Rule) -> AlertFinding | None:
+        occs = self.ev(rule.node)
+        if not occs:
+            return None
+        real = sorted({o for o in occs if o[0] >= 0})
+        sentences: list[tuple[int, int]] = []
+        for fi, t0, _t1 in real:
+            key = (fi, self.sentence(fi, t0))
+            if key not in sentences:
+                sentences.append(key)
+        by_sentence = self._mentions_by_sentence()
+        # sentences with a listed party come first: they are what an analyst must read
+        sentences.sort(key=lambda k: (0 if by_sentence.get(k) else 1, k))
+        chosen = sentences[:_MAX_EVIDENCE]
+        chosen.sort()
+        severity, raised = self._severity(rule, set(sentences))
+        entity_order: list[int] = []
+        for pred in rule.entity_preds:
+            test = self.m.predicate(pred)
+            for mm in self.mentions:
+                if test(self.m.entity(mm.entity)) and mm.entity not in entity_order:  # type: ignore[operator]
+                    entity_order.append(mm.entity)
+        involved: list[_Mention] = []
+        for key in chosen:
+            for mm in by_sentence.get(key, []):
+                involved.append(mm)
+                if mm.entity not in entity_order:
+                    entity_order.append(mm.entity)
+        evidence = []
+        for fi, si in chosen:
+            fs = self.fields[fi]
+            assert fs is not None
+            start, end = fs.sentence_bounds(si)
+            evidence.append(Evidence(_FIELDS[fi], start, end, fs.text[start:end]))
+        score, explanation = self._explain(rule, severity, raised, chosen, by_sentence, entity_order, real)
+        return AlertFinding(
+            rule=rule.spec.id,
+            title=rule.spec.title,
+            category=rule.spec.category,
+            severity=severity,
+            score=score,
+            entity_ids=[self.m.entity(e).entity_id for e in entity_order],
+            evidence=evidence,
+            explanation=explanation,
+        )
+
+    def _severity(self, rule: _Rule, sentences: set[tuple[int, int]]) -> tuple[str, list[str]]:
+        severity = rule.spec.severity
+        raised: list[str] = []
+        for level, scope, node in rule.escalations:
+            occs = [o for o in self.ev(node) if o[0] >= 0 or scope == "article"]
+            if not occs:
+                continue
+            if scope == "sentence" and not any((o[0], self.sentence(o[0], o[1])) in sentences for o in occs):
+                continue
+            if SEVERITY_RANK[level] > SEVERITY_RANK[severity]:
+                severity = level
+                raised.append(level)
+        return severity, raised
+
+    def _term_phrase(self, rule: _Rule, key: tuple[int, int]) -> str:
+        fi, si = key
+        fs = self.fields[fi]
+        assert fs is not None
+        hits = []
+        for tid in rule.term_ids:
+            for f, t0, t1 in self.term_hits.get(tid, ()):
+                if f == fi and self.sentence(fi, t0) == si:
+                    hits.append((t0, t1))
+        if not hits:
+            return ""
+        lo = min(h[0] for h in hits)
+        hi = max(h[1] for h in hits)
+        if hi - lo <= 8:
+            o0, o1 = fs.nt.orig_span(lo, hi)
+            return f"'{fs.text[o0:o1]}'"
+        parts = []
+        for t0, t1 in sorted(set(hits))[:4]:
+            o0, o1 = fs.nt.orig_span(t0, t1)
+            parts.append(f"'{fs.text[o0:o1]}'")
+        return ", ".join(parts)
+
+    def _explain(self, rule: _Rule, severity: str, raised: list[str], chosen: list[tuple[int, int]],
+                 by_sentence: dict[tuple[int, int], list[_Mention]], entity_order: list[int],
+                 occs: list[Occ]) -> tuple[float, str]:
+        score = _SEVERITY_BASE[severity]
+        parts: list[str] = []
+        listed = [e for e in entity_order if self.m.entity(e).dataset not in NON_SANCTIONS_DATASETS]
+        if listed:
+            best = max((mm.confidence for mm in self.mentions if mm.entity in listed), default=0.0)
+            score += 0.12 * best
+        co_sentence = False
+        for key in chosen:
+            phrase = self._term_phrase(rule, key)
+            people = by_sentence.get(key, [])
+            if people and phrase:
+                co_sentence = True
+                named = []
+                for mm in people:
+                    ent = self.m.entity(mm.entity)
+                    label = f"{mm.matched} ({ent.entity_id}, {ent.display_programs})"
+                    if label not in named:
+                        named.append(label)
+                parts.append(f"{' and '.join(named[:3])} in the same sentence as {phrase}")
+            elif phrase:
+                parts.append(f"{phrase} in the {_FIELDS[key[0]]}")
+        if co_sentence:
+            score += 0.1
+        if not parts and entity_order:
+            for e in entity_order[:3]:
+                ent = self.m.entity(e)
+                matched = next((mm.matched for mm in self.mentions if mm.entity == e), ent.caption)
+                parts.append(f"{matched} ({ent.entity_id}, {ent.display_programs}) mentioned")
+        sanctioned_places = sorted(
+            {code for code, hits in self.country_hits.items() if code in SANCTIONED_JURISDICTIONS
+             and any((o[0], self.sentence(o[0], o[1])) in set(chosen) for o in hits)}
+        )
+        if sanctioned_places:
+            score += 0.05
+            parts.append(f"sanctioned jurisdiction{'s' if len(sanctioned_places) > 1 else ''} "
+                         f"{', '.join(sanctioned_places)} in the evidence")
+        if len(chosen) > 1:
+            score += min(0.06, 0.02 * (len(chosen) - 1))
+        head = f"{rule.spec.title} ({severity}"
+        if raised:
+            head += f", raised from {rule.spec.severity}"
+        head += ")"
+        score = round(min(1.0, max(0.0, score)), 3)
+        return score, head + ": " + "; ".join(parts) if parts else head
+
+
+def build_matcher(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> Matcher:
+    """Compile rules and aliases into one matcher (one automaton)."""
+    return Matcher().build(rules, aliases)
+
+
+__all__ = ["NON_SANCTIONS_DATASETS", "SEVERITIES", "Matcher", "build_matcher", "is_person"]

@@ -1,0 +1,50 @@
+"""Aliases of the loaded lists as the matcher needs them, and the key that says when they changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from monitor.matching.types import AliasSpec
+from monitor.models import Entity, EntityName, ListVersion
+
+
+def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
+    """Every name of every entity still listed (one query, grouped by entity)."""
+    stmt = (
+        select(  # type: ignore[call-overload]
+            col(Entity.id),
+            col(Entity.dataset),
+            col(Entity.source_id),
+            col(Entity.name),
+            col(Entity.schema_),
+            col(Entity.programs),
+            col(Entity.countries),
+            col(EntityName.name),
+            col(EntityName.weak),
+        )
+        .join(EntityName, col(EntityName.entity_id) == col(Entity.id))
+        .where(col(Entity.removed_at).is_(None))
+        .order_by(col(Entity.id), col(EntityName.id))
+    )
+    for eid, dataset, source_id, caption, schema, programs, countries, alias, weak in session.exec(stmt):
+        yield AliasSpec(
+            entity_id=eid,
+            dataset=dataset,
+            source_id=source_id,
+            caption=caption,
+            alias=alias,
+            weak=bool(weak),
+            schema=schema or "LegalEntity",
+            programs=tuple(programs or ()),
+            countries=tuple(countries or ()),
+        )
+
+
+def lists_version_key(session: Session) -> str:
+    """A key that changes whenever a list load happens (new version, or entities removed)."""
+    last, count = session.exec(select(func.max(ListVersion.id), func.count(col(ListVersion.id)))).one()
+    removed = session.exec(select(func.count(col(Entity.id))).where(col(Entity.removed_at).is_not(None))).one()
+    return f"{last or 0}:{count}:{removed}"

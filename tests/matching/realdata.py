@@ -1,0 +1,43 @@
+"""AliasSpecs straight from the real list files (LISTS' parsers, no database), for tests and bench."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from monitor.matching.types import AliasSpec
+from monitor.watchlists.loaders import get_loader
+from monitor.watchlists.store import read_records
+
+
+def alias_specs_from_file(path: Path) -> list[AliasSpec]:
+    """Every name of every entity in one list file, as AliasSpecs."""
+    fmt, records, _report, _files = read_records(path)
+    dataset = get_loader(fmt).dataset_for(path)
+    out: list[AliasSpec] = []
+    for rec in records:
+        entity_id = f"{dataset}:{rec.source_id}"
+        for name in rec.names:
+            out.append(
+                AliasSpec(
+                    entity_id=entity_id,
+                    dataset=dataset,
+                    source_id=rec.source_id,
+                    caption=rec.name,
+                    alias=name.name,
+                    weak=name.weak,
+                    schema=rec.schema,
+                    programs=tuple(rec.programs),
+                    countries=tuple(rec.countries),
+                )
+            )
+    return out
+
+
+@cache
+def real_aliases(lists_dir: str) -> tuple[AliasSpec, ...]:
+    """OFAC SDN + UN SC aliases (about 44,000)."""
+    root = Path(lists_dir)
+    specs = alias_specs_from_file(root / "us_ofac_sdn" / "sdn.csv")
+    specs += alias_specs_from_file(root / "un_sc_sanctions" / "consolidated.xml")
+    return tuple(specs)
