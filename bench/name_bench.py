@@ -42,7 +42,7 @@ def baseline(name1: str, name2: str, schema: str) -> float:
 
 def evaluate(cases: list[dict[str, str]], scorer: Callable[[str, str, str], float], threshold: float) -> dict:
     """Scores every pair (timed) and computes precision, recall and F1 at the threshold."""
-    namematch.prepare.cache_clear()
+    namematch.clear_caches()
     scores: list[float] = []
     start = time.perf_counter()
     for case in cases:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
 
-__all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "compare", "compare_prepared", "prepare"]
+__all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "prepare"]
 
 #: Longer inputs are cut here: no real name is longer, and it bounds the cost per pair.
 MAX_NAME_CHARS = 300
@@ -39,6 +39,8 @@ ORG = "org"
 # How much a part present on one side only costs, relative to its length: people drop
 # middle names and patronymics all the time, organisations rarely drop a distinctive word.
 EXTRA_COST = {PERSON: 0.2, ORG: 0.75}
+# A one-part name ("Shoigu") against a full name identifies less than a full name does.
+SINGLE_PART_EXTRA_COST = 0.5
 # Parts that say little about identity weigh less (particles, connectives, "the").
 LIGHT_WEIGHT = 0.3
 # Legal forms of different families ("AG" vs "GmbH") are different companies.
@@ -131,28 +133,18 @@ _DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])|(?<=[a-z])(?=[0-9])")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 # Phonetic folding: spellings that transliteration systems and languages swap freely.
-# One pass over the part, longest spelling first; doubled letters are folded afterwards.
-_PHONETIC_MAP = {
-    "tsch": "s", "sch": "s", "tch": "s", "dzh": "d", "sh": "s", "sz": "s", "zh": "s", "ch": "s",
-    "ph": "f", "kh": "k", "gh": "k", "ck": "k", "dh": "d", "dj": "d", "th": "t", "tz": "s", "ts": "s",
-    "ou": "u", "oo": "u", "eu": "u", "eo": "o", "ee": "i", "ie": "i", "ei": "i", "ey": "i", "ai": "i",
-    "ay": "i", "q": "k", "g": "k", "z": "s", "c": "s", "w": "v", "y": "i", "j": "i",
-}
-_PHONETIC = re.compile(
-    r"^x|h(?![aeiou])|" + "|".join(sorted(_PHONETIC_MAP, key=lambda k: (-len(k), k)))
-)
+# Longest spellings first (plain str.replace is much faster than a regex callback), then
+# single letters, then doubled letters folded.
+_PHONETIC_PAIRS = (
+    ("tsch", "s"), ("sch", "s"), ("tch", "s"), ("dzh", "d"), ("sh", "s"), ("sz", "s"), ("zh", "s"),
+    ("ch", "s"), ("ph", "f"), ("kh", "k"), ("gh", "k"), ("ck", "k"), ("dh", "d"), ("dj", "d"), ("th", "t"),
+    ("tz", "s"), ("ts", "s"), ("ou", "u"), ("oo", "u"), ("eu", "u"), ("eo", "o"), ("ee", "i"), ("ie", "i"),
+    ("ei", "i"), ("ey", "i"), ("ai", "i"), ("ay", "i"),
+)  # fmt: skip
+_HARD_C = re.compile(r"c(?=[aou])")
+_SILENT_H = re.compile(r"h(?![aeiou])")
+_PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
 _DOUBLES = re.compile(r"(.)\1+")
-
-
-def _phonetic_sub(match: re.Match[str]) -> str:
-    found = match.group(0)
-    if found == "x":
-        return "s"
-    if found == "c":  # hard c before a, o, u; soft c (ci, ce) falls to "s"
-        return "k" if match.string[match.end() : match.end() + 1] in ("a", "o", "u") else "s"
-    if found == "h":
-        return ""
-    return _PHONETIC_MAP[found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +176,6 @@ class PreparedName:
     forms: frozenset[str]
     numbers: tuple[str, ...]
     dropped: tuple[str, ...]
-    joined: tuple[Span, ...]
-    acronyms: tuple[Span, ...]
     nasab: int | None  # index of "bin"/"ibn": parts before it are the person, after it the father
 
     @property
@@ -230,7 +220,15 @@ def transliterate(text: str) -> str:
 @lru_cache(maxsize=100_000)
 def phonetic(token: str) -> str:
     """Fold a Latin part to a key that ignores common transliteration differences."""
-    key = _DOUBLES.sub(r"\1", _PHONETIC.sub(_phonetic_sub, token))
+    key = "s" + token[1:] if token.startswith("x") else token
+    for spelling, sound in _PHONETIC_PAIRS:
+        if spelling in key:
+            key = key.replace(spelling, sound)
+    if "c" in key:
+        key = _HARD_C.sub("k", key)
+    if "h" in key:
+        key = _SILENT_H.sub("", key)
+    key = _DOUBLES.sub(r"\1", key.translate(_PHONETIC_LETTERS))
     return key or token
 
 
@@ -311,7 +309,9 @@ def _weight(token: str, kind: str) -> float:
     return weight
 
 
-def _spans(tokens: list[str], kind: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+@lru_cache(maxsize=50_000)
+def _spans(tokens: tuple[str, ...], kind: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+    """Joined neighbours and acronyms of a name's parts (computed on first comparison only)."""
     joined: list[Span] = []
     acronyms: list[Span] = []
     n = len(tokens)
@@ -358,13 +358,12 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     parts = tuple(Part(t, phonetic(t), _weight(t, kind)) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
         parts = tuple(Part(p.text, p.phon, float(len(p.text))) for p in parts)
-    joined, acronyms = _spans(tokens, kind)
     nasab = None
     if kind == PERSON:
         markers = [i for i, t in enumerate(tokens) if t in _NASAB and 0 < i < len(tokens) - 1]
         nasab = markers[0] if len(markers) == 1 else None  # several markers: a lineage, not one swap
     return PreparedName(
-        name, kind, parts, frozenset(forms), tuple(sorted(numbers)), tuple(dropped), joined, acronyms, nasab
+        name, kind, parts, frozenset(forms), tuple(sorted(numbers)), tuple(dropped), nasab
     )
 
 
@@ -430,8 +429,63 @@ def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float
 _Pair = tuple[float, str, tuple[int, ...], tuple[int, ...], float, str]
 
 
+_LOOSE = frozenset({"initial", "abbreviation"})
+
+
+def _greedy(candidates: list[_Pair], used_a: set[int], used_b: set[int], chosen: list[_Pair]) -> None:
+    # Best pairs first; among equals the one covering more parts, then in reading order.
+    candidates.sort(key=lambda p: (-p[0], -(len(p[2]) + len(p[3])), p[2], p[3]))
+    for pair in candidates:
+        if used_a.isdisjoint(pair[2]) and used_b.isdisjoint(pair[3]):
+            chosen.append(pair)
+            used_a.update(pair[2])
+            used_b.update(pair[3])
+
+
+def _span_candidates(a: PreparedName, b: PreparedName, rest_a: set[int], rest_b: set[int]) -> list[_Pair]:
+    """Joined parts and acronyms, only among the parts no single part matched."""
+    pa, pb = a.parts, b.parts
+    candidates: list[_Pair] = []
+    a_joined, a_acronyms = _spans(tuple(p.text for p in pa), a.kind)
+    b_joined, b_acronyms = _spans(tuple(p.text for p in pb), b.kind)
+    for spans, other, rest_span, rest_other, flip in (
+        (a_joined, pb, rest_a, rest_b, False),
+        (b_joined, pa, rest_b, rest_a, True),
+    ):
+        for span in spans:
+            if not rest_span.issuperset(span.idx):
+                continue
+            for j in rest_other:
+                y = other[j]
+                if abs(len(y.text) - len(span.text)) > 3:
+                    continue
+                sim, _how = _part_sim(span.text, span.phon, y.text, y.phon)
+                if sim >= JOINED_FLOOR:
+                    src = pb if flip else pa
+                    label = "+".join(src[k].text for k in span.idx) + "~" + y.text
+                    left, right = ((j,), span.idx) if flip else (span.idx, (j,))
+                    candidates.append((sim * 0.97, "joined", left, right, span.weight, label))
+    for spans, other, rest_span, rest_other, flip in (
+        (a_acronyms, pb, rest_a, rest_b, False),
+        (b_acronyms, pa, rest_b, rest_a, True),
+    ):
+        if not spans:
+            continue
+        lookup = {other[j].text: j for j in rest_other if 2 <= len(other[j].text) <= 6}
+        if not lookup:
+            continue
+        for span in spans:
+            j = lookup.get(span.text, -1)
+            if j >= 0 and rest_span.issuperset(span.idx):
+                src = pb if flip else pa
+                label = "+".join(src[k].text for k in span.idx) + "~" + other[j].text
+                left, right = ((j,), span.idx) if flip else (span.idx, (j,))
+                candidates.append((ACRONYM_SIM, "acronym", left, right, span.weight, label))
+    return candidates
+
+
 def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set[int]]:
-    """Greedy best-first alignment of parts (and joined parts and acronyms) across names."""
+    """Greedy best-first alignment of single parts, then of joined parts and acronyms among the rest."""
     candidates: list[_Pair] = []
     pa, pb = a.parts, b.parts
     for i, x in enumerate(pa):
@@ -440,39 +494,25 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
             if sim >= PART_FLOOR:
                 weight = max(x.weight, y.weight) if how != "initial" else min(x.weight, y.weight) + 1.0
                 candidates.append((sim, how, (i,), (j,), weight, f"{x.text}~{y.text}"))
-    for spans, other, flip in ((a.joined, pb, False), (b.joined, pa, True)):
-        for span in spans:
-            for j, y in enumerate(other):
-                if abs(len(y.text) - len(span.text)) > 3:
-                    continue
-                sim, how = _part_sim(span.text, span.phon, y.text, y.phon)
-                if sim >= JOINED_FLOOR:
-                    src = pb if flip else pa
-                    label = "+".join(src[k].text for k in span.idx) + "~" + y.text
-                    left, right = ((j,), span.idx) if flip else (span.idx, (j,))
-                    candidates.append((sim * 0.97, "joined", left, right, span.weight, label))
-    for spans, other, flip in ((a.acronyms, pb, False), (b.acronyms, pa, True)):
-        if not spans:
-            continue
-        lookup = {y.text: j for j, y in enumerate(other) if 2 <= len(y.text) <= 6}
-        for span in spans:
-            j = lookup.get(span.text, -1)
-            if j >= 0:
-                src = pb if flip else pa
-                label = "+".join(src[k].text for k in span.idx) + "~" + other[j].text
-                left, right = ((j,), span.idx) if flip else (span.idx, (j,))
-                candidates.append((ACRONYM_SIM, "acronym", left, right, span.weight, label))
-    # Best pairs first; among equals the one covering more parts, then in reading order.
-    candidates.sort(key=lambda p: (-p[0], -(len(p[2]) + len(p[3])), p[2], p[3]))
     used_a: set[int] = set()
     used_b: set[int] = set()
     chosen: list[_Pair] = []
-    for pair in candidates:
-        if used_a.isdisjoint(pair[2]) and used_b.isdisjoint(pair[3]):
-            chosen.append(pair)
-            used_a.update(pair[2])
-            used_b.update(pair[3])
-    return chosen, set(range(len(pa))) - used_a, set(range(len(pb))) - used_b
+    _greedy(candidates, used_a, used_b, chosen)
+    # Initials and abbreviations are loose: joined parts and acronyms may beat them.
+    firm = [p for p in chosen if p[1] not in _LOOSE]
+    free_a = set(range(len(pa))) - {i for p in firm for i in p[2]}
+    free_b = set(range(len(pb))) - {j for p in firm for j in p[3]}
+    if free_a and free_b and (len(free_a) > 1 or len(free_b) > 1):
+        spans = _span_candidates(a, b, free_a, free_b)
+        if spans:
+            loose = [p for p in chosen if p[1] in _LOOSE]
+            used_a = {i for p in firm for i in p[2]}
+            used_b = {j for p in firm for j in p[3]}
+            chosen = firm
+            _greedy(spans + loose, used_a, used_b, chosen)
+    rest_a = set(range(len(pa))) - used_a
+    rest_b = set(range(len(pb))) - used_b
+    return chosen, rest_a, rest_b
 
 
 def _nasab_crossed(a: PreparedName, b: PreparedName, chosen: list[_Pair]) -> bool:
@@ -511,7 +551,7 @@ def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
     else:
         cost = EXTRA_COST[kind]
         if kind == PERSON and min(len(a.parts), len(b.parts)) == 1:
-            cost = EXTRA_COST[ORG]  # one name against a full name says little
+            cost = SINGLE_PART_EXTRA_COST  # one name against a full name says little
         penalty = (extra_a + extra_b) * cost
         extras = [a.parts[i].text for i in sorted(rest_a)] + [b.parts[i].text for i in sorted(rest_b)]
         if extras:
@@ -544,6 +584,13 @@ def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
         steps.append("ignored: " + ", ".join(a.dropped + b.dropped))
     score = max(0.0, min(1.0, score))
     return NameMatch(round(score, 4), "; ".join(steps), tuple(steps))
+
+
+def clear_caches() -> None:
+    """Forget every prepared name (benchmarks time the cold path with this)."""
+    prepare.cache_clear()
+    phonetic.cache_clear()
+    _spans.cache_clear()
 
 
 def compare(name1: str, name2: str, schema: str | None = None) -> NameMatch:

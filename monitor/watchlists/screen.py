@@ -1,0 +1,457 @@
+"""Screening: a name in, candidates from the loaded lists out, best first, each explained.
+
+Two stages, so that a query never compares against every alias:
+
+1. Retrieval from an in-memory index built once per list version: name part -> aliases
+   (a compressed posting array per part), phonetic key -> parts, and one-deletion variants
+   of the phonetic keys -> keys (SymSpell style) so a typo still finds its part. Each query
+   part adds its IDF weight to the aliases that contain it; the best few dozen go on.
+2. Reranking of those candidates with `namematch.compare_prepared`, then filters (schema,
+   birth year, country) that raise or lower the score, and one row per entity.
+
+The index is cached per database and `lists_version_key`, so a list load makes the next
+query rebuild it without a restart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from monitor.models import Entity, EntityName, ListVersion
+from monitor.settings import Settings
+from monitor.watchlists import namematch
+from monitor.watchlists.countries import country_code
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "AliasRow",
+    "ScreenError",
+    "ScreenIndex",
+    "ScreenMatch",
+    "ScreenResult",
+    "Screener",
+    "get_screener",
+    "lists_version_key",
+]
+
+#: Longer queries are refused with a clear message (no real name is this long).
+MAX_QUERY_CHARS = 1000
+#: Candidates taken from the index to the (costlier) pairwise comparison.
+CANDIDATES = 64
+#: Near misses at or above this score are listed under the decision threshold.
+NEAR_MISS_FLOOR = 0.45
+#: A match on a weak alias (OFAC "weak AKA") counts for less.
+WEAK_ALIAS_FACTOR = 0.9
+# How a filter moves the score.
+SCHEMA_MISMATCH_FACTOR = 0.7
+BIRTH_YEAR_BONUS = 0.05
+BIRTH_YEAR_MISMATCH = 0.15
+COUNTRY_BONUS = 0.03
+COUNTRY_MISMATCH = 0.1
+
+_PERSON = {"person"}
+_ORGS = {"organization", "organisation", "company", "legalentity", "publicbody"}
+_RAW_WORDS = re.compile(r"\w+")
+_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+
+
+class ScreenError(ValueError):
+    """A query that cannot be screened (empty, too long, nothing left after normalisation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRow:
+    """One name of one listed entity, with what the filters need."""
+
+    entity_id: str
+    dataset: str
+    source_id: str
+    caption: str
+    alias: str
+    schema: str = "LegalEntity"
+    weak: bool = False
+    countries: tuple[str, ...] = ()
+    birth_years: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenMatch:
+    """One candidate entity with its best-matching alias."""
+
+    entity_id: str
+    dataset: str
+    source_id: str
+    name: str
+    matched_alias: str
+    score: float
+    match: bool
+    explanation: str
+    schema: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The `matches[]` object of DESIGN.md."""
+        return {
+            "entity_id": self.entity_id,
+            "dataset": self.dataset,
+            "source_id": self.source_id,
+            "name": self.name,
+            "matched_alias": self.matched_alias,
+            "score": self.score,
+            "match": self.match,
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenResult:
+    """The answer for one query: `{"query", "threshold", "matches"}`."""
+
+    query: str
+    threshold: float
+    matches: tuple[ScreenMatch, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The screening JSON of DESIGN.md."""
+        return {"query": self.query, "threshold": self.threshold, "matches": [m.to_json() for m in self.matches]}
+
+
+def _schema_group(schema: str | None) -> str:
+    low = (schema or "").lower()
+    if low in _PERSON:
+        return "person"
+    if low in _ORGS:
+        return "org"
+    return low or "any"
+
+
+def _compatible(query_schema: str, entity_schema: str) -> bool:
+    q, e = _schema_group(query_schema), _schema_group(entity_schema)
+    return q == e or "legalentity" in (query_schema.lower(), entity_schema.lower()) or "any" in (q, e)
+
+
+def _deletes(key: str) -> list[str]:
+    return [key[:i] + key[i + 1 :] for i in range(len(key))]
+
+
+def _index_tokens(prepared: namematch.PreparedName) -> list[str]:
+    """The parts worth indexing: no particles, no initials."""
+    return [p.text for p in prepared.parts if len(p.text) > 1 and p.text not in namematch.PARTICLES]
+
+
+class ScreenIndex:
+    """Aliases of every loaded entity, indexed by name part, phonetic key and typo variants."""
+
+    def __init__(self, rows: Iterable[AliasRow]) -> None:
+        self.rows: list[AliasRow] = []
+        postings: dict[str, list[int]] = {}
+        seen: set[tuple[str, frozenset[str], tuple[str, ...]]] = set()
+        seen_raw: set[tuple[str, frozenset[str]]] = set()
+        for row in rows:
+            # Cheap first pass: the same words in another order ("SHOIGU, Sergei" / "Sergei SHOIGU").
+            raw = (row.entity_id, frozenset(_RAW_WORDS.findall(row.alias.lower())))
+            if raw in seen_raw:
+                continue
+            seen_raw.add(raw)
+            prepared = namematch.prepare(row.alias, row.schema)
+            tokens = _index_tokens(prepared)
+            if not tokens:
+                continue
+            # "SHOIGU, Sergei" and "Sergei SHOIGU" are one alias to an order-free matcher.
+            key = (row.entity_id, frozenset(tokens), prepared.numbers)
+            if key in seen:
+                continue
+            seen.add(key)
+            alias_id = len(self.rows)
+            self.rows.append(row)
+            for tok in set(tokens):
+                postings.setdefault(tok, []).append(alias_id)
+        self.size = len(self.rows)
+        self.vocab: dict[str, int] = {}
+        offsets = [0]
+        flat: list[int] = []
+        for tok, ids in postings.items():
+            self.vocab[tok] = len(self.vocab)
+            flat.extend(ids)
+            offsets.append(len(flat))
+        self._flat = np.asarray(flat, dtype=np.int32)
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+        self._idf = np.asarray(
+            [math.log(1.0 + self.size / max(1, len(ids))) for ids in postings.values()], dtype=np.float32
+        )
+        self._tokens = list(postings)
+        self._by_phon: dict[str, list[int]] = {}
+        for tok, tid in self.vocab.items():
+            self._by_phon.setdefault(namematch.phonetic(tok), []).append(tid)
+        self._deletes: dict[str, list[str]] = {}
+        for phon in self._by_phon:
+            if len(phon) >= 4:
+                for variant in _deletes(phon):
+                    self._deletes.setdefault(variant, []).append(phon)
+        self._acc = np.zeros(max(1, self.size), dtype=np.float32)
+        self._lock = threading.Lock()
+
+    def _posting(self, tid: int) -> np.ndarray:
+        return self._flat[self._offsets[tid] : self._offsets[tid + 1]]
+
+    def _variants(self, token: str) -> dict[int, float]:
+        """Vocabulary parts that may be this query part: exact, phonetic, one edit away."""
+        found: dict[int, float] = {}
+        tid = self.vocab.get(token)
+        if tid is not None:
+            found[tid] = 1.0
+        phon = namematch.phonetic(token)
+        for tid in self._by_phon.get(phon, ()):
+            found.setdefault(tid, 0.9)
+        if len(phon) >= 4:
+            near: set[str] = set(self._deletes.get(phon, ()))
+            for variant in _deletes(phon):
+                if variant in self._by_phon:
+                    near.add(variant)
+                near.update(self._deletes.get(variant, ()))
+            near.discard(phon)
+            for key in near:
+                for tid in self._by_phon.get(key, ()):
+                    found.setdefault(tid, 0.7)
+        return found
+
+    def candidates(self, query: str, limit: int = CANDIDATES) -> list[int]:
+        """Alias ids sharing the most informative parts with the query (no pairwise comparison)."""
+        if not self.size:
+            return []
+        tokens: list[str] = []
+        for kind in ("Person", "Organization"):
+            for tok in _index_tokens(namematch.prepare(query, kind)):
+                if tok not in tokens:
+                    tokens.append(tok)
+        # Parts written together in the list ("Ramimakhlouf") or apart ("van der bilt").
+        joined = ["".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
+        weighted: list[tuple[np.ndarray, float]] = []
+        for tok in tokens + joined:
+            scale = 1.0 if tok in tokens else 0.8
+            for tid, sim in self._variants(tok).items():
+                weighted.append((self._posting(tid), float(self._idf[tid]) * sim * scale))
+        if not weighted:
+            return []
+        with self._lock:
+            acc = self._acc
+            for ids, weight in weighted:
+                acc[ids] += weight
+            touched = np.unique(np.concatenate([ids for ids, _ in weighted]))
+            scores = acc[touched]
+            if len(touched) > limit:
+                top = np.argpartition(-scores, limit)[:limit]
+                picked = touched[top]
+                order = np.argsort(-scores[top], kind="stable")
+            else:
+                picked = touched
+                order = np.argsort(-scores, kind="stable")
+            acc[touched] = 0.0
+        return [int(i) for i in picked[order]]
+
+    def screen(
+        self,
+        name: str,
+        *,
+        threshold: float,
+        schema: str | None = None,
+        birth_year: int | None = None,
+        country: str | None = None,
+        datasets: Iterable[str] | None = None,
+        limit: int = 10,
+    ) -> ScreenResult:
+        """Candidates for one name, best first, with the decision at `threshold` and near misses."""
+        query = check_query(name)
+        wanted = {d.strip() for d in datasets or () if d and d.strip()}
+        code = _country(country)
+        best: dict[str, ScreenMatch] = {}
+        for alias_id in self.candidates(query, CANDIDATES * (4 if wanted else 1)):
+            row = self.rows[alias_id]
+            if wanted and row.dataset not in wanted:
+                continue
+            use_schema = row.schema
+            result = namematch.compare_prepared(
+                namematch.prepare(query, use_schema), namematch.prepare(row.alias, use_schema)
+            )
+            score = result.score
+            notes = [result.explanation] if result.explanation else []
+            if row.weak:
+                score *= WEAK_ALIAS_FACTOR
+                notes.append("weak alias")
+            score, filter_notes = _apply_filters(score, row, schema, birth_year, code)
+            notes.extend(filter_notes)
+            score = round(max(0.0, min(1.0, score)), 4)
+            if score < NEAR_MISS_FLOOR:
+                continue
+            current = best.get(row.entity_id)
+            if current is None or score > current.score:
+                best[row.entity_id] = ScreenMatch(
+                    entity_id=row.entity_id,
+                    dataset=row.dataset,
+                    source_id=row.source_id,
+                    name=row.caption,
+                    matched_alias=row.alias,
+                    score=score,
+                    match=score >= threshold,
+                    explanation="; ".join(notes),
+                    schema=row.schema,
+                )
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entity_id))[: max(0, limit)]
+        return ScreenResult(query=name, threshold=threshold, matches=tuple(ranked))
+
+
+def _country(country: str | None) -> str | None:
+    if not country or not country.strip():
+        return None
+    value = country.strip()
+    if len(value) == 2 and value.isalpha():
+        return value.upper()
+    code = country_code(value)
+    if code is None:
+        raise ScreenError(f"unknown country: {country!r} (use an ISO 3166 code such as RU or a country name)")
+    return code
+
+
+def _apply_filters(
+    score: float, row: AliasRow, schema: str | None, birth_year: int | None, country: str | None
+) -> tuple[float, list[str]]:
+    notes: list[str] = []
+    if schema:
+        if _compatible(schema, row.schema):
+            notes.append(f"schema {row.schema} fits {schema}")
+        else:
+            score *= SCHEMA_MISMATCH_FACTOR
+            notes.append(f"schema {row.schema} is not {schema} (x{SCHEMA_MISMATCH_FACTOR})")
+    if birth_year is not None and row.birth_years:
+        if birth_year in row.birth_years:
+            score += BIRTH_YEAR_BONUS
+            notes.append(f"born {birth_year} (+{BIRTH_YEAR_BONUS})")
+        elif any(abs(birth_year - y) <= 1 for y in row.birth_years):
+            notes.append(f"born {'/'.join(map(str, row.birth_years))}, within a year of {birth_year}")
+        else:
+            score -= BIRTH_YEAR_MISMATCH
+            notes.append(f"born {'/'.join(map(str, row.birth_years))}, not {birth_year} (-{BIRTH_YEAR_MISMATCH})")
+    if country and row.countries:
+        if country in row.countries:
+            score += COUNTRY_BONUS
+            notes.append(f"country {country} (+{COUNTRY_BONUS})")
+        else:
+            score -= COUNTRY_MISMATCH
+            notes.append(f"countries {'/'.join(row.countries)}, not {country} (-{COUNTRY_MISMATCH})")
+    return score, notes
+
+
+def check_query(name: str | None) -> str:
+    """The query, stripped; ScreenError with a clear reason when it cannot be screened."""
+    if name is None or not name.strip():
+        raise ScreenError("empty name: give a person, organisation or vessel name to screen")
+    query = name.strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise ScreenError(f"name too long: {len(query)} characters (at most {MAX_QUERY_CHARS})")
+    if namematch.prepare(query, "Person").empty and namematch.prepare(query, "Organization").empty:
+        raise ScreenError(f"nothing to screen in {query!r}: no letters or digits left after normalisation")
+    return query
+
+
+# --------------------------------------------------------------------------- from the database
+
+
+def birth_years(dates: Iterable[str]) -> tuple[int, ...]:
+    """Years out of the birth dates as the loaders store them ('1955-05-21', '1955', 'circa 1960')."""
+    years = {int(m.group(1)) for d in dates for m in [_YEAR.search(str(d))] if m}
+    return tuple(sorted(years))
+
+
+def iter_alias_rows(session: Session) -> Iterator[AliasRow]:
+    """Every name of every entity still listed (two queries: entities, then their names)."""
+    entities: dict[str, tuple[str, str, str, str, tuple[str, ...], tuple[int, ...]]] = {}
+    ent_stmt = select(
+        Entity.id, Entity.dataset, Entity.source_id, Entity.name, Entity.schema_, Entity.countries, Entity.birth_dates
+    ).where(col(Entity.removed_at).is_(None))
+    for eid, dataset, source_id, caption, schema, countries, dates in session.exec(ent_stmt):
+        entities[eid] = (
+            dataset,
+            source_id,
+            caption,
+            schema or "LegalEntity",
+            tuple(countries or ()),
+            birth_years(dates or ()),
+        )
+    name_stmt = select(EntityName.entity_id, EntityName.name, EntityName.weak).order_by(
+        col(EntityName.entity_id), col(EntityName.id)
+    )
+    for eid, alias, weak in session.exec(name_stmt):
+        entity = entities.get(eid)
+        if entity is None:  # a removed entity
+            continue
+        dataset, source_id, caption, schema, countries, years = entity
+        yield AliasRow(eid, dataset, source_id, caption, alias, schema, bool(weak), countries, years)
+
+
+def lists_version_key(session: Session) -> str:
+    """Changes whenever a list load happens (ENGINE's helper when present)."""
+    try:
+        from monitor.watchlists.aliases import lists_version_key as engine_key
+    except ImportError:
+        engine_key = None
+    if engine_key is not None:
+        return str(engine_key(session))
+    last, count = session.exec(select(func.max(ListVersion.id), func.count(col(ListVersion.id)))).one()
+    removed = session.exec(select(func.count(col(Entity.id))).where(col(Entity.removed_at).is_not(None))).one()
+    return f"{last or 0}:{count}:{removed}"
+
+
+class Screener:
+    """Screens names against one built index with the configured decision threshold."""
+
+    def __init__(self, index: ScreenIndex, threshold: float, version: str = "") -> None:
+        self.index = index
+        self.threshold = threshold
+        self.version = version
+
+    def screen(
+        self,
+        name: str,
+        *,
+        schema: str | None = None,
+        birth_year: int | None = None,
+        country: str | None = None,
+        datasets: Iterable[str] | None = None,
+        threshold: float | None = None,
+        limit: int = 10,
+    ) -> ScreenResult:
+        """Candidates for `name`, best first; `match` is true at or above the threshold."""
+        return self.index.screen(
+            name,
+            threshold=self.threshold if threshold is None else threshold,
+            schema=schema,
+            birth_year=birth_year,
+            country=country,
+            datasets=datasets,
+            limit=limit,
+        )
+
+
+_CACHE: dict[str, tuple[str, ScreenIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_screener(session: Session, settings: Settings) -> Screener:
+    """A screener over the lists in this database, rebuilt only when a list load changed them."""
+    bind = session.get_bind()
+    db_key = str(getattr(bind, "url", id(bind)))
+    version = lists_version_key(session)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(db_key)
+        if cached is None or cached[0] != version:
+            cached = (version, ScreenIndex(iter_alias_rows(session)))
+            _CACHE[db_key] = cached
+    return Screener(cached[1], settings.screen_threshold, version)
