@@ -80,6 +80,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS; empty = CORS off"
     )
     log_json: bool = Field(True, description="Structured JSON logs")
+    demo: bool = Field(False, description="Serve the demo feed at /demo/feed.xml (`up --demo` sets it)")
 
     @field_validator("allowed_networks", "cors_origins", mode="before")
     @classmethod

@@ -42,5 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router, prefix=API_PREFIX, dependencies=[Depends(require_role("reader"))], responses=ERROR_RESPONSES
         )
+    if settings.demo:
+        from monitor.api.routers import demo
+
+        app.include_router(demo.router)
     deps.install(app)
     return app

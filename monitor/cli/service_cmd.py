@@ -50,6 +50,8 @@ def up(
     if cfg.embedded:
         env.setdefault("MONITOR_DATABASE_URL", cfg.effective_database_url)
     env["MONITOR_PUBLIC_URL"] = os.environ.get("MONITOR_PUBLIC_URL", f"http://{host}:{port}")
+    if demo:
+        env["MONITOR_DEMO"] = "true"  # the API serves /demo/feed.xml
 
     from monitor.startup import first_start
 

@@ -1,0 +1,31 @@
+"""The demo feed: a small RSS file written for this project (seeds/demo/feed.xml), served by
+the API at /demo/feed.xml when MONITOR_DEMO is on and subscribed on first start by `up --demo`."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from monitor.feeds.manage import add_feed
+from monitor.netguard import BlockedAddressError, check_url
+from monitor.settings import SEEDS_DIR, Settings
+
+DEMO_FEED_FILE = SEEDS_DIR / "demo" / "feed.xml"
+DEMO_FEED_PATH = "/demo/feed.xml"
+
+
+def demo_feed_url(api_base: str) -> str:
+    """Where the API serves the demo feed."""
+    return api_base.rstrip("/") + DEMO_FEED_PATH
+
+
+def install_demo(session: Session, settings: Settings, api_base: str) -> list[str]:
+    """Subscribe to the demo feed served by this API (idempotent); return lines to show."""
+    url = demo_feed_url(api_base)
+    _, created = add_feed(session, url, title="Demo feed (sanctions-monitor)")
+    lines = [f"demo feed {'subscribed' if created else 'already subscribed'}: {url}"]
+    try:
+        check_url(url, settings)
+    except BlockedAddressError as exc:
+        lines.append(f"note: the poller will refuse the demo feed ({exc}); "
+                     "set MONITOR_ALLOWED_NETWORKS=127.0.0.1/32 to let it through")
+    return lines
