@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.watchlists.loaders.base import EntityRecord, ListFormatError, Loader, LoadReport, NameRecord
+from monitor.watchlists.loaders.eu_xml import EuXmlLoader
 from monitor.watchlists.loaders.ofac_csv import OfacCsvLoader
 from monitor.watchlists.loaders.ofac_xml import OfacXmlLoader
+from monitor.watchlists.loaders.opensanctions import FtmJsonLoader, OpenSanctionsCsvLoader
+from monitor.watchlists.loaders.uk_csv import UkCsvLoader
 from monitor.watchlists.loaders.un_xml import UnXmlLoader
 from monitor.watchlists.loaders.watchlist_yaml import WatchlistYamlLoader
 
@@ -20,6 +23,10 @@ LOADERS: dict[str, Loader] = {
         OfacCsvLoader(),
         OfacXmlLoader(),
         UnXmlLoader(),
+        EuXmlLoader(),
+        UkCsvLoader(),
+        OpenSanctionsCsvLoader(),
+        FtmJsonLoader(),
         WatchlistYamlLoader(),
     )
 }
