@@ -1,0 +1,326 @@
+"""The daily digest: one message per (subscription, local date), claimed by a unique row.
+
+A beat tick every 5 minutes computes each digest subscription's send time for its
+own local date with zoneinfo (a time that does not exist on a spring-forward day is
+read with the offset before the change, so it still happens once that day), claims
+(subscription, local date) by inserting the Digest row (the unique constraint lets
+exactly one process win), and sends the alerts raised after the last alert of the
+previous digest. The row records what was sent, so nothing is sent twice and
+nothing falls between two days. A failed send is retried on later ticks that day.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from monitor.alerts.queries import AlertFilter, filter_conditions
+from monitor.models import Alert, Article, Digest, Entity, Feed, Subscription, utcnow
+from monitor.notify import apprise_channel, email, render
+from monitor.notify.payload import alert_url
+from monitor.notify.secretbox import SecretError
+from monitor.notify.subscriptions import signing_secrets
+from monitor.notify.webhook import SendResult, send_webhook, webhook_client
+from monitor.settings import Settings
+
+log = logging.getLogger("monitor.notify.digest")
+
+MAX_LISTED = 200  # alerts shown one by one; the counts cover all of them
+STALE_CLAIM = timedelta(minutes=15)  # a claim older than this with no result is taken over
+FAILED_RETRY = timedelta(minutes=10)
+
+
+@dataclass
+class DigestContent:
+    """Everything one digest says, ready to render."""
+
+    subscription: Subscription
+    local_date: date
+    scheduled_at: datetime
+    alerts: list[Alert]
+    total: int
+    by_rule: list[tuple[str, int]]
+    by_severity: list[tuple[str, int]]
+    top_entities: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+    failing: list[dict[str, Any]] = field(default_factory=list)
+    first_alert_id: int | None = None
+    last_alert_id: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True on a day without alerts."""
+        return self.total == 0
+
+    @property
+    def subject(self) -> str:
+        """The message subject line."""
+        if self.empty:
+            return f"Sanctions monitor digest {self.local_date.isoformat()}: no new alerts"
+        return f"Sanctions monitor digest {self.local_date.isoformat()}: {self.total} new alert(s)"
+
+
+def scheduled_at(sub: Subscription, local_date: date) -> datetime:
+    """The UTC instant of this subscription's digest on `local_date` in its time zone."""
+    hh, mm = (int(p) for p in (sub.digest_time or "08:00").split(":"))
+    local = datetime.combine(local_date, time(hh, mm), tzinfo=ZoneInfo(sub.timezone or "UTC"))
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def local_today(sub: Subscription, now: datetime) -> date:
+    """The subscription's local date at `now`."""
+    return now.astimezone(ZoneInfo(sub.timezone or "UTC")).date()
+
+
+def digest_subscriptions(session: Session, subscription_id: int | None = None) -> list[Subscription]:
+    """Active subscriptions that want a digest (or just the one asked for)."""
+    stmt = select(Subscription).where(col(Subscription.digest).is_(True)).order_by(col(Subscription.id))
+    if subscription_id is not None:
+        stmt = select(Subscription).where(col(Subscription.id) == subscription_id)
+    else:
+        stmt = stmt.where(col(Subscription.active).is_(True), col(Subscription.status) != "disabled")
+    return list(session.exec(stmt))
+
+
+def _window(session: Session, sub: Subscription, local_date: date) -> tuple[int | None, datetime | None, int | None]:
+    """(after_id, since, upto_id) of the alerts that belong in this subscription's digest for this date."""
+    prev = list(
+        session.exec(
+            select(Digest)
+            .where(Digest.subscription_id == sub.id, col(Digest.local_date) < local_date)
+            .where(col(Digest.status).in_(("sent", "empty")))
+            .order_by(col(Digest.local_date).desc())
+        )
+    )
+    ids = [d.last_alert_id for d in prev if d.last_alert_id is not None]
+    after_id = max(ids) if ids else None
+    since = None
+    if after_id is None:
+        since = prev[0].claimed_at if prev else scheduled_at(sub, local_date) - timedelta(days=1)
+    own = session.exec(
+        select(Digest).where(Digest.subscription_id == sub.id, Digest.local_date == local_date)
+    ).first()
+    upto = own.last_alert_id if own is not None and own.status in ("sent", "empty") else None
+    return after_id, since, upto
+
+
+def _filter(sub: Subscription, after_id: int | None, since: datetime | None) -> AlertFilter:
+    return AlertFilter(
+        rules=list(sub.rules or []),
+        categories=list(sub.categories or []),
+        min_severity=sub.min_severity,  # type: ignore[arg-type]
+        min_score=sub.min_score,
+        entity_ids=list(sub.entity_ids or []),
+        datasets=list(sub.datasets or []),
+        feed_ids=list(sub.feed_ids or []),
+        after_id=after_id,
+        since=since,
+    )
+
+
+def build_digest(
+    session: Session, settings: Settings, sub: Subscription, local_date: date, now: datetime | None = None
+) -> DigestContent:
+    """What the digest of `sub` for `local_date` says (read-only: preview, CLI and send share it)."""
+    now = now or utcnow()
+    after_id, since, upto = _window(session, sub, local_date)
+    conds = filter_conditions(_filter(sub, after_id, since))
+    conds.append(col(Alert.created_at) <= now)
+    if upto is not None:
+        conds.append(col(Alert.id) <= upto)
+    total = session.exec(select(func.count()).select_from(Alert).where(*conds)).one()
+    alerts = list(session.exec(select(Alert).where(*conds).order_by(col(Alert.id)).limit(MAX_LISTED * 5)))
+    ids = [a.id for a in alerts if a.id is not None]
+    by_rule = Counter(a.rule_id for a in alerts)
+    by_sev = Counter(a.severity for a in alerts)
+    ent_counts = Counter(e for a in alerts for e in (a.entity_ids or []))
+    top_ids = [e for e, _ in ent_counts.most_common(10)]
+    names = {e.id: e.name for e in session.exec(select(Entity).where(col(Entity.id).in_(top_ids)))} if top_ids else {}
+    top_entities = [{"entity_id": e, "name": names.get(e, e), "count": ent_counts[e]} for e in top_ids]
+    # Highest severity first, then score: what a reader should look at first.
+    listed = sorted(alerts, key=lambda a: (-a.severity_rank, -a.score, a.id or 0))[:MAX_LISTED]
+    articles = {
+        a.id: a
+        for a in session.exec(select(Article).where(col(Article.id).in_([x.article_id for x in listed])))
+    } if listed else {}
+    feed_ids = {a.feed_id for a in listed if a.feed_id}
+    feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids)))} if feed_ids else {}
+    items = []
+    for a in listed:
+        art = articles.get(a.article_id)
+        feed = feeds.get(a.feed_id) if a.feed_id else None
+        evidence = (a.evidence or [{}])[0].get("text", "") if a.evidence else ""
+        items.append(
+            {
+                "id": a.id,
+                "title": a.title or (art.title if art else ""),
+                "rule": a.rule_id,
+                "severity": a.severity,
+                "score": a.score,
+                "source": (feed.title or feed.url) if feed else (art.url if art and art.url else "scanned document"),
+                "article_url": art.url if art else None,
+                "evidence": evidence,
+                "review_url": alert_url(settings, a.id),
+            }
+        )
+    severity_order = ["critical", "high", "medium", "low"]
+    not_ok = select(Subscription).where(col(Subscription.status) != "ok").order_by(col(Subscription.id))
+    failing = [
+        {"id": s.id, "name": s.name or f"{s.channel} #{s.id}", "status": s.status, "detail": s.status_detail or ""}
+        for s in session.exec(not_ok)
+    ]
+    return DigestContent(
+        subscription=sub,
+        local_date=local_date,
+        scheduled_at=scheduled_at(sub, local_date),
+        alerts=alerts,
+        total=int(total),
+        by_rule=by_rule.most_common(),
+        by_severity=[(s, by_sev[s]) for s in severity_order if by_sev.get(s)],
+        top_entities=top_entities,
+        items=items,
+        failing=failing,
+        first_alert_id=min(ids) if ids else None,
+        last_alert_id=max(ids) if ids else None,
+    )
+
+
+def render_digest(content: DigestContent, settings: Settings) -> tuple[str, str]:
+    """The (text, html) of a digest."""
+    ctx = {
+        "d": content,
+        "sub": content.subscription,
+        "alerts_url": f"{settings.public_url.rstrip('/')}/api/v1/alerts",
+        "shown": len(content.items),
+    }
+    return render.render_pair("digest", **ctx)
+
+
+def digest_json(content: DigestContent) -> dict[str, Any]:
+    """The digest as JSON (webhook payload, API preview)."""
+    return {
+        "subscription_id": content.subscription.id,
+        "local_date": content.local_date.isoformat(),
+        "scheduled_at": content.scheduled_at.isoformat(),
+        "total": content.total,
+        "by_rule": dict(content.by_rule),
+        "by_severity": dict(content.by_severity),
+        "top_entities": content.top_entities,
+        "alerts": content.items,
+        "failing_subscriptions": content.failing,
+    }
+
+
+def send_digest(session: Session, settings: Settings, content: DigestContent) -> SendResult:
+    """Send a rendered digest over the subscription's channel."""
+    sub = content.subscription
+    text, html = render_digest(content, settings)
+    msg_id = f"msg_digest_{sub.id}_{content.local_date.isoformat()}"
+    if sub.channel == "email":
+        msg = email.build_message(settings, sub.target, content.subject, text, html, msg_id)
+        return email.send_email(settings, msg)
+    if sub.channel == "apprise":
+        return apprise_channel.send_apprise(settings, sub.target, content.subject, text, body_format="text")
+    if sub.channel == "webhook":
+        try:
+            secrets = signing_secrets(sub, settings)
+        except SecretError as exc:
+            return SendResult(False, error=str(exc))
+        now = utcnow()
+        body = json.dumps(
+            {"type": "digest.created", "timestamp": now.isoformat(), "data": digest_json(content)},
+            ensure_ascii=False, separators=(",", ":"),
+        ).encode()
+        with webhook_client(settings) as client:
+            return send_webhook(client, sub.target, msg_id, body, secrets, int(now.timestamp()))
+    return SendResult(False, error=f"unknown channel {sub.channel!r}")
+
+
+def claim(session: Session, sub_id: int, local_date: date, now: datetime | None = None) -> Digest | None:
+    """Claim (subscription, local date): the inserted row, or None when someone else holds it.
+
+    A claim left by a crashed process (no result after STALE_CLAIM) and a failed send
+    (after FAILED_RETRY) can be taken over; a sent or skipped digest never again.
+    """
+    now = now or utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Digest)
+        .values(subscription_id=sub_id, local_date=local_date, status="claimed", claimed_at=now, alert_count=0)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "local_date"])
+        .returning(col(Digest.id))
+    )
+    new_id = session.execute(stmt).scalar()
+    if new_id is None:
+        retake = (
+            update(Digest)
+            .where(Digest.subscription_id == sub_id, Digest.local_date == local_date)  # type: ignore[arg-type]
+            .where(
+                or_(
+                    and_(col(Digest.status) == "claimed", col(Digest.claimed_at) < now - STALE_CLAIM),
+                    and_(col(Digest.status) == "failed", col(Digest.claimed_at) < now - FAILED_RETRY),
+                )
+            )
+            .values(status="claimed", claimed_at=now)
+            .returning(col(Digest.id))
+        )
+        new_id = session.execute(retake).scalar()
+    session.commit()
+    if new_id is None:
+        return None
+    return session.get(Digest, new_id, populate_existing=True)
+
+
+def run_digest(
+    session: Session, settings: Settings, sub: Subscription, local_date: date, now: datetime | None = None
+) -> Digest | None:
+    """Claim, build, send and record one digest; None when it was claimed already."""
+    now = now or utcnow()
+    row = claim(session, sub.id or 0, local_date, now)
+    if row is None:
+        return None
+    content = build_digest(session, settings, sub, local_date, now)
+    row.alert_count = content.total
+    row.first_alert_id, row.last_alert_id = content.first_alert_id, content.last_alert_id
+    if content.empty and settings.digest_skip_empty:
+        row.status, row.sent_at = "empty", utcnow()
+    else:
+        result = send_digest(session, settings, content)
+        if result.ok:
+            row.status, row.sent_at, row.error = "sent", utcnow(), None
+        else:
+            row.status, row.error = "failed", result.error
+    session.add(row)
+    session.commit()
+    log.info("digest %s for subscription %s on %s: %s", row.id, sub.id, local_date, row.status)
+    return row
+
+
+def digest_tick(session: Session, settings: Settings, now: datetime | None = None) -> list[Digest]:
+    """Send every digest whose local time has come today and that nobody has claimed yet."""
+    now = now or utcnow()
+    done = []
+    for sub in digest_subscriptions(session):
+        try:
+            local_date = local_today(sub, now)
+            due = scheduled_at(sub, local_date)
+        except (ValueError, KeyError) as exc:  # a bad zone or time saved before validation existed
+            log.warning("subscription %s has an unusable digest time: %s", sub.id, exc)
+            continue
+        # Not due yet today, or the subscription did not exist yet at today's send time.
+        if now < due or sub.created_at > due:
+            continue
+        row = run_digest(session, settings, sub, local_date, now)
+        if row is not None:
+            done.append(row)
+    return done
