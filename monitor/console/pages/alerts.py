@@ -1,0 +1,232 @@
+"""Alert queue, alert page, review (single and bulk) and suppression."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from monitor.alerts import review as review_mod
+from monitor.alerts import suppression_admin
+from monitor.alerts.queries import STATUSES, InvalidCursor, filter_conditions, list_alerts
+from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import ApiError
+from monitor.api.routers.alerts import get_alert
+from monitor.api.rules_source import all_rules
+from monitor.console.evidence import snippets
+from monitor.console.filters import parse_queue_query
+from monitor.console.session import UserDep
+from monitor.console.web import redirect, render, safe_next
+from monitor.models import Alert, Entity, Feed
+
+router = APIRouter()
+
+FLASH = {
+    "reviewed": "Review recorded.",
+    "bulk": "Review recorded for the selected alerts.",
+    "suppressed": "Suppression created; alerts it covers are now hidden from the queue.",
+    "withdrawn": "Suppression withdrawn.",
+}
+REASONS = (
+    "name clash",
+    "not the listed person",
+    "not about sanctions",
+    "duplicate story",
+    "listed party named",
+    "arms transfer language",
+    "needs senior review",
+)
+
+
+def status_counts(session: Session, flt: Any) -> dict[str, int]:
+    """Alerts per review status under this filter (ignoring its own status choice)."""
+    conds = filter_conditions(flt.model_copy(update={"statuses": []}))
+    rows = session.execute(select(col(Alert.status), func.count()).where(*conds).group_by(Alert.status)).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({str(status): int(n) for status, n in rows})
+    return counts
+
+
+def entity_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Display names of listed entities by id."""
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Entity.id), col(Entity.name)).where(col(Entity.id).in_(ids))).all()
+    return {str(i): str(n) for i, n in rows}
+
+
+@router.get("/")
+def queue(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep) -> Response:
+    """The alert queue: newest first, filters, counts per status, bulk and keyboard review."""
+    query = parse_queue_query(request.query_params)
+    try:
+        page = list_alerts(session, query.flt, query.cursor, 50)
+    except InvalidCursor:
+        query.errors["cursor"] = "that page link is no longer valid; showing the newest alerts"
+        page = list_alerts(session, query.flt, None, 50)
+    names = entity_names(session, {e for a in page.items for e in a.entity_ids})
+    feeds = list(session.exec(select(Feed).order_by(col(Feed.title))).scalars())  # type: ignore[call-overload]
+    feed_titles = {f.id: f.title or f.url for f in feeds}
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(
+        request,
+        "queue.html",
+        user,
+        section="alerts",
+        flash=FLASH.get(request.query_params.get("done", "")),
+        query=query,
+        alerts=page.items,
+        next_cursor=page.next_cursor,
+        counts=status_counts(session, query.flt),
+        names=names,
+        feeds=feeds,
+        feed_titles=feed_titles,
+        rules=[r.id for r in all_rules(session, settings)],
+        reasons=REASONS,
+        statuses=STATUSES,
+        here=here,
+    )
+
+
+@router.post("/alerts/review")
+def bulk_review(
+    session: SessionDep,
+    user: UserDep,
+    ids: Annotated[list[int], Form()],
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=10000)] = "",
+    back: Annotated[str, Form(max_length=4000)] = "/",
+) -> Response:
+    """Review one or more alerts at once (keyboard shortcut or bulk bar)."""
+    user.require("analyst")
+    return _apply_review(session, user, ids, status, reason, note, back, "bulk" if len(ids) > 1 else "reviewed")
+
+
+@router.post("/alerts/{alert_id}/review")
+def review_one(
+    session: SessionDep,
+    user: UserDep,
+    alert_id: int,
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=10000)] = "",
+) -> Response:
+    """Review one alert from its page."""
+    user.require("analyst")
+    return _apply_review(session, user, [alert_id], status, reason, note, f"/alerts/{alert_id}", "reviewed")
+
+
+def _apply_review(
+    session: Session, user: Any, ids: list[int], status: str, reason: str, note: str, back: str, done: str
+) -> Response:
+    reason = reason.strip()
+    target = safe_next(back)
+    if not reason:
+        return redirect(_with(target, error="A reason is required for every review decision."))
+    if status not in STATUSES:
+        return redirect(_with(target, error="Unknown status."))
+    try:
+        for alert_id in dict.fromkeys(ids):
+            review_mod.review(session, alert_id, status, actor=user.actor, reason=reason, note=note.strip() or None)
+    except review_mod.ReviewError as exc:
+        session.rollback()
+        return redirect(_with(target, error=str(exc)))
+    return redirect(_with(target, done=done))
+
+
+def _with(path: str, **params: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("done", "error", *params)]
+    query.extend(params.items())
+    return parts.path + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, alert_id: int) -> Response:
+    """One alert: article, highlighted evidence, score explanation, entities, history, suppression."""
+    try:
+        detail = get_alert(alert_id, session, settings)
+    except ApiError:
+        return render(
+            request, "error.html", user, 404, title="Alert not found", message=f"There is no alert {alert_id}."
+        )
+    feed = session.get(Feed, detail.feed_id) if detail.feed_id else None
+    entity_ids = list(dict.fromkeys(detail.entity_ids))
+    entities = [e for e in (session.get(Entity, eid) for eid in entity_ids) if e is not None]
+    mentions = [m.model_dump() for m in detail.mentions]
+    evidence = snippets([e.model_dump() for e in detail.evidence], mentions, detail.rule.query if detail.rule else None)
+    suppressions = [s for eid in entity_ids for s in suppression_admin.list_suppressions(session, entity_id=eid)]
+    return render(
+        request,
+        "alert.html",
+        user,
+        section="alerts",
+        flash=FLASH.get(request.query_params.get("done", "")),
+        error=request.query_params.get("error", "")[:300],
+        alert=detail,
+        article=detail.article,
+        feed=feed,
+        entities=entities,
+        evidence=evidence,
+        mentions=[m for m in detail.mentions if m.entity_id in entity_ids],
+        history=review_mod.history(session, alert_id),
+        suppressions=suppressions,
+        reasons=REASONS,
+        statuses=STATUSES,
+    )
+
+
+@router.post("/alerts/{alert_id}/suppress")
+def suppress(
+    session: SessionDep,
+    user: UserDep,
+    alert_id: int,
+    entity_id: Annotated[str, Form(max_length=200)],
+    scope: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=10000)] = "",
+    matched: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Mark this entity mention as a false positive in the chosen scope."""
+    user.require("analyst")
+    alert = session.get(Alert, alert_id)
+    back = f"/alerts/{alert_id}"
+    if alert is None:
+        return redirect("/", error=f"alert {alert_id} not found")
+    try:
+        suppression_admin.create_suppression(
+            session,
+            entity_id=entity_id,
+            scope=scope,
+            reason=reason,
+            actor=user.actor,
+            matched=matched or None,
+            article_id=alert.article_id,
+            feed_id=alert.feed_id,
+        )
+    except suppression_admin.SuppressionError as exc:
+        session.rollback()
+        return redirect(back, error=str(exc))
+    return redirect(back, done="suppressed")
+
+
+@router.post("/suppressions/{suppression_id}/withdraw")
+def withdraw(
+    session: SessionDep,
+    user: UserDep,
+    suppression_id: int,
+    back: Annotated[str, Form(max_length=4000)] = "/",
+) -> Response:
+    """Withdraw a suppression."""
+    user.require("analyst")
+    try:
+        suppression_admin.withdraw_suppression(session, suppression_id, actor=user.actor)
+    except suppression_admin.SuppressionError as exc:
+        session.rollback()
+        return redirect(_with(safe_next(back), error=str(exc)))
+    return redirect(_with(safe_next(back), done="withdrawn"))

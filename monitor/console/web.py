@@ -1,0 +1,73 @@
+"""Templates and small view helpers shared by the console's pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from monitor.console.session import ConsoleUser
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def fmt_time(value: datetime | None) -> str:
+    """A UTC time as `2026-11-29 12:42 UTC` (empty for None)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_iso(value: datetime | None) -> str:
+    """A UTC time in ISO 8601 for `<time datetime=...>`."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def safe_url(value: str | None) -> str:
+    """The URL when it is http(s), else empty (a feed's `javascript:` link must never become a link)."""
+    if value and value.strip().lower().startswith(("http://", "https://")):
+        return value.strip()
+    return ""
+
+
+templates.env.filters["time"] = fmt_time
+templates.env.filters["safe_url"] = safe_url
+templates.env.filters["iso"] = fmt_iso
+templates.env.globals["SEVERITIES"] = SEVERITIES
+
+
+def render(
+    request: Request, name: str, user: ConsoleUser | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page template with the user, their CSRF token and the active nav section."""
+    context.setdefault("section", "")
+    return templates.TemplateResponse(
+        request, name, {"user": user, "csrf": user.csrf if user else "", **context}, status_code=status_code
+    )
+
+
+def redirect(path: str, **params: Any) -> RedirectResponse:
+    """303 See Other to a console path (after a POST), with optional query parameters."""
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return RedirectResponse(path + ("?" + urlencode(clean, doseq=True) if clean else ""), status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """A post-sign-in destination that stays on this site (a path, never `//host` or a URL)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
