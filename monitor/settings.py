@@ -59,6 +59,15 @@ class Settings(BaseSettings):
 
     # Lists.
     lists_update_enabled: bool = Field(False, description="Run `lists update` daily from beat")
+    lists_datasets: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["us_ofac_sdn", "us_ofac_cons", "un_sc_sanctions", "eu_fsf", "gb_hmt_sanctions"],
+        description="Datasets `lists update` downloads (comma-separated)",
+    )
+    lists_mirror_url: str = Field(
+        "", description="Fetch list files from <mirror>/<dataset>/<file> instead of the publishers (empty = official)"
+    )
+    lists_max_bytes: int = Field(300 * 1024 * 1024, description="Size cap of one downloaded list file")
+    lists_fetch_timeout: float = Field(300.0, description="Seconds allowed for downloading one list file")
 
     # Delivery.
     smtp_host: str = Field("127.0.0.1", description="SMTP server host")
@@ -82,7 +91,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(True, description="Structured JSON logs")
     demo: bool = Field(False, description="Serve the demo feed at /demo/feed.xml (`up --demo` sets it)")
 
-    @field_validator("allowed_networks", "cors_origins", mode="before")
+    @field_validator("allowed_networks", "cors_origins", "lists_datasets", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
