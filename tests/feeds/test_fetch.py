@@ -43,11 +43,11 @@ def test_cap_counts_decompressed_bytes(make_settings, feed_server) -> None:
     assert len(gzip.compress(bomb)) < 50_000
     feed_server.add("/bomb.xml", bomb, gzip=True)
     settings = make_settings(fetch_max_bytes=1_000_000)
-    with pytest.raises(FetchError, match="too large") as err:
+    with pytest.raises(FetchError, match=r"too large") as err:
         fetch(feed_server.url("/bomb.xml"), settings)
     assert err.value.kind == "size"
     feed_server.add("/endless.xml", BODY, stream_bytes=3_000_000)
-    with pytest.raises(FetchError, match="after decompression"):
+    with pytest.raises(FetchError, match=r"after decompression"):
         fetch(feed_server.url("/endless.xml"), settings)
 
 
@@ -60,18 +60,18 @@ def test_redirects_followed_with_limit_and_loop_detection(make_settings, feed_se
     assert result.url == feed_server.url("/final.xml") and result.body == BODY
     feed_server.add("/loop-a", redirect_to="/loop-b")
     feed_server.add("/loop-b", redirect_to="/loop-a")
-    with pytest.raises(FetchError, match="redirect loop"):
+    with pytest.raises(FetchError, match=r"redirect loop"):
         fetch(feed_server.url("/loop-a"), settings)
     for i in range(6):
         feed_server.add(f"/chain{i}", redirect_to=f"/chain{i + 1}")
-    with pytest.raises(FetchError, match="too many redirects"):
+    with pytest.raises(FetchError, match=r"too many redirects"):
         fetch(feed_server.url("/chain0"), settings)
 
 
 def test_redirect_to_refused_address_is_blocked(make_settings, feed_server) -> None:
     settings = make_settings()
     feed_server.add("/out", redirect_to=f"http://127.0.0.2:{feed_server.port}/final.xml")
-    with pytest.raises(FetchError, match="127.0.0.2") as err:
+    with pytest.raises(FetchError, match=r"127.0.0.2") as err:
         fetch(feed_server.url("/out"), settings)
     assert err.value.kind == "blocked"
 
@@ -79,9 +79,9 @@ def test_redirect_to_refused_address_is_blocked(make_settings, feed_server) -> N
 def test_private_addresses_refused_before_connecting(make_settings, feed_server) -> None:
     settings = make_settings()
     feed_server.add("/f.xml", BODY)
-    with pytest.raises(FetchError, match="refused to connect to 127.0.0.2"):
+    with pytest.raises(FetchError, match=r"refused to connect to 127.0.0.2"):
         fetch(f"http://127.0.0.2:{feed_server.port}/f.xml", settings)
-    with pytest.raises(FetchError, match="10.0.0.1"):
+    with pytest.raises(FetchError, match=r"10.0.0.1"):
         fetch(f"http://intranet.test:{feed_server.port}/f.xml", settings, resolver=lambda h, p: ["10.0.0.1"])
     assert feed_server.hits == []
 
@@ -96,18 +96,18 @@ def test_http_errors(make_settings, feed_server, status: int, kind: str) -> None
 
 def test_throttling_reports_retry_after(make_settings, feed_server) -> None:
     feed_server.add("/busy", status=429, headers={"Retry-After": "7200"})
-    with pytest.raises(FetchError, match="HTTP 429") as err:
+    with pytest.raises(FetchError, match=r"HTTP 429") as err:
         fetch(feed_server.url("/busy"), make_settings())
     assert err.value.retry_after == 7200
     feed_server.add("/down", status=503, headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})
-    with pytest.raises(FetchError, match="HTTP 503") as err:
+    with pytest.raises(FetchError, match=r"HTTP 503") as err:
         fetch(feed_server.url("/down"), make_settings())
     assert err.value.retry_after and err.value.retry_after > 86400
 
 
 def test_timeout(make_settings, feed_server) -> None:
     feed_server.add("/slow", BODY, delay=1.5)
-    with pytest.raises(FetchError, match="timed out") as err:
+    with pytest.raises(FetchError, match=r"timed out") as err:
         fetch(feed_server.url("/slow"), make_settings(fetch_timeout=0.5, fetch_connect_timeout=0.5))
     assert err.value.kind == "timeout"
 
@@ -115,7 +115,7 @@ def test_timeout(make_settings, feed_server) -> None:
 def test_connection_refused_is_clear(make_settings, feed_server) -> None:
     port = feed_server.port
     feed_server.stop()
-    with pytest.raises(FetchError, match="connection failed"):
+    with pytest.raises(FetchError, match=r"connection failed"):
         fetch(f"http://127.0.0.1:{port}/gone", make_settings(), client=make_client(make_settings()))
     feed_server.start = lambda: feed_server  # type: ignore[method-assign]
     feed_server.stop = lambda: None  # type: ignore[method-assign]

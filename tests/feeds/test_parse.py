@@ -59,7 +59,8 @@ def test_relative_links_dates_and_html() -> None:
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T &amp; co</title><link>/</link>
     <description>d</description><ttl>45</ttl>
     <item><guid isPermaLink="false">a1</guid><title>Shells &lt;b&gt;shipped&lt;/b&gt;</title><link>/news/1</link>
-    <description>&lt;p&gt;Kim Jong Un&lt;/p&gt;&lt;p&gt;met &amp;amp; talked&lt;script&gt;x()&lt;/script&gt;&lt;/p&gt;</description>
+    <description>&lt;p&gt;Kim Jong Un&lt;/p&gt;&lt;p&gt;met &amp;amp; talked
+    &lt;script&gt;x()&lt;/script&gt;&lt;/p&gt;</description>
     <pubDate>Tue, 12 Sep 2023 10:00:00 +0900</pubDate></item></channel></rss>"""
     parsed = parse_feed(body, url="http://127.0.0.1:9/feeds/world.xml", content_type="application/rss+xml")
     draft = parsed.drafts[0]

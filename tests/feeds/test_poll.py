@@ -229,7 +229,7 @@ def test_concurrent_polls_of_one_feed_store_no_duplicate(any_engine, make_settin
     assert {r.status for r in results} <= {"ok", "busy"}
     assert _count(any_engine, feed_id) == 30
     # Lease expired (a worker died mid-poll) and two polls race through: the unique key still holds.
-    feed_server.replace("/f.xml", rss(items + [{"guid": "late", "title": "Late", "description": "New."}]), delay=0.2)
+    feed_server.replace("/f.xml", rss([*items, {"guid": "late", "title": "Late", "description": "New."}]), delay=0.2)
     results.clear()
     barrier = threading.Barrier(2)
 
