@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
-from monitor.cli.common import dumps, fail, ready_engine, settings
+from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
 from monitor.db import session_scope
 from monitor.watchlists.loaders import FORMATS, ListFormatError
 
@@ -52,6 +54,55 @@ def load(
             )
     if failed:
         raise typer.Exit(1)
+
+
+@lists_app.command("update")
+def update(
+    datasets: Annotated[
+        list[str] | None, typer.Argument(help="Datasets to update (default: MONITOR_LISTS_DATASETS)")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Download and reload even if unchanged")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON result per dataset")] = False,
+) -> None:
+    """Download the official list files over HTTPS and load the ones that changed."""
+    from monitor.watchlists.update import update_lists
+
+    cfg = settings()
+    engine = ready_engine(cfg)
+    with Session(engine, expire_on_commit=False) as session:
+        results = update_lists(session, cfg, datasets or None, force=force)
+    for result in results:
+        if json_out:
+            typer.echo(dumps(asdict(result)))
+        else:
+            stream_err = result.status == "failed"
+            typer.echo(f"{result.dataset}: {result.status}: {result.message}", err=stream_err)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@lists_app.command("status")
+def status(
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per dataset")] = False,
+) -> None:
+    """Loaded datasets: active version, entity and name counts, age."""
+    from monitor.watchlists.status import list_status
+
+    engine = ready_engine(settings())
+    with Session(engine) as session:
+        rows = list_status(session)
+    if json_out:
+        print_jsonl(rows)
+        return
+    if not rows:
+        typer.echo("no lists loaded yet: run `sanctions-monitor lists load PATH` or `lists update`")
+        return
+    typer.echo(f"{'dataset':<20} {'version':>7} {'entities':>9} {'names':>8} {'removed':>8}  {'age':<12} source")
+    for row in rows:
+        typer.echo(
+            f"{row['dataset']:<20} {row['version_id'] or '-':>7} {row['entities']:>9} {row['names']:>8} "
+            f"{row['removed']:>8}  {row['age'] or '-':<12} {row['source'] or ''}"
+        )
 
 
 def register(app: typer.Typer) -> None:
