@@ -62,6 +62,7 @@ INITIAL_SIM = 0.8
 PHONETIC_SIM = 0.9
 ABBREVIATION_SIM = 0.72
 ACRONYM_SIM = 0.9
+ABJAD_SIM = 0.85
 
 
 
@@ -129,7 +130,7 @@ _ROMAN = {
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
 _SPLIT = re.compile(r"[^a-z0-9]+")
-_DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])|(?<=[a-z])(?=[0-9])")
+_DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])(?!(?:st|nd|rd|th)\b)|(?<=[a-z])(?=[0-9])")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 # Phonetic folding: spellings that transliteration systems and languages swap freely.
@@ -154,6 +155,7 @@ class Part:
     text: str
     phon: str
     weight: float
+    abjad: bool = False  # written in Arabic or Hebrew script: vowels mostly unwritten
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,39 @@ def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
     return out, forms
 
 
+_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_VOWELS = str.maketrans("pvzq", "bfsk", "aeiouyw")
+_ABJAD_VOWELS = str.maketrans("pvzq", "bfsk", "wy")
+
+
+@lru_cache(maxsize=50_000)
+def _skeleton(token: str, abjad: bool) -> tuple[str, ...]:
+    """Consonants only, the way Arabic and Hebrew write a name ('mohammed' and 'mhmd' -> 'mhmd')."""
+    if not abjad:
+        return (_DOUBLES.sub(r"\1", token.translate(_LATIN_VOWELS)),)
+    key = token.translate(_ABJAD_VOWELS)
+    if key.endswith("h") and len(key) >= 3:  # ta marbuta, written but not pronounced
+        key = key[:-1]
+    key = _DOUBLES.sub(r"\1", key)
+    if key.startswith("l") and len(key) >= 3:  # maybe the article al- written onto the name
+        return (key, key[1:])
+    return (key,)
+
+
+def _abjad_sim(a: Part, b: Part) -> float:
+    """Similarity of a part written in an abjad with one written in full (compared as consonants)."""
+    best = 0.0
+    for ka in _skeleton(a.text, a.abjad):
+        for kb in _skeleton(b.text, b.abjad):
+            if not ka or not kb:
+                continue
+            if ka == kb:
+                return ABJAD_SIM
+            if min(len(ka), len(kb)) >= 4 and Levenshtein.distance(ka, kb, score_cutoff=1) <= 1:
+                best = ABJAD_SIM - 0.15
+    return best
+
+
 _PATRONYMIC = re.compile(r"(ovich|evich|ovych|ievich|ovna|evna|ivna|ogly|oglu|kyzy|qizi|uly)$")
 _NASAB = frozenset({"bin", "ibn", "bint", "binti", "ben"})
 
@@ -355,9 +390,10 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     if len(tokens) > MAX_PARTS:
         dropped.extend(tokens[MAX_PARTS:])
         tokens = tokens[:MAX_PARTS]
-    parts = tuple(Part(t, phonetic(t), _weight(t, kind)) for t in tokens)
+    abjad = _ABJAD.search(name[:MAX_NAME_CHARS]) is not None
+    parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
-        parts = tuple(Part(p.text, p.phon, float(len(p.text))) for p in parts)
+        parts = tuple(Part(p.text, p.phon, float(len(p.text)), abjad) for p in parts)
     nasab = None
     if kind == PERSON:
         markers = [i for i, t in enumerate(tokens) if t in _NASAB and 0 < i < len(tokens) - 1]
@@ -491,6 +527,10 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
     for i, x in enumerate(pa):
         for j, y in enumerate(pb):
             sim, how = _part_sim(x.text, x.phon, y.text, y.phon)
+            if sim < 0.8 and x.abjad != y.abjad:
+                skel = _abjad_sim(x, y)
+                if skel > sim:
+                    sim, how = skel, "consonants"
             if sim >= PART_FLOOR:
                 weight = max(x.weight, y.weight) if how != "initial" else min(x.weight, y.weight) + 1.0
                 candidates.append((sim, how, (i,), (j,), weight, f"{x.text}~{y.text}"))
@@ -591,6 +631,7 @@ def clear_caches() -> None:
     prepare.cache_clear()
     phonetic.cache_clear()
     _spans.cache_clear()
+    _skeleton.cache_clear()
 
 
 def compare(name1: str, name2: str, schema: str | None = None) -> NameMatch:

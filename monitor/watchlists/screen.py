@@ -48,7 +48,7 @@ MAX_QUERY_CHARS = 1000
 #: Candidates taken from the index to the (costlier) pairwise comparison.
 CANDIDATES = 64
 #: Near misses at or above this score are listed under the decision threshold.
-NEAR_MISS_FLOOR = 0.45
+NEAR_MISS_FLOOR = 0.5
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
 WEAK_ALIAS_FACTOR = 0.9
 # How a filter moves the score.
