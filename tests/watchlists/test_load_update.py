@@ -41,7 +41,7 @@ class ListServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path = outer.root / self.path.lstrip("/")
                 outer.requests.append((self.path, self.headers.get("If-None-Match")))
                 if not path.is_file():
