@@ -10,6 +10,7 @@ from monitor.cli import (
     keys_cmd,
     lists_cmd,
     rules_cmd,
+    screen_cmd,
     service_cmd,
     subscriptions_cmd,
 )
@@ -22,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd):
+for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd, screen_cmd):
     module.register(app)
 
 

@@ -83,7 +83,7 @@ def test_honorifics_are_dropped_and_said_so() -> None:
     ("a", "b"),
     [
         ("OOO Oboronnye Initsiativy", "Oboronnye Initsiativy LLC"),
-        ("Общество с ограниченной ответственностью Оборонные инициативы", "Oboronnye Initsiativy LLC"),
+        ("Общество с ограниченной ответственностью Оборонные инициативы", "Oboronnye Initsiativy LLC"),  # noqa: RUF001
         ("OAO Gazprom", "Gazprom JSC"),
         ("PJSC Gazprom", "Public Joint Stock Company Gazprom"),
         ("Samsung Electronics Co., Ltd.", "SAMSUNG ELECTRONICS CO LTD"),
