@@ -3,7 +3,9 @@
 OFAC writes "Korea, North" and "Burma", the UN "Democratic People's Republic of
 Korea" and "Iran (Islamic Republic of)", the EU and UK use their own variants; all of
 them map to one code so that entities can be filtered by country across lists.
-Unknown names give None (the loaders keep the raw text in the address instead).
+Names not spelled here are looked up in pycountry's ISO 3166 names. Unknown names give
+None (the loaders keep the raw text in the address instead). The text-side gazetteer
+for `country:XX` (demonyms, capitals) is `monitor.matching.countries`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import pycountry
 from anyascii import anyascii
 
 # code: names (the first is the display name). Variants are matched after folding
@@ -283,6 +286,11 @@ def country_code(name: str | None) -> str | None:
     code = _index().get(key)
     if code:
         return code
+    # The list spellings above first; then every ISO 3166 name pycountry knows.
+    try:
+        return str(pycountry.countries.lookup(name.strip()).alpha_2)
+    except LookupError:
+        pass
     # "Region: Crimea", "Russia (Crimea)" and similar: try the part before the bracket/colon.
     for sep in ("(", ":", ","):
         head = name.split(sep, 1)[0]
