@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,17 +89,18 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         engine.dispose()
 
 
-def signed_in_client(console: LiveConsole, key: str) -> httpx.Client:
+@contextmanager
+def signed_in_client(console: LiveConsole, key: str) -> Iterator[httpx.Client]:
     """An httpx client with a console session for this key."""
     import re
 
-    client = httpx.Client(base_url=console.url, follow_redirects=False, timeout=10)
-    page = client.get("/signin")
-    token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
-    assert token, page.text[:500]
-    resp = client.post("/signin", data={"api_key": key, "signin_token": token.group(1), "next": "/"})
-    assert resp.status_code == 303, resp.text[:500]
-    return client
+    with httpx.Client(base_url=console.url, follow_redirects=False, timeout=10) as client:
+        page = client.get("/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+        assert token, page.text[:500]
+        resp = client.post("/signin", data={"api_key": key, "signin_token": token.group(1), "next": "/"})
+        assert resp.status_code == 303, resp.text[:500]
+        yield client
 
 
 def csrf_of(html: str) -> str:

@@ -135,6 +135,7 @@ def _apply_review(
     except review_mod.ReviewError as exc:
         session.rollback()
         return redirect(_with(target, error=str(exc)))
+    session.commit()  # durable before the browser follows the redirect
     return redirect(_with(target, done=done))
 
 
@@ -212,6 +213,7 @@ def suppress(
     except suppression_admin.SuppressionError as exc:
         session.rollback()
         return redirect(back, error=str(exc))
+    session.commit()
     return redirect(back, done="suppressed")
 
 
@@ -229,4 +231,5 @@ def withdraw(
     except suppression_admin.SuppressionError as exc:
         session.rollback()
         return redirect(_with(safe_next(back), error=str(exc)))
+    session.commit()
     return redirect(_with(safe_next(back), done="withdrawn"))

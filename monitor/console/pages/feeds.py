@@ -51,6 +51,7 @@ def add(
     if created:
         session.add(AuditEvent(actor=user.actor, action="feed.create", object_type="feed", object_id=str(feed.id),
                                detail={"url": feed.url}))
+    session.commit()
     return redirect("/feeds", done=f"Added {feed.url}" if created else f"Already subscribed to {feed.url}")
 
 
@@ -67,6 +68,7 @@ def pause(session: SessionDep, user: UserDep, feed_id: int, resume: Annotated[st
     session.add(feed)
     session.add(AuditEvent(actor=user.actor, action="feed.update", object_type="feed", object_id=str(feed_id),
                            detail={"enabled": feed.enabled}))
+    session.commit()
     return redirect("/feeds", done=f"{'Resumed' if feed.enabled else 'Paused'} {feed.title or feed.url}")
 
 
@@ -87,4 +89,5 @@ async def opml_import(session: SessionDep, user: UserDep, opml: Annotated[Upload
     message = f"OPML import: {len(result.added)} added, {len(result.existing)} already there"
     if result.invalid:
         message += f", {len(result.invalid)} refused ({result.invalid[0][1]})"
+    session.commit()
     return redirect("/feeds", done=message)

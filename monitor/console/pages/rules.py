@@ -257,4 +257,5 @@ def save_rule(
     except ApiError as exc:
         session.rollback()
         return _page(request, session, settings, user, draft, exc.status_code, check=result, save_error=exc.message)
+    session.commit()
     return redirect("/rules", rule=draft.id, done="saved")

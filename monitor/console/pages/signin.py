@@ -70,6 +70,7 @@ def signin(
     if opened is None:
         return _signin_page(request, settings, error="That API key is not valid or has been revoked.", status=401)
     cookie, _ = opened
+    session.commit()  # the session row must exist before the browser's next request
     response = redirect(safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,
@@ -88,6 +89,7 @@ def signin(
 def signout(session: SessionDep, user: UserDep) -> Response:
     """End the session and forget the cookie."""
     end_session(session, user.sid)
+    session.commit()
     response = redirect("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
