@@ -1,0 +1,163 @@
+"""Console routes over real HTTP (httpx against uvicorn), no browser: sign-in, session, CSRF, roles."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlmodel import Session, select
+
+from monitor.models import Alert, AlertReview, KeyValue
+from tests.console.conftest import LiveConsole, csrf_of, signed_in_client
+
+
+def _client(console: LiveConsole) -> httpx.Client:
+    return httpx.Client(base_url=console.url, follow_redirects=False, timeout=10)
+
+
+def test_pages_redirect_to_sign_in_without_a_session(console: LiveConsole) -> None:
+    with _client(console) as client:
+        for path in ("/", "/alerts/1", "/entities", "/entities/us_ofac_sdn:35173", "/rules", "/feeds"):
+            resp = client.get(path)
+            assert resp.status_code == 303, path
+            assert resp.headers["location"].startswith("/signin"), path
+        assert client.get("/alerts/1").headers["location"] == "/signin?next=/alerts/1"
+        # htmx requests are told to navigate instead of swapping the sign-in page into a fragment
+        frag = client.get("/entities/search?q=kim", headers={"HX-Request": "true"})
+        assert frag.status_code == 401
+        assert frag.headers["HX-Redirect"].startswith("/signin")
+        # a forged cookie is no session
+        client.cookies.set("smc_session", "InN0b2xlbiI.forged.signature")
+        assert client.get("/").status_code == 303
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_without_the_key(console: LiveConsole) -> None:
+    key = console.seeded.analyst_key
+    with _client(console) as client:
+        page = client.get("/signin?next=/rules")
+        token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+        assert token
+        resp = client.post("/signin", data={"api_key": key, "signin_token": token.group(1), "next": "/rules"})
+        assert resp.status_code == 303
+        assert resp.headers["location"] == "/rules"
+        cookie = next(h for h in resp.headers.get_list("set-cookie") if h.startswith("smc_session="))
+        assert "HttpOnly" in cookie
+        assert "samesite=strict" in cookie.lower()
+        assert key not in cookie and key[4:20] not in cookie
+        assert client.get("/rules").status_code == 200
+
+
+def test_wrong_key_and_missing_form_token_are_refused(console: LiveConsole) -> None:
+    with _client(console) as client:
+        page = client.get("/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+        assert token
+        wrong = client.post("/signin", data={"api_key": "smk_not-a-key", "signin_token": token.group(1)})
+        assert wrong.status_code == 401
+        assert "not valid" in wrong.text
+        assert "smc_session" not in client.cookies
+    with _client(console) as fresh:
+        # no pre-session token (a cross-site form post): refused even with a valid key
+        resp = fresh.post("/signin", data={"api_key": console.seeded.admin_key, "signin_token": "x"})
+        assert resp.status_code == 403
+        assert "smc_session" not in fresh.cookies
+
+
+def test_next_never_leaves_the_site(console: LiveConsole) -> None:
+    with _client(console) as client:
+        page = client.get("/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+        assert token
+        resp = client.post(
+            "/signin",
+            data={"api_key": console.seeded.reader_key, "signin_token": token.group(1), "next": "//evil.example/x"},
+        )
+        assert resp.status_code == 303
+        assert resp.headers["location"] == "/"
+
+
+def test_review_without_csrf_token_is_refused_and_changes_nothing(console: LiveConsole) -> None:
+    alert_id = console.seeded.other_alert_ids[0]
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        resp = client.post(f"/alerts/{alert_id}/review", data={"status": "confirmed", "reason": "test"})
+        assert resp.status_code == 403
+        assert "CSRF" in resp.text
+        wrong = client.post(
+            f"/alerts/{alert_id}/review", data={"status": "confirmed", "reason": "test", "csrf_token": "0" * 64}
+        )
+        assert wrong.status_code == 403
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).status == "new"  # type: ignore[union-attr]
+        # with the page's token the same request goes through and lands in the audit trail
+        token = csrf_of(client.get(f"/alerts/{alert_id}").text)
+        ok = client.post(
+            f"/alerts/{alert_id}/review",
+            data={"status": "confirmed", "reason": "listed party named", "csrf_token": token},
+        )
+        assert ok.status_code == 303 and "signin" not in ok.headers["location"], ok.headers["location"]
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).status == "confirmed"  # type: ignore[union-attr]
+            trail = session.exec(select(AlertReview).where(AlertReview.alert_id == alert_id)).all()
+            assert [(r.from_status, r.to_status, r.reason) for r in trail] == [
+                ("new", "confirmed", "listed party named")
+            ]
+            assert trail[0].actor.startswith("key:")
+
+
+def test_a_review_needs_a_reason(console: LiveConsole) -> None:
+    alert_id = console.seeded.other_alert_ids[1]
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        token = csrf_of(client.get("/").text)
+        resp = client.post(
+            "/alerts/review", data={"ids": [str(alert_id)], "status": "dismissed", "reason": " ", "csrf_token": token}
+        )
+        assert resp.status_code == 303
+        assert "error=" in resp.headers["location"]
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).status == "new"  # type: ignore[union-attr]
+
+
+def test_reader_key_cannot_review_or_manage(console: LiveConsole) -> None:
+    alert_id = console.seeded.other_alert_ids[2]
+    with signed_in_client(console, console.seeded.reader_key) as client:
+        page = client.get(f"/alerts/{alert_id}")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        resp = client.post(f"/alerts/{alert_id}/review", data={"status": "dismissed", "reason": "x", "csrf_token": token})
+        assert resp.status_code == 403
+        assert client.post("/feeds", data={"url": "https://example.org/f.xml", "csrf_token": token}).status_code == 403
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).status == "new"  # type: ignore[union-attr]
+
+
+def test_sign_out_ends_the_session_on_the_server(console: LiveConsole) -> None:
+    with signed_in_client(console, console.seeded.reader_key) as client:
+        cookie = client.cookies["smc_session"]
+        token = csrf_of(client.get("/").text)
+        assert client.post("/signout", data={"csrf_token": token}).status_code == 303
+    with _client(console) as replay:
+        replay.cookies.set("smc_session", cookie)
+        assert replay.get("/").status_code == 303  # the old cookie no longer opens a session
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        keys = session.exec(select(KeyValue.key).where(KeyValue.key.startswith("console_session:"))).all()  # type: ignore[attr-defined]
+        assert all(not k.endswith(cookie) for k in keys)
+
+
+def test_screening_fragment_and_rule_check(console: LiveConsole) -> None:
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        frag = client.get("/entities/search", params={"q": "Sergey Shoygu"}, headers={"HX-Request": "true"})
+        assert frag.status_code == 200
+        assert "us_ofac_sdn:35173" in frag.text
+        assert "<html" not in frag.text  # a fragment, not a page
+        token = csrf_of(client.get("/rules").text)
+        bad = client.post(
+            "/rules/check",
+            data={"query": 'supply w/5 (arms OR', "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert bad.status_code == 200
+        assert "line 1, column 20" in bad.text
+        good = client.post(
+            "/rules/check", data={"query": "supply w/5 arms", "csrf_token": token}, headers={"HX-Request": "true"}
+        )
+        assert "The query parses" in good.text
