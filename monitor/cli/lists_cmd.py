@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
 from monitor.db import session_scope
+from monitor.settings import Settings
 from monitor.watchlists.loaders import FORMATS, ListFormatError
 
 lists_app = typer.Typer(
@@ -26,6 +28,9 @@ def load(
     fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}")] = "auto",
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset name (default: the format's own)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON summary per file")] = False,
+    rescreen: Annotated[
+        bool, typer.Option("--rescreen/--no-rescreen", help="Re-screen recent articles for added names")
+    ] = True,
 ) -> None:
     """Load list files, each as a new version of its dataset (all or nothing per file)."""
     from monitor.watchlists.store import load_list, summarise
@@ -44,6 +49,8 @@ def load(
             failed += 1
             continue
         summary = summarise(version)
+        if rescreen and version.id is not None:
+            summary["rescreen"] = _rescreen(engine, cfg, version.id)
         if json_out:
             typer.echo(dumps(summary))
         else:
@@ -52,8 +59,22 @@ def load(
                 f"(+{summary['added']} added, {summary['changed']} changed, -{summary['removed']} removed, "
                 f"{summary['skipped']} skipped) from {path}"
             )
+            if summary.get("rescreen"):
+                typer.echo(f"  {summary['rescreen']}")
     if failed:
         raise typer.Exit(1)
+
+
+def _rescreen(engine: Engine, cfg: Settings, version_id: int) -> str | None:
+    """Re-screen in this process (the alerts' deliveries go out with the next delivery sweep)."""
+    from monitor.watchlists.rescreen import rescreen_version
+
+    try:
+        with session_scope(engine) as session:
+            result = rescreen_version(session, cfg, version_id)
+    except ImportError as exc:  # the matcher is not installed in this build
+        return f"re-screening skipped: {exc}"
+    return result.summary() if result.articles_scanned else None
 
 
 @lists_app.command("update")
