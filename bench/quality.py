@@ -104,7 +104,7 @@ def scan_item(matcher: Matcher, item: dict[str, Any]) -> ScanResult:
     return matcher.scan(ArticleInput(id=str(item["link"]), title=str(item["title"]), text=str(item["description"])))
 
 
-def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool) -> dict[str, Counts]:
+def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool, name: str) -> dict[str, Counts]:
     """Precision/recall per labelled rule and for SDN entity detection; print the table."""
     counts: dict[str, Counts] = {rule: Counts() for rule in (*LABELLED_RULES, "sanctioned-entity")}
     entities = Counts()
@@ -132,7 +132,7 @@ def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool) -
         for rule in fired:
             if rule not in counts:
                 fired_other[rule] += 1
-    print(f"Labelled items: {len(items)} ({LABELS.relative_to(ROOT)})\n")
+    print(f"{name}: {len(items)} labelled items\n")
     print("| rule | positives | tp | fp | fn | precision | recall |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for rule, c in counts.items():
@@ -191,7 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     aliases = list(alias_specs(LISTS))
     matcher = build_matcher(rules, aliases)
     print(f"Matcher: {len(rules)} rules, {len(aliases)} aliases, built in {time.perf_counter() - start:.1f} s\n")
-    evaluate(matcher, read_jsonl(LABELS), args.errors)
+    items = read_jsonl(LABELS)
+    heldout = [i for i in items if str(i["stratum"]).startswith("heldout")]
+    tuned = [i for i in items if not str(i["stratum"]).startswith("heldout")]
+    print(f"Labels: {LABELS.relative_to(ROOT)}\n")
+    evaluate(matcher, tuned, args.errors, "Tuning set (the rules were developed on it)")
+    print()
+    evaluate(matcher, heldout, args.errors, "Held-out set (labelled after tuning, rules not changed for it)")
+    print()
+    evaluate(matcher, items, False, "All labelled items")
     if not args.no_bbc:
         bbc_rates(matcher, [r.id for r in rules], args.errors)
     return 0
