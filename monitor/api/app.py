@@ -8,7 +8,17 @@ from monitor.api import deps
 from monitor.api.auth import require_role
 from monitor.api.errors import ERROR_RESPONSES
 from monitor.api.middleware import configure_json_logging
-from monitor.api.routers import alerts, articles, health, keys, metrics, rules, suppressions
+from monitor.api.routers import (
+    alerts,
+    articles,
+    digests,
+    health,
+    keys,
+    metrics,
+    rules,
+    subscriptions,
+    suppressions,
+)
 from monitor.db import engine_for
 from monitor.settings import Settings
 
@@ -20,6 +30,8 @@ V1_ROUTERS = [
     articles.router,
     rules.router,
     keys.router,
+    subscriptions.router,
+    digests.router,
 ]
 
 

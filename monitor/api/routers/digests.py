@@ -1,0 +1,41 @@
+"""/digests/preview: the digest a subscription gets (or got) for a local date, as JSON, text and HTML."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import not_found
+from monitor.models import Subscription
+from monitor.notify.digest import build_digest, digest_json, render_digest
+
+router = APIRouter(prefix="/digests", tags=["digests"])
+
+
+class DigestPreview(BaseModel):
+    """The same digest `sanctions-monitor digest --date D` shows and `--send` sends."""
+
+    subject: str
+    digest: dict[str, Any]
+    text: str
+    html: str
+
+
+@router.get("/preview", response_model=DigestPreview, summary="Preview a daily digest")
+def preview(
+    session: SessionDep,
+    settings: SettingsDep,
+    subscription: Annotated[int, Query(description="subscription id")],
+    date_: Annotated[date, Query(alias="date", description="local date YYYY-MM-DD")],
+) -> DigestPreview:
+    """What the digest of this subscription says for this date (nothing is sent or claimed)."""
+    sub = session.get(Subscription, subscription)
+    if sub is None:
+        raise not_found("subscription", subscription)
+    content = build_digest(session, settings, sub, date_)
+    text, html = render_digest(content, settings)
+    return DigestPreview(subject=content.subject, digest=digest_json(content), text=text, html=html)
