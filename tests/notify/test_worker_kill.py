@@ -1,0 +1,86 @@
+"""A Celery worker SIGKILLed in the middle of a delivery: nothing is lost, at most one duplicate
+(recognisable by its webhook-id), on Redis + PostgreSQL with real worker processes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.db import session_scope
+from monitor.models import Delivery, utcnow
+from monitor.notify.outbox import enqueue_for_alert
+from monitor.notify.subscriptions import SubscriptionCreate, create_subscription
+from tests.api.conftest import engine_url
+from tests.conftest import REDIS_URL
+from tests.notify.conftest import make_alert
+from tests.notify.receiver import ReceiverServer
+from tests.support.celery_worker import CeleryWorker, settings_env
+from workers.celery_app import make_celery
+
+
+def _wait(pred, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_sigkill_during_delivery_loses_nothing(fresh_pg_engine: Engine, make_settings) -> None:
+    settings = make_settings(database_url=engine_url(fresh_pg_engine), broker_url=REDIS_URL)
+    celery = make_celery(settings)
+    first_request = threading.Event()
+    with ReceiverServer() as rx:
+        def on_request(headers: dict[str, str]) -> None:
+            # hold the very first request open long enough to kill the worker while it waits
+            if not first_request.is_set():
+                first_request.set()
+                time.sleep(2.0)
+
+        rx.on_request = on_request
+        with session_scope(fresh_pg_engine) as s:
+            _, secret = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target=rx.url))
+            rx.secrets = [secret or ""]
+            deliveries = []
+            for _ in range(5):
+                deliveries += enqueue_for_alert(s, make_alert(s))
+        ids = [d.id for d in deliveries]
+        env = settings_env(settings)
+        with CeleryWorker(env, concurrency=2) as worker:
+            for i in ids:
+                celery.send_task("monitor.deliver", args=[i])
+            assert first_request.wait(30), worker.log_text()
+            worker.kill()  # SIGKILL while the first message is on the wire
+        with Session(fresh_pg_engine) as s:
+            states = {d.id: d.status for d in s.exec(select(Delivery))}
+        assert states[ids[0]] == "sending"  # the dead worker never recorded the answer
+        # Time passes beyond the send lease (instead of waiting for it, move it).
+        with session_scope(fresh_pg_engine) as s:
+            s.execute(update(Delivery).where(col(Delivery.status) == "sending")
+                      .values(lease_until=utcnow() - timedelta(seconds=1)))
+        with CeleryWorker(env, concurrency=2) as worker:
+            celery.send_task("monitor.deliver_due")  # the beat's sweep finds the orphan
+
+            def all_delivered() -> bool:
+                with Session(fresh_pg_engine) as s:
+                    return all(d.status == "delivered" for d in s.exec(select(Delivery)))
+
+            _wait(all_delivered, 60, "every delivery to be delivered")
+    got = rx.accepted()
+    by_id: dict[str, int] = {}
+    for c in got:
+        by_id[c.webhook_id] = by_id.get(c.webhook_id, 0) + 1
+    assert set(by_id) == {d.message_id for d in deliveries}  # nothing lost
+    duplicates = {k: v for k, v in by_id.items() if v > 1}
+    assert len(got) <= len(deliveries) + 1 and all(v == 2 for v in duplicates.values())
+    assert set(duplicates) <= {deliveries[0].message_id}
+    first_seen = list(dict.fromkeys(c.webhook_id for c in got))
+    assert first_seen == [d.message_id for d in deliveries]  # still in creation order
