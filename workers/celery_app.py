@@ -30,12 +30,13 @@ def make_celery(settings: Settings) -> Celery:
     transport_options: dict[str, object] = {}
     if not settings.broker_url:
         folder = (Path(settings.data_dir) / "broker").resolve()
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         transport_options = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     elif settings.broker_url.startswith(("redis://", "rediss://")):
