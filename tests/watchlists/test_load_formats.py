@@ -32,6 +32,7 @@ def names_of(session: Session, entity_id: str) -> dict[str, tuple[str, bool]]:
         ("uk_conlist.csv", "uk-csv", "gb_hmt_sanctions", 3, 1),
         ("targets.simple.csv", "opensanctions-csv", "opensanctions", 2, 1),
         ("entities.ftm.json", "ftm-json", "opensanctions", 2, 1),
+        ("sdn_advanced.xml", "ofac-xml", "us_ofac_sdn", 2, 0),
     ],
 )
 def test_detect_and_load(
@@ -91,6 +92,25 @@ def test_ftm_folds_sanctions_addresses_and_documents(sqlite_engine: Engine) -> N
         vessel = s.get(Entity, "os_test:ofac-29457")
         assert vessel is not None and vessel.identifiers == [{"type": "IMO", "value": "9165839"}]
         assert vessel.countries == ["KP"]
+
+
+def test_ofac_advanced_xml(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as s:
+        version = load_list(s, FIXTURES / "sdn_advanced.xml")
+    assert version.published_at is not None and version.published_at.date().isoformat() == "2024-05-06"
+    with Session(sqlite_engine) as s:
+        shoigu = s.get(Entity, "us_ofac_sdn:35173")  # FixedRef = the ent_num of sdn.csv
+        assert shoigu is not None and shoigu.name == "SHOIGU, Sergei Kuzhugetovich"
+        assert (shoigu.schema_, shoigu.programs, shoigu.countries) == ("person", ["RUSSIA-EO14024"], ["RU"])
+        assert shoigu.birth_dates == ["1955-05-21"] and shoigu.listed_on is not None
+        assert shoigu.properties["gender"] == "male"
+        names = names_of(s, shoigu.id)
+        assert names["SHOIGU, Sergey"] == ("alias", False)
+        assert names["SHOIGU"] == ("weak", True)  # LowQuality="true"
+        vessel = s.get(Entity, "us_ofac_sdn:8702")
+        assert vessel is not None and vessel.schema_ == "vessel" and vessel.countries == ["KP"]
+        assert {"type": "IMO", "value": "8712362"} in vessel.identifiers
+        assert vessel.programs == ["DPRK3"]
 
 
 def test_truncated_json_lines_refused(sqlite_engine: Engine, tmp_path: Path) -> None:

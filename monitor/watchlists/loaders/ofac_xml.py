@@ -1,4 +1,6 @@
-"""OFAC XML in the classic `sdnList` schema: sdn.xml and the consolidated (non-SDN) list.
+"""OFAC XML (`ofac-xml`): the classic `sdnList` schema of sdn.xml and the consolidated (non-SDN)
+list; files in the "advanced" schema (sdn_advanced.xml, root <Sanctions>) are handed to
+`ofac_advanced`.
 
 Root <sdnList> (namespaced) with <publshInformation><Publish_Date>MM/DD/YYYY and one
 <sdnEntry> per record: uid (the ent_num, our source id), firstName, lastName, title,
@@ -19,9 +21,11 @@ from lxml import etree
 
 from monitor.watchlists.countries import country_code
 from monitor.watchlists.loaders.base import EntityRecord, LoadReport
+from monitor.watchlists.loaders.ofac_advanced import OfacAdvancedXmlLoader
 from monitor.watchlists.loaders.ofac_remarks import parse_date, parse_remarks
 from monitor.watchlists.loaders.xmlutil import children, descendants, iter_records, root_tag, text
 
+ADVANCED = OfacAdvancedXmlLoader()
 SCHEMA = {"individual": "person", "entity": "organization", "vessel": "vessel", "aircraft": "aircraft"}
 
 
@@ -40,8 +44,8 @@ class OfacXmlLoader:
     default_dataset = "us_ofac_sdn"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        """Root element sdnList."""
-        return root_tag(head) == "sdnList"
+        """Root element sdnList, or the advanced schema's Sanctions."""
+        return root_tag(head) == "sdnList" or ADVANCED.sniff(path, head)
 
     def files(self, path: Path) -> list[Path]:
         """Just the one file."""
@@ -52,7 +56,12 @@ class OfacXmlLoader:
         return "us_ofac_cons" if "cons" in path.name.lower() else self.default_dataset
 
     def read(self, path: Path, report: LoadReport) -> Iterator[EntityRecord]:
-        """Yield one record per sdnEntry."""
+        """Yield one record per sdnEntry (or per DistinctParty of an advanced file)."""
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        if root_tag(head) == "Sanctions":
+            yield from ADVANCED.read(path, report)
+            return
         for elem in iter_records(path, ("sdnList",), {"sdnEntry", "publshInformation"}):
             if elem.tag.endswith("publshInformation"):
                 found = parse_date(text(elem, "Publish_Date"))
