@@ -12,6 +12,7 @@ from monitor.api.routers import (
     alerts,
     articles,
     digests,
+    entities,
     health,
     keys,
     metrics,
@@ -30,6 +31,7 @@ V1_ROUTERS = [
     articles.router,
     rules.router,
     keys.router,
+    entities.router,
     subscriptions.router,
     digests.router,
 ]

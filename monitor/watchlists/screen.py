@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from monitor.models import Entity, EntityName, ListVersion
+from monitor.models import Entity, EntityName
 from monitor.settings import Settings
 from monitor.watchlists import namematch
+from monitor.watchlists.aliases import lists_version_key
 from monitor.watchlists.countries import country_code
 
 __all__ = [
@@ -371,12 +372,21 @@ def birth_years(dates: Iterable[str]) -> tuple[int, ...]:
 
 
 def iter_alias_rows(session: Session) -> Iterator[AliasRow]:
-    """Every name of every entity still listed (two queries: entities, then their names)."""
+    """Every name of every entity still listed (two queries: entities, then their names).
+
+    Like ENGINE's `aliases.iter_alias_specs`, plus the birth years the screening filter needs.
+    """
     entities: dict[str, tuple[str, str, str, str, tuple[str, ...], tuple[int, ...]]] = {}
-    ent_stmt = select(
-        Entity.id, Entity.dataset, Entity.source_id, Entity.name, Entity.schema_, Entity.countries, Entity.birth_dates
+    ent_stmt = sa_select(
+        col(Entity.id),
+        col(Entity.dataset),
+        col(Entity.source_id),
+        col(Entity.name),
+        col(Entity.schema_),
+        col(Entity.countries),
+        col(Entity.birth_dates),
     ).where(col(Entity.removed_at).is_(None))
-    for eid, dataset, source_id, caption, schema, countries, dates in session.exec(ent_stmt):
+    for eid, dataset, source_id, caption, schema, countries, dates in session.connection().execute(ent_stmt):
         entities[eid] = (
             dataset,
             source_id,
@@ -392,21 +402,8 @@ def iter_alias_rows(session: Session) -> Iterator[AliasRow]:
         entity = entities.get(eid)
         if entity is None:  # a removed entity
             continue
-        dataset, source_id, caption, schema, countries, years = entity
-        yield AliasRow(eid, dataset, source_id, caption, alias, schema, bool(weak), countries, years)
-
-
-def lists_version_key(session: Session) -> str:
-    """Changes whenever a list load happens (ENGINE's helper when present)."""
-    try:
-        from monitor.watchlists.aliases import lists_version_key as engine_key
-    except ImportError:
-        engine_key = None
-    if engine_key is not None:
-        return str(engine_key(session))
-    last, count = session.exec(select(func.max(ListVersion.id), func.count(col(ListVersion.id)))).one()
-    removed = session.exec(select(func.count(col(Entity.id))).where(col(Entity.removed_at).is_not(None))).one()
-    return f"{last or 0}:{count}:{removed}"
+        dataset, source_id, caption, schema, ent_countries, years = entity
+        yield AliasRow(eid, dataset, source_id, caption, alias, schema, bool(weak), ent_countries, years)
 
 
 class Screener:
@@ -442,6 +439,7 @@ class Screener:
 
 _CACHE: dict[str, tuple[str, ScreenIndex]] = {}
 _CACHE_LOCK = threading.Lock()
+_CACHE_DATABASES = 4
 
 
 def get_screener(session: Session, settings: Settings) -> Screener:
@@ -453,5 +451,7 @@ def get_screener(session: Session, settings: Settings) -> Screener:
         cached = _CACHE.get(db_key)
         if cached is None or cached[0] != version:
             cached = (version, ScreenIndex(iter_alias_rows(session)))
+            if db_key not in _CACHE and len(_CACHE) >= _CACHE_DATABASES:
+                _CACHE.pop(next(iter(_CACHE)))  # one process rarely serves more than one database
             _CACHE[db_key] = cached
     return Screener(cached[1], settings.screen_threshold, version)

@@ -1,0 +1,187 @@
+"""/entities: screen a name against the loaded lists, and one listed entity with its history and alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from monitor.alerts.queries import AlertFilter, InvalidCursor, list_alerts
+from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import not_found, validation_error
+from monitor.api.routers.alerts import alert_public
+from monitor.api.schemas import AlertPublic, Page
+from monitor.models import Entity, EntityChange, EntityName, ListVersion
+from monitor.watchlists.screen import MAX_QUERY_CHARS, ScreenError, get_screener
+
+router = APIRouter(prefix="/entities", tags=["entities"])
+
+
+class ScreenMatchPublic(BaseModel):
+    """One candidate entity: its best-matching alias, the score and why."""
+
+    entity_id: str = Field(examples=["us_ofac_sdn:35173"])
+    dataset: str
+    source_id: str
+    name: str
+    matched_alias: str
+    score: float = Field(ge=0, le=1)
+    match: bool = Field(description="score reaches the decision threshold")
+    explanation: str
+
+
+class ScreenResultPublic(BaseModel):
+    """Candidates for one name, best first; near misses under the threshold are listed too."""
+
+    query: str
+    threshold: float
+    matches: list[ScreenMatchPublic]
+
+
+class EntityNamePublic(BaseModel):
+    """A name of the entity: primary, alias, weak alias, original script."""
+
+    name: str
+    kind: str
+    weak: bool
+    lang: str | None = None
+
+
+class EntityChangePublic(BaseModel):
+    """What one list version did to this entity."""
+
+    version_id: int
+    change: str = Field(description="added | changed | removed")
+    at: datetime
+    dataset: str | None = None
+    source: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntityPublic(BaseModel):
+    """A listed person, organisation, vessel or aircraft."""
+
+    id: str
+    dataset: str
+    source_id: str
+    schema_: str = Field(alias="schema")
+    name: str
+    programs: list[str]
+    countries: list[str]
+    birth_dates: list[str]
+    identifiers: list[Any]
+    addresses: list[Any]
+    remarks: str | None = None
+    listed_on: date | None = None
+    first_seen: datetime
+    last_seen: datetime
+    removed_at: datetime | None = None
+
+
+class EntityDetail(BaseModel):
+    """The entity, its names, list history (oldest first) and the alerts that mention it (newest first)."""
+
+    entity: EntityPublic
+    names: list[EntityNamePublic]
+    programs: list[str]
+    identifiers: list[Any]
+    history: list[EntityChangePublic]
+    alerts: Page[AlertPublic]
+
+
+@router.get("/screen", response_model=ScreenResultPublic, summary="Screen a name against the loaded lists")
+async def screen_name(
+    session: SessionDep,
+    settings: SettingsDep,
+    name: Annotated[str, Query(description="person, organisation or vessel name, any script")],
+    schema: Annotated[str | None, Query(max_length=32, description="person, organization, vessel, aircraft")] = None,
+    birth_year: Annotated[int | None, Query(ge=1800, le=2100, description="raises matches born that year")] = None,
+    country: Annotated[str | None, Query(max_length=64, description="ISO 3166 code or country name")] = None,
+    dataset: Annotated[list[str], Query(description="only these datasets (repeatable)")] = [],  # noqa: B006
+    threshold: Annotated[float | None, Query(ge=0, le=1, description="decision threshold")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Response:
+    """Candidates for `name`, best first, each with a score in [0, 1] and an explanation of the parts."""
+    if len(name) > MAX_QUERY_CHARS:
+        raise validation_error("query.name", f"name too long: {len(name)} characters (at most {MAX_QUERY_CHARS})")
+
+    def run() -> dict[str, Any]:
+        screener = get_screener(session, settings)
+        return screener.screen(
+            name, schema=schema, birth_year=birth_year, country=country, datasets=dataset,
+            threshold=threshold, limit=limit,
+        ).to_json()  # fmt: skip
+
+    try:
+        body = await run_in_threadpool(run)  # building the index and scoring are CPU work
+    except ScreenError as exc:
+        field = "query.country" if str(exc).startswith("unknown country") else "query.name"
+        raise validation_error(field, str(exc)) from None
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.get("/{entity_id}", response_model=EntityDetail, summary="One listed entity with its history and alerts")
+def get_entity(
+    entity_id: str,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=200, description="alerts: next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="alerts per page")] = 50,
+) -> Response:
+    """The entity, its names, programs, identifiers, list history and every alert that mentions it."""
+    entity = session.get(Entity, entity_id)
+    if entity is None:
+        raise not_found("entity", entity_id)
+    names = session.exec(
+        select(EntityName).where(col(EntityName.entity_id) == entity_id).order_by(col(EntityName.id))
+    ).all()
+    changes = session.exec(
+        select(EntityChange, ListVersion)
+        .join(ListVersion, col(ListVersion.id) == col(EntityChange.version_id))
+        .where(col(EntityChange.entity_id) == entity_id)
+        .order_by(col(EntityChange.version_id), col(EntityChange.id))
+    ).all()
+    try:
+        page = list_alerts(session, AlertFilter(entity_ids=[entity_id], suppressed="include"), cursor, limit)
+    except InvalidCursor as exc:
+        raise validation_error("query.cursor", str(exc)) from None
+    body = {
+        "entity": {
+            "id": entity.id,
+            "dataset": entity.dataset,
+            "source_id": entity.source_id,
+            "schema": entity.schema_,
+            "name": entity.name,
+            "programs": list(entity.programs or []),
+            "countries": list(entity.countries or []),
+            "birth_dates": list(entity.birth_dates or []),
+            "identifiers": list(entity.identifiers or []),
+            "addresses": list(entity.addresses or []),
+            "remarks": entity.remarks,
+            "listed_on": entity.listed_on.isoformat() if entity.listed_on else None,
+            "first_seen": entity.first_seen.isoformat(),
+            "last_seen": entity.last_seen.isoformat(),
+            "removed_at": entity.removed_at.isoformat() if entity.removed_at else None,
+        },
+        "names": [{"name": n.name, "kind": n.kind, "weak": n.weak, "lang": n.lang} for n in names],
+        "programs": list(entity.programs or []),
+        "identifiers": list(entity.identifiers or []),
+        "history": [
+            {
+                "version_id": change.version_id,
+                "change": change.change,
+                "at": change.at.isoformat(),
+                "dataset": version.dataset,
+                "source": version.source,
+                "detail": change.detail or {},
+            }
+            for change, version in changes
+        ],
+        "alerts": {"items": [alert_public(a) for a in page.items], "next_cursor": page.next_cursor},
+    }
+    return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/json")
