@@ -51,19 +51,18 @@ def term_spans(query: str, text: str, field_name: str) -> list[tuple[int, int, s
     except QuerySyntaxError:
         return []
     norm = normalise_field(text)
-    tokens = norm.tokens
+    padded = norm.padded  # tokens framed by single spaces, as the matcher scans them
     found: list[tuple[int, int, str]] = []
     for term in terms:
         if term.field not in (None, field_name):
             continue
-        n = len(term.tokens)
-        for i in range(len(tokens) - n + 1):
-            head_ok = tokens[i : i + n - 1] == list(term.tokens[:-1])
-            last = tokens[i + n - 1]
-            last_ok = last.startswith(term.tokens[-1]) if term.prefix else last == term.tokens[-1]
-            if head_ok and last_ok:
-                start, end = norm.orig_span(i, i + n - 1)
-                found.append((start, end, term.raw))
+        key = " " + " ".join(term.tokens) + ("" if term.prefix else " ")
+        pos = padded.find(key)
+        while pos >= 0:
+            last = pos + len(key) - 1
+            end = norm.token_end(last) if term.prefix else last
+            found.append((*norm.orig_span(pos + 1, end), term.raw))
+            pos = padded.find(key, pos + 1)
     return found
 
 
