@@ -123,7 +123,8 @@ def test_reader_key_cannot_review_or_manage(console: LiveConsole) -> None:
         page = client.get(f"/alerts/{alert_id}")
         assert page.status_code == 200
         token = csrf_of(page.text)
-        resp = client.post(f"/alerts/{alert_id}/review", data={"status": "dismissed", "reason": "x", "csrf_token": token})
+        data = {"status": "dismissed", "reason": "x", "csrf_token": token}
+        resp = client.post(f"/alerts/{alert_id}/review", data=data)
         assert resp.status_code == 403
         assert client.post("/feeds", data={"url": "https://example.org/f.xml", "csrf_token": token}).status_code == 403
         with Session(console.engine) as session:  # type: ignore[arg-type]
