@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import typer
@@ -28,6 +30,23 @@ def db_upgrade() -> None:
 def _celery(cfg_env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args]
     return subprocess.Popen(cmd, env=cfg_env)
+
+
+def _kick_first_poll(env: dict[str, str], queue: str, host: str, port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.5)
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "call", "monitor.poll_due_feeds",
+         "--queue", queue],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
 
 
 def up(
@@ -63,6 +82,10 @@ def up(
                 "--hostname", f"worker-{os.getpid()}@%h"),
         _celery(env, "beat", "--loglevel=INFO", "--schedule", str(Path(cfg.data_dir).resolve() / "beat-schedule")),
     ]
+
+    # Beat's first tick comes a minute after it starts; kick one poll as soon as the
+    # API (which serves the demo feed) answers, so a newcomer sees alerts at once.
+    threading.Thread(target=_kick_first_poll, args=(env, cfg.task_queue, host, port), daemon=True).start()
 
     def _stop(*_: object) -> None:
         for child in children:
