@@ -20,6 +20,7 @@ from monitor.api.routers import (
     subscriptions,
     suppressions,
 )
+from monitor.console import install as install_console
 from monitor.db import engine_for
 from monitor.settings import Settings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router, prefix=API_PREFIX, dependencies=[Depends(require_role("reader"))], responses=ERROR_RESPONSES
         )
+    install_console(app)  # the browser console at /, over the same functions
     if settings.demo:
         from monitor.api.routers import demo
 
