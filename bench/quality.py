@@ -192,12 +192,26 @@ def main(argv: list[str] | None = None) -> int:
     matcher = build_matcher(rules, aliases)
     print(f"Matcher: {len(rules)} rules, {len(aliases)} aliases, built in {time.perf_counter() - start:.1f} s\n")
     items = read_jsonl(LABELS)
-    heldout = [i for i in items if str(i["stratum"]).startswith("heldout")]
-    tuned = [i for i in items if not str(i["stratum"]).startswith("heldout")]
+
+    def split(prefix: str) -> list[dict[str, Any]]:
+        return [i for i in items if str(i["stratum"]).split("-")[0] == prefix]
+
     print(f"Labels: {LABELS.relative_to(ROOT)}\n")
-    evaluate(matcher, tuned, args.errors, "Tuning set (the rules were developed on it)")
+    evaluate(
+        matcher,
+        split("watchlist") + split("military") + split("background"),
+        args.errors,
+        "Tuning set (the rules were developed on it)",
+    )
     print()
-    evaluate(matcher, heldout, args.errors, "Held-out set (labelled after tuning, rules not changed for it)")
+    evaluate(
+        matcher,
+        split("heldout"),
+        args.errors,
+        "Held-out draw 1 (labelled blind, then used for a second round of rules)",
+    )
+    print()
+    evaluate(matcher, split("heldout2"), args.errors, "Held-out draw 2 (labelled blind after the last rule change)")
     print()
     evaluate(matcher, items, False, "All labelled items")
     if not args.no_bbc:
