@@ -19,8 +19,18 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
-def fmt_time(value: datetime | None) -> str:
-    """A UTC time as `2026-11-29 12:42 UTC` (empty for None)."""
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def fmt_time(value: datetime | str | None) -> str:
+    """A UTC time (or an ISO string of one, as the API's JSON has it) as `2026-11-29 12:42 UTC`."""
+    value = _as_datetime(value)
     if value is None:
         return ""
     if value.tzinfo is None:
@@ -28,8 +38,9 @@ def fmt_time(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def fmt_iso(value: datetime | None) -> str:
+def fmt_iso(value: datetime | str | None) -> str:
     """A UTC time in ISO 8601 for `<time datetime=...>`."""
+    value = _as_datetime(value)
     if value is None:
         return ""
     if value.tzinfo is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from monitor.alerts.queries import AlertFilter, list_alerts
 from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import ApiError
+from monitor.api.routers.entities import get_entity
 from monitor.console.charts import bar_chart, weekly_buckets
 from monitor.console.session import UserDep
 from monitor.console.web import render
-from monitor.models import Alert, AlertEntity, Entity, EntityChange, EntityName, ListVersion, Mention, utcnow
+from monitor.models import Alert, AlertEntity, Entity, Mention, utcnow
 from monitor.settings import Settings
 from monitor.watchlists.screen import ScreenError, ScreenResult, check_query, get_screener
 
@@ -80,47 +81,33 @@ def co_mentioned(session: Session, entity_id: str, limit: int = 10) -> list[tupl
     return [(str(eid), str(names.get(eid, eid)), int(n)) for eid, n in rows]
 
 
-def list_history(session: Session, entity_id: str) -> list[dict[str, Any]]:
-    """What each list load did to this entity, newest first."""
-    rows = session.execute(
-        select(EntityChange, ListVersion)
-        .join(ListVersion, col(ListVersion.id) == col(EntityChange.version_id))
-        .where(col(EntityChange.entity_id) == entity_id)
-        .order_by(col(EntityChange.at).desc())
-    ).all()
-    return [{"change": c, "version": v} for c, v in rows]
-
-
 @router.get("/entities/{entity_id}")
 def entity_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, entity_id: str
 ) -> Response:
     """A listed entity: names, programs, identifiers, list history, alert timeline, co-mentions."""
-    entity = session.get(Entity, entity_id)
-    if entity is None:
+    try:
+        # The API's own entity view: names, programs, identifiers, list history, latest alerts.
+        data = json.loads(bytes(get_entity(entity_id, session, None, 20).body))
+    except ApiError:
         return render(
             request, "error.html", user, 404, title="Entity not found", message=f"No listed entity {entity_id}."
         )
-    names = list(
-        session.exec(  # type: ignore[call-overload]
-            select(EntityName).where(col(EntityName.entity_id) == entity_id).order_by(col(EntityName.id))
-        ).scalars()
-    )
+    entity = data["entity"]
     today = utcnow().date()
     buckets = weekly_buckets(alert_days(session, entity_id, date.fromordinal(today.toordinal() - 7 * 26)), today=today)
     total = sum(n for _, n in buckets)
-    chart = bar_chart(buckets, title=f"Alerts naming {entity.name} per week, last 26 weeks: {total} in all")
-    recent = list_alerts(session, AlertFilter(entity_ids=[entity_id], suppressed="include"), None, 20).items
+    chart = bar_chart(buckets, title=f"Alerts naming {entity['name']} per week, last 26 weeks: {total} in all")
     return render(
         request,
         "entity.html",
         user,
         section="entities",
         entity=entity,
-        names=names,
+        names=data["names"],
         chart=chart,
         total=total,
-        recent=recent,
+        recent=data["alerts"]["items"],
         co=co_mentioned(session, entity_id),
-        history=list_history(session, entity_id),
+        history=list(reversed(data["history"])),
     )

@@ -9,6 +9,7 @@ stored until the analyst presses Save.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -94,9 +95,10 @@ def check(query: str) -> QueryCheck:
         check_query(query, field="query")
     except ApiError as exc:
         detail = (exc.details or [{}])[0]
+        message = re.sub(r"^line \d+, column \d+: ", "", str(detail.get("message") or exc.message))
         return QueryCheck(
             ok=False,
-            message=str(detail.get("message") or exc.message),
+            message=message,
             line=detail.get("line"),
             column=detail.get("column"),
             lines=list(enumerate(query.split("\n"), start=1)),
