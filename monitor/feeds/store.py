@@ -53,18 +53,20 @@ def begin_write(session: Session) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert_ignore(session: Session, values: dict[str, Any]) -> int | None:
+def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in one statement, skipping any whose (feed_id, dedupe_key) exists; ids of those inserted."""
+    if not rows:
+        return []
     dialect = session.connection().dialect.name
     table: Any = Article.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values)
+        stmt: Any = postgresql.insert(table).values(rows)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values)
+        stmt = sqlite.insert(table).values(rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database: {dialect}")
     stmt = stmt.on_conflict_do_nothing(index_elements=["feed_id", "dedupe_key"]).returning(table.c.id)
-    row = session.execute(stmt).first()
-    return int(row[0]) if row else None
+    return sorted(int(row[0]) for row in session.execute(stmt).all())
 
 
 def _unique(drafts: Iterable[ArticleDraft]) -> list[ArticleDraft]:
@@ -119,6 +121,7 @@ def store_drafts(
                 by_link.setdefault(url, entry)
             by_hash.setdefault(chash, entry)
     claimed: set[int] = set()
+    fresh: list[dict[str, Any]] = []
     for draft, key in zip(drafts, keys, strict=True):
         match = by_key.get(key)
         if match is None and draft.guid:
@@ -136,9 +139,10 @@ def store_drafts(
                 _update(session, art_id, draft, now)
                 result.updated_ids.append(art_id)
             continue
-        new_id = _insert_ignore(session, _values(feed_id, draft, key, now))
-        if new_id is not None:
-            result.new_ids.append(new_id)
+        fresh.append(_values(feed_id, draft, key, now))
+    # Batches keep each statement under SQLite's bound-parameter limit.
+    for start in range(0, len(fresh), 200):
+        result.new_ids.extend(_insert_ignore(session, fresh[start : start + 200]))
     return result
 
 
