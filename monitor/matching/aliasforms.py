@@ -18,13 +18,20 @@ from dataclasses import dataclass
 
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.types import AliasSpec
-from monitor.matching.words import COMMON_WORDS, LEGAL_FORMS, word_set
+from monitor.matching.words import LEGAL_FORMS, common_words, word_set
 
 # form kinds (ordered by strength)
 STRONG = 0  # a full name or distinctive alias: counts on its own
 CAPS = 1  # short acronym: counts when written in capitals in the original
 WEAK = 2  # counts after an earlier strong mention of the same entity
 SURNAME = 3  # a person's surname alone: earlier mention, or a title just before it
+VESSEL = 4  # a vessel's or aircraft's name: earlier mention, or "tanker", "vessel"... just before it
+
+# A bare surname among the most frequent English words ("Said", "Brown", "John") is dropped;
+# a single-word company alias among the top words is not distinctive; nor is an alias
+# whose words all are.
+SURNAME_STOP_TOP = 2500
+DISTINCT_TOP = 5000
 
 PERSON_SCHEMAS = frozenset({"person", "individual"})
 VESSEL_SCHEMAS = frozenset({"vessel", "aircraft", "airplane"})
@@ -58,7 +65,8 @@ def _is_korean(spec: AliasSpec, surnames: set[str]) -> bool:
 
 
 def _common(tokens: list[str]) -> bool:
-    return all(t in COMMON_WORDS or t.isdigit() or len(t) <= 2 for t in tokens)
+    common = common_words(DISTINCT_TOP)
+    return all(t in common or t.isdigit() or len(t) <= 2 for t in tokens)
 
 
 def _split_person(alias: str) -> tuple[list[str], list[str]]:
@@ -76,11 +84,13 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
     """All forms of one person from all of their aliases."""
     forms: dict[str, Form] = {}
 
+    stop = common_words(SURNAME_STOP_TOP)
+
     def add(tokens: list[str], kind: int, confidence: float) -> None:
         key = " ".join(tokens)
         if len(key) < 3 or (kind == STRONG and len(tokens) < 2):
             kind = max(kind, WEAK if len(tokens) > 1 else SURNAME)
-        if len(key.replace(" ", "")) < 3:
+        if len(key.replace(" ", "")) < 3 or (len(tokens) == 1 and key in stop):
             return
         old = forms.get(key)
         if old is None or (old.kind, -old.confidence) > (kind, -confidence):
@@ -113,7 +123,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         if korean:
             add(korean_key(" ".join(surname + given)).split(), base, 0.95)
             add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
-        if len(" ".join(surname)) >= 3 and " ".join(surname) not in COMMON_WORDS:
+        if len(" ".join(surname)) >= 3:
             add(surname, SURNAME, 0.85)
     if not korean:
         crossed = 0
@@ -145,10 +155,12 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         letters = key.replace(" ", "")
         if len(letters) < 3:
             return
-        if vessel or weak:
+        if vessel:
+            kind = VESSEL
+        elif weak:
             kind = WEAK
         elif len(tokens) == 1:
-            if len(letters) <= 5 or tokens[0] in COMMON_WORDS or letters.isdigit():
+            if len(letters) <= 4 or tokens[0] in common_words(DISTINCT_TOP) or letters.isdigit():
                 kind = CAPS if len(letters) <= 6 and not letters.isdigit() else WEAK
             else:
                 kind = STRONG

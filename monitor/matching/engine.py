@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from monitor.matching.aliasforms import CAPS, STRONG, SURNAME, WEAK, entity_forms, group_by_entity, is_person
+from monitor.matching.aliasforms import (
+    CAPS,
+    DISTINCT_TOP,
+    STRONG,
+    SURNAME,
+    VESSEL,
+    entity_forms,
+    group_by_entity,
+    is_person,
+)
 from monitor.matching.countries import SANCTIONED_JURISDICTIONS, gazetteer
 from monitor.matching.normalise import NormText, normalise_field, normalise_name, sentence_span, sentence_starts
 from monitor.matching.query import And, Country, EntityPred, Near, Node, Not, Or, Term, parse_query, walk
@@ -39,7 +48,7 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS
+from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS, common_words
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -53,7 +62,17 @@ _SEVERITY_BASE = {"low": 0.35, "medium": 0.5, "high": 0.65, "critical": 0.8}
 _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "entity": "organization",
                     "company": "organization", "ship": "vessel"}
 
-Occ = tuple[int, int, int]  # (field index, first token, last token)
+Occ = tuple[int, int, int]  # (field index, start, end) in the field's padded scan string
+
+
+class _TermSet:
+    """Compiled form of `a OR b OR "c d"` over plain terms: one lookup per term id."""
+
+    __slots__ = ("field", "tids")
+
+    def __init__(self, tids: tuple[int, ...], field: str | None) -> None:
+        self.tids = tids
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,7 @@ class Matcher:
         self._triggers: dict[object, list[int]] = {}
         self._always: list[int] = []
         self._pred_cache: dict[EntityPred, object] = {}
+        self._near_order: dict[int, bool] = {}
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -164,6 +184,8 @@ class Matcher:
     # ------------------------------------------------------------------ build
 
     def _add_key(self, key: str, code: int) -> None:
+        # " key " matches whole tokens only; " key" (a trailing wildcard) any token it starts
+        key = f" {key}" if code & _PREFIX else f" {key} "
         kid = self._auto.get(key, None)
         if kid is None:
             kid = len(self._klen)
@@ -215,10 +237,76 @@ class Matcher:
             self._countries.append((code, caps))
             self._add_key(key, (cid << 3) | _COUNTRY)
 
+    def _compile(self, node: Node) -> Node:
+        """Fold OR-groups of plain terms into one _TermSet (evaluated in one step)."""
+        if isinstance(node, Or):
+            terms: dict[str | None, list[int]] = {}
+            rest: list[Node] = []
+            for child in node.children:
+                if isinstance(child, Term):
+                    terms.setdefault(child.field, []).append(self._term_id(child))
+                else:
+                    rest.append(self._compile(child))
+            parts: list[Node] = [_TermSet(tuple(dict.fromkeys(t)), f) for f, t in terms.items()]  # type: ignore[misc]
+            parts.extend(rest)
+            return parts[0] if len(parts) == 1 else Or(tuple(parts))
+        if isinstance(node, Term):
+            return _TermSet((self._term_id(node),), node.field)  # type: ignore[return-value]
+        if isinstance(node, And):
+            children = [self._compile(c) for c in node.children]
+            children.sort(key=lambda c: (isinstance(c, Not), self._cost(c)))
+            return And(tuple(children))
+        if isinstance(node, Not):
+            return Not(self._compile(node.child))
+        if isinstance(node, Near):
+            return Near(self._compile(node.left), self._compile(node.right), node.distance, node.ordered,
+                        node.sentence)
+        return node
+
+    def _term_cost(self, tid: int) -> float:
+        """How often a term is expected to occur: everyday words cost most, phrases least."""
+        tokens, prefix = self._terms[tid]
+        if len(tokens) > 1:
+            return 0.5
+        word = tokens[0]
+        if word in common_words(500):
+            return 30.0
+        if word in common_words(DISTINCT_TOP) or prefix:
+            return 8.0
+        return 1.0
+
+    def _trigger_cost(self, triggers: set[object]) -> float:
+        total = 0.0
+        for trig in triggers:
+            if trig == "entity":
+                total += 20.0
+            elif isinstance(trig, tuple) and trig[0] == "c":
+                total += 15.0
+            elif isinstance(trig, tuple):
+                total += self._term_cost(int(trig[1]))  # type: ignore[call-overload]
+        return total
+
+    def _cost(self, node: Node) -> float:
+        """Expected cost/likelihood of a compiled node holding: AND children are evaluated
+        cheapest (rarest) first so that an absent child ends the evaluation early."""
+        if isinstance(node, _TermSet):
+            return sum(self._term_cost(t) for t in node.tids)
+        if isinstance(node, EntityPred):
+            return 20.0
+        if isinstance(node, Country):
+            return 15.0
+        if isinstance(node, Or):
+            return sum(self._cost(c) for c in node.children)
+        if isinstance(node, And):
+            return min((self._cost(c) for c in node.children if not isinstance(c, Not)), default=1000.0)
+        if isinstance(node, Near):
+            return min(self._cost(node.left), self._cost(node.right))
+        return 1000.0
+
     def _required(self, node: Node) -> set[object] | None:
         """Triggers of which any article matching `node` holds at least one (None: unbounded)."""
-        if isinstance(node, Term):
-            return {("t", self._term_index[(node.tokens, node.prefix)])}
+        if isinstance(node, _TermSet):
+            return {("t", tid) for tid in node.tids}
         if isinstance(node, EntityPred):
             return {"entity"}
         if isinstance(node, Country):
@@ -237,11 +325,7 @@ class Matcher:
             if not options:
                 return None
 
-            def cost(triggers: set[object]) -> tuple[int, int]:
-                broad = sum(1 for t in triggers if t == "entity" or (isinstance(t, tuple) and t[0] == "c"))
-                return broad, len(triggers)
-
-            return min(options, key=cost)
+            return min(options, key=self._trigger_cost)
         return None
 
     def _add_rules(self, rules: Iterable[RuleSpec], digest: hashlib._Hash) -> None:
@@ -249,17 +333,14 @@ class Matcher:
             if not spec.enabled:
                 continue
             digest.update(repr(spec).encode())
-            node = parse_query(spec.query)
-            escalations = [(e.severity, e.scope, parse_query(e.when)) for e in spec.escalate]
+            parsed = parse_query(spec.query)
             term_ids: set[int] = set()
-            preds: list[EntityPred] = []
-            for tree in [node] + [e[2] for e in escalations]:
-                for sub in walk(tree):
-                    if isinstance(sub, Term):
-                        term_ids.add(self._term_id(sub))
-            for sub in walk(node):
-                if isinstance(sub, EntityPred):
-                    preds.append(sub)
+            for sub in walk(parsed):
+                if isinstance(sub, Term):
+                    term_ids.add(self._term_id(sub))
+            preds = [sub for sub in walk(parsed) if isinstance(sub, EntityPred)]
+            node = self._compile(parsed)
+            escalations = [(e.severity, e.scope, self._compile(parse_query(e.when))) for e in spec.escalate]
             index = len(self._rules)
             self._rules.append(_Rule(spec, node, escalations, frozenset(term_ids), preds))
             required = self._required(node)
@@ -285,26 +366,16 @@ class Matcher:
     def _scan_field(self, fi: int, fs: _FieldState, term_hits: dict[int, list[Occ]],
                     form_hits: dict[Occ, list[int]], country_hits: dict[str, list[Occ]]) -> None:
         nt = fs.nt
-        s = nt.tstr
-        if not s:
+        s = nt.padded
+        if len(s) <= 2:
             return
-        size = len(s)
         klen = self._klen
         owners = self._owners
-        token_at = nt.token_at
         for end, kid in self._auto.iter(s):
-            start = end - klen[kid] + 1
-            if start and s[start - 1] != " ":
-                continue
-            at_end = end + 1 == size or s[end + 1] == " "
             own = owners[kid]
-            t0 = -1
+            t0 = end - klen[kid] + 2  # first character after the key's leading space
+            t1 = end if s[end] == " " else s.find(" ", end)  # a wildcard key ends inside its token
             for code in (own,) if isinstance(own, int) else own:
-                if not at_end and not code & _PREFIX:
-                    continue
-                if t0 < 0:
-                    t0 = token_at(start)
-                    t1 = token_at(end)
                 kind = code & 3
                 idx = code >> 3
                 if kind == _TERM:
@@ -318,12 +389,6 @@ class Matcher:
                         if not fs.text[o0:o1].isupper():
                             continue
                     country_hits.setdefault(code_, []).append((fi, t0, t1))
-
-    def _supported_by_title(self, fs: _FieldState, t0: int, vessel: bool) -> bool:
-        words = VESSEL_WORDS if vessel else TITLE_WORDS
-        tokens = fs.nt.tokens
-        reach = 3 if vessel else 1
-        return any(t0 - k >= 0 and tokens[t0 - k] in words for k in range(1, reach + 1))
 
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
@@ -349,16 +414,24 @@ class Matcher:
         return False
 
     def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]]) -> list[_Mention]:
+        """Entity mentions from alias-form hits: strong spans first, then longest; weak forms
+        (surnames, vessel names, weak or common-word aliases) only with support."""
         if not form_hits:
             return []
-        spans = sorted(form_hits, key=lambda sp: (-(sp[2] - sp[1]), sp[0], sp[1]))
+        form_entity, form_kind, form_conf = self._form_entity, self._form_kind, self._form_conf
+        strong_span = {sp: any(form_kind[f] <= CAPS for f in fids) for sp, fids in form_hits.items()}
+        spans = sorted(form_hits, key=lambda sp: (not strong_span[sp], sp[1] - sp[2], sp[0], sp[1]))
         kept: list[Occ] = []
-        taken: dict[int, list[tuple[int, int]]] = {}
+        taken: dict[int, tuple[list[int], list[int]]] = {}
         for sp in spans:
             fi, t0, t1 = sp
-            if any(not (t1 < a or t0 > b) for a, b in taken.get(fi, ())):
+            starts, ends = taken.setdefault(fi, ([], []))
+            # kept spans are disjoint and sorted: only the last one starting before t1 can overlap
+            i = bisect_right(starts, t1 - 1) - 1
+            if i >= 0 and ends[i] > t0:
                 continue
-            taken.setdefault(fi, []).append((t0, t1))
+            starts.insert(i + 1, t0)
+            ends.insert(i + 1, t1)
             kept.append(sp)
         kept.sort()
         last_seen: dict[int, tuple[int, int]] = {}
@@ -367,17 +440,31 @@ class Matcher:
             fi, t0, t1 = sp
             fs = fields[fi]
             assert fs is not None
+            fids = form_hits[sp]
+            titled = vessel_word = False
+            if not strong_span[sp] and not any(form_entity[f] in last_seen for f in fids):
+                # weak forms with no earlier mention need a title or vessel word in front;
+                # checked on the scan string first, so everyday surnames cost no offset work
+                kinds = {form_kind[f] for f in fids}
+                before = fs.nt.token_before(t0)
+                titled = SURNAME in kinds and before in TITLE_WORDS
+                vessel_word = VESSEL in kinds and (
+                    before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
+                    or fs.nt.token_before(t0, 3) in VESSEL_WORDS
+                )
+                if not (titled or vessel_word):
+                    continue
             o0, o1 = fs.nt.orig_span(t0, t1)
             surface = fs.text[o0:o1]
             strong: dict[int, float] = {}
             weak: dict[int, tuple[int, float]] = {}
-            for fid in form_hits[sp]:
-                ent = self._form_entity[fid]
-                kind = self._form_kind[fid]
-                conf = self._form_conf[fid]
+            for fid in fids:
+                ent = form_entity[fid]
+                kind = form_kind[fid]
+                conf = form_conf[fid]
                 if kind == STRONG or (kind == CAPS and surface.isupper() and len(surface) >= 3):
                     strong[ent] = max(strong.get(ent, 0.0), conf)
-                elif kind in (WEAK, SURNAME, CAPS):
+                else:
                     prev = weak.get(ent)
                     if prev is None or prev[0] > kind:
                         weak[ent] = (kind, conf)
@@ -390,10 +477,8 @@ class Matcher:
                         ent = max(seen)[1]
                         chosen[ent] = weak[ent][1] * 0.9
                     elif len(weak) <= 2:
-                        for ent, (_kind, conf) in weak.items():
-                            schema = self._entities[ent].schema.casefold()
-                            vessel = schema in ("vessel", "aircraft", "airplane")
-                            if (_kind == SURNAME or vessel) and self._supported_by_title(fs, t0, vessel):
+                        for ent, (kind, conf) in weak.items():
+                            if (kind == SURNAME and titled) or (kind == VESSEL and vessel_word):
                                 chosen[ent] = conf * 0.85
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
@@ -448,6 +533,15 @@ class Matcher:
 
     # ------------------------------------------------------------------ helpers for _Eval
 
+    def right_first(self, node: Near) -> bool:
+        """True when the right side of a proximity is the cheaper one to test first (cached)."""
+        key = id(node)
+        hit = self._near_order.get(key)
+        if hit is None:
+            hit = self._cost(node.right) < self._cost(node.left)
+            self._near_order[key] = hit
+        return hit
+
     def predicate(self, pred: EntityPred) -> object:
         """The compiled test of an entity predicate (cached)."""
         fn = self._pred_cache.get(pred)
@@ -487,10 +581,15 @@ class _Eval:
         self.memo: dict[int, list[Occ]] = {}
         self.sent_mentions: dict[tuple[int, int], list[_Mention]] | None = None
 
-    def sentence(self, fi: int, token: int) -> int:
+    def sentence(self, fi: int, pos: int) -> int:
         fs = self.fields[fi]
         assert fs is not None
-        return fs.sentence_of(token)
+        return fs.sentence_of(pos)
+
+    def words(self, fi: int, end: int, start: int) -> int:
+        fs = self.fields[fi]
+        assert fs is not None
+        return fs.nt.words_between(end, start)
 
     def ev(self, node: Node) -> list[Occ]:
         key = id(node)
@@ -509,6 +608,15 @@ class _Eval:
         return [o for o in occs if o[0] == wanted]
 
     def _ev(self, node: Node) -> list[Occ]:
+        out: list[Occ]
+        if isinstance(node, _TermSet):
+            hits = self.term_hits
+            out = []
+            for tid in node.tids:
+                found = hits.get(tid)
+                if found:
+                    out.extend(found)
+            return self._field_ok(out, node.field)
         if isinstance(node, Term):
             return self._field_ok(self.term_hits.get(self.m.term_ident(node), []), node.field)
         if isinstance(node, EntityPred):
@@ -518,7 +626,7 @@ class _Eval:
         if isinstance(node, Country):
             return self._field_ok(self.country_hits.get(node.code, []), node.field)
         if isinstance(node, Or):
-            out: list[Occ] = []
+            out = []
             for child in node.children:
                 out.extend(self.ev(child))
             return out
@@ -544,24 +652,35 @@ class _Eval:
         return []  # pragma: no cover
 
     def _near(self, node: Near) -> list[Occ]:
-        left = [o for o in self.ev(node.left) if o[0] >= 0]
-        if not left:
+        # the rarer side first: when it is absent the other is never evaluated
+        if self.m.right_first(node):
+            right = [o for o in self.ev(node.right) if o[0] >= 0]
+            if not right:
+                return []
+            left = [o for o in self.ev(node.left) if o[0] >= 0]
+        else:
+            left = [o for o in self.ev(node.left) if o[0] >= 0]
+            if not left:
+                return []
+            right = [o for o in self.ev(node.right) if o[0] >= 0]
+        if not left or not right:
             return []
-        right = [o for o in self.ev(node.right) if o[0] >= 0]
         out: list[Occ] = []
         dist = node.distance
+        words = self.words
         for f1, a0, a1 in left:
             for f2, b0, b1 in right:
                 if f1 != f2:
                     continue
                 if node.sentence:
                     ok = self.sentence(f1, a0) == self.sentence(f1, b0)
-                elif node.ordered:
-                    ok = b0 > a1 and b0 - a1 <= dist
                 elif b0 > a1:
-                    ok = b0 - a1 <= dist
+                    # 8 characters a word at least: skip the counting for pairs far apart
+                    ok = b0 - a1 <= dist * 40 and words(f1, a1, b0) <= dist
+                elif node.ordered:
+                    ok = False
                 elif a0 > b1:
-                    ok = a0 - b1 <= dist
+                    ok = a0 - b1 <= dist * 40 and words(f1, b1, a0) <= dist
                 else:
                     ok = (a0, a1) != (b0, b1)
                 if ok:
@@ -653,7 +772,7 @@ class _Eval:
             return ""
         lo = min(h[0] for h in hits)
         hi = max(h[1] for h in hits)
-        if hi - lo <= 8:
+        if fs.nt.words_between(lo, hi) <= 8:
             o0, o1 = fs.nt.orig_span(lo, hi)
             return f"'{fs.text[o0:o1]}'"
         parts = []

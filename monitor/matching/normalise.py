@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from itertools import accumulate
+from dataclasses import dataclass
 
 from anyascii import anyascii
 
@@ -29,11 +28,12 @@ _ASCII_TABLE = bytes(
     (c if (48 <= c <= 57 or 97 <= c <= 122) else (c + 32 if 65 <= c <= 90 else 32)) for c in range(256)
 )
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_TOKEN = re.compile(r"\S+")
+_MULTI_SPACE = re.compile(r"  +")
 _CHAR_CACHE: dict[str, str] = {}
 
-_KOREAN_SUBS = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("ui", "i"),
-                ("g", "k"), ("b", "p"), ("d", "t"), ("r", "l"))
+# "ng" is a final consonant, not a "g": shield it while g becomes k
+_KOREAN_SUBS = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("ui", "i"), ("ng", "\x00"),
+                ("g", "k"), ("\x00", "ng"), ("b", "p"), ("d", "t"), ("r", "l"))
 _DOUBLE = re.compile(r"([a-z])\1")
 
 
@@ -77,55 +77,77 @@ def fold_char(ch: str) -> str:
 
 @dataclass
 class NormText:
-    """A field's normalised token string and the way back to the original characters.
+    """A field's scan string and the way back to the original characters.
 
-    `norm` has one entry per character of the original when `src` is None; otherwise
-    `src[i]`/`ends[i]` give the original start/end of normalised character i. `tokens`
-    joined by single spaces is `tstr`, the string the automaton scans.
+    `norm` is the per-character fold: one entry per original character when `src` is None,
+    otherwise `src[i]`/`ends[i]` give the original start/end of normalised character i.
+    `padded` is `norm` with every run of spaces collapsed to one and a space added at both
+    ends: the string the automaton scans, where keys are framed as " key " so they only match
+    whole tokens. Positions in the matcher are positions in `padded`; words between two
+    positions are the spaces between them. Runs of spaces are only mapped back when an
+    original offset is asked for (most articles need few).
     """
 
     original: str
     norm: str
     src: list[int] | None
     ends: list[int] | None
-    tstr: str = ""
-    tokens: list[str] = field(default_factory=list)
-    _tstarts: list[int] | None = None
-    _nstarts: list[int] | None = None
+    padded: str = "  "
+    _run_starts: list[int] | None = None
+    _run_removed: list[int] | None = None
 
-    @property
-    def tstarts(self) -> list[int]:
-        """Start of every token in `tstr`."""
-        if self._tstarts is None:
-            acc = list(accumulate((len(t) + 1 for t in self.tokens), initial=0))
-            acc.pop()
-            self._tstarts = acc
-        return self._tstarts
+    def _runs(self) -> tuple[list[int], list[int]]:
+        if self._run_starts is None:
+            starts: list[int] = []
+            removed: list[int] = []
+            total = 0
+            for m in _MULTI_SPACE.finditer(self.norm):
+                starts.append(m.start() - total)
+                total += m.end() - m.start() - 1
+                removed.append(total)
+            self._run_starts, self._run_removed = starts, removed
+        return self._run_starts, self._run_removed  # type: ignore[return-value]
 
-    @property
-    def nstarts(self) -> list[int]:
-        """Start of every token in `norm`."""
-        if self._nstarts is None:
-            self._nstarts = [m.start() for m in _TOKEN.finditer(self.norm)]
-        return self._nstarts
+    def _norm_pos(self, pos: int) -> int:
+        """Position in `norm` of the (non-space) character at `pos` of `padded`."""
+        collapsed = pos - 1
+        starts, removed = self._runs()
+        i = bisect_right(starts, collapsed) - 1
+        return collapsed + (removed[i] if i >= 0 else 0)
 
-    def token_at(self, tpos: int) -> int:
-        """Index of the token that holds position `tpos` of `tstr`."""
-        return bisect_right(self.tstarts, tpos) - 1
-
-    def orig_start(self, token: int) -> int:
-        """Original start offset of a token."""
-        npos = self.nstarts[token]
+    def orig_start(self, pos: int) -> int:
+        """Original offset of the character at `pos` of `padded`."""
+        npos = self._norm_pos(pos)
         return self.src[npos] if self.src is not None else npos
 
-    def orig_end(self, token: int) -> int:
-        """Original end offset (exclusive) of a token."""
-        npos = self.nstarts[token] + len(self.tokens[token]) - 1
+    def orig_end(self, end: int) -> int:
+        """Original end offset (exclusive) of a span of `padded` ending before `end`."""
+        npos = self._norm_pos(end - 1)
         return self.ends[npos] if self.ends is not None else npos + 1
 
-    def orig_span(self, first: int, last: int) -> tuple[int, int]:
-        """Original (start, end) of tokens first..last inclusive."""
-        return self.orig_start(first), self.orig_end(last)
+    def orig_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) of the span [start, end) of `padded`."""
+        return self.orig_start(start), self.orig_end(end)
+
+    def words_between(self, end: int, start: int) -> int:
+        """Word distance from a span ending at `end` to one starting at `start` (1 = adjacent)."""
+        return self.padded.count(" ", end, start)
+
+    def token_before(self, start: int, back: int = 1) -> str:
+        """The token `back` places before the token that starts at `start` ("" at the start)."""
+        pos = start - 1
+        for _ in range(back):
+            if pos <= 0:
+                return ""
+            prev = self.padded.rfind(" ", 0, pos)
+            if prev < 0:
+                return ""
+            token, pos = self.padded[prev + 1 : pos], prev
+        return token
+
+    def token_end(self, pos: int) -> int:
+        """End (exclusive) of the token holding `pos`."""
+        return self.padded.find(" ", pos)
 
 
 def _fold_slow(text: str) -> tuple[str, list[int], list[int]]:
@@ -162,8 +184,9 @@ def fold(text: str) -> tuple[str, list[int] | None, list[int] | None]:
 def normalise_field(text: str) -> NormText:
     """Normalise one title or text for scanning."""
     norm, src, ends = fold(text)
-    tokens = norm.split()
-    return NormText(original=text, norm=norm, src=src, ends=ends, tstr=" ".join(tokens), tokens=tokens)
+    # one space between tokens and one at each end: keys are " key ", matching whole tokens
+    collapsed = _MULTI_SPACE.sub(" ", norm)
+    return NormText(original=text, norm=norm, src=src, ends=ends, padded=f" {collapsed} ")
 
 
 def normalise_name(name: str) -> str:

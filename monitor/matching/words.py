@@ -1,8 +1,13 @@
-"""Small word lists the matcher needs: very common English words (an alias made only of
-them is not distinctive), titles that introduce a person ("President Putin"), words that
-introduce a vessel or aircraft, and legal forms of companies."""
+"""Word lists the matcher needs: common English words (from wordfreq's frequency lists, plus
+words companies and vessels like to be named after: an alias made only of them is not
+distinctive), titles that introduce a person ("President Putin"), words that introduce a
+vessel or aircraft, and legal forms of companies."""
 
 from __future__ import annotations
+
+from functools import cache
+
+from wordfreq import top_n_list
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -73,3 +78,9 @@ LEGAL_FORMS = word_set(
     llp lp ag bv nv srl spa sarl sas ltda pte pvt fzc fzllc est establishment
     """
 )
+
+
+@cache
+def common_words(top: int) -> frozenset[str]:
+    """The `top` most frequent English words (wordfreq), plus COMMON_WORDS."""
+    return frozenset(top_n_list("en", top)) | COMMON_WORDS
