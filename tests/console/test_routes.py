@@ -162,3 +162,134 @@ def test_screening_fragment_and_rule_check(console: LiveConsole) -> None:
             "/rules/check", data={"query": "supply w/5 arms", "csrf_token": token}, headers={"HX-Request": "true"}
         )
         assert "The query parses" in good.text
+
+
+def test_bulk_review_applies_to_every_selected_alert(console: LiveConsole) -> None:
+    ids = console.seeded.other_alert_ids[1:]
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        token = csrf_of(client.get("/").text)
+        resp = client.post(
+            "/alerts/review",
+            data={"ids": [str(i) for i in ids], "status": "escalated", "reason": "needs senior review",
+                  "csrf_token": token, "back": "/?status=new"},
+        )
+        assert resp.status_code == 303
+        assert resp.headers["location"] == "/?status=new&done=bulk"
+        page = client.get("/?status=escalated")
+        assert all(f'data-id="{i}"' in page.text for i in ids)
+        assert re.search(r'id="count-escalated">(\d+)<', page.text).group(1) == str(len(ids))  # type: ignore[union-attr]
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        for alert_id in ids:
+            assert session.get(Alert, alert_id).status == "escalated"  # type: ignore[union-attr]
+        # put them back for the other tests
+        from monitor.alerts.review import review
+
+        for alert_id in ids:
+            review(session, alert_id, "new", actor="tests", reason="reset")
+        session.commit()
+
+
+def test_feeds_add_pause_resume_and_opml_import(console: LiveConsole) -> None:
+    from monitor.models import Feed
+
+    opml = b"""<?xml version="1.0"?><opml version="2.0"><head><title>t</title></head><body>
+      <outline text="Wire A" type="rss" xmlUrl="http://127.0.0.1:9/a.xml"/>
+      <outline text="Bad" type="rss" xmlUrl="ftp://127.0.0.1/b.xml"/>
+    </body></opml>"""
+    with signed_in_client(console, console.seeded.admin_key) as client:
+        token = csrf_of(client.get("/feeds").text)
+        bad = client.post("/feeds", data={"url": "file:///etc/passwd", "csrf_token": token})
+        assert bad.status_code == 303 and "error=" in bad.headers["location"]
+        assert "must start with http" in client.get(bad.headers["location"]).text
+        added = client.post("/feeds", data={"url": "http://127.0.0.1:9/new.xml", "title": "New wire", "csrf_token": token})
+        assert added.status_code == 303
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            feed = session.exec(select(Feed).where(Feed.url == "http://127.0.0.1:9/new.xml")).one()
+        assert client.post(f"/feeds/{feed.id}/pause", data={"csrf_token": token}).status_code == 303
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Feed, feed.id).enabled is False  # type: ignore[union-attr]
+        assert "paused" in client.get("/feeds").text
+        client.post(f"/feeds/{feed.id}/pause", data={"csrf_token": token, "resume": "1"})
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Feed, feed.id).enabled is True  # type: ignore[union-attr]
+        imported = client.post(
+            "/feeds/import", data={"csrf_token": token}, files={"opml": ("feeds.opml", opml, "text/xml")}
+        )
+        assert imported.status_code == 303
+        message = client.get(imported.headers["location"]).text
+        assert "1 added" in message and "1 refused" in message
+        # multipart forms are CSRF-checked too
+        no_token = client.post("/feeds/import", files={"opml": ("feeds.opml", opml, "text/xml")})
+        assert no_token.status_code == 403
+
+
+def test_suppress_a_mention_from_the_alert_page_and_withdraw_it(console: LiveConsole) -> None:
+    import pytest
+
+    pytest.importorskip("monitor.alerts.suppressions", reason="ENGINE's suppression lookup has not landed")
+    from monitor.models import AlertEntity, Article, Mention
+
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        text = "Putin, a pianist from Ohio, played Rachmaninov."
+        article = Article(title="Concert review", text=text, dedupe_key="console-supp", content_hash="supp")
+        session.add(article)
+        session.flush()
+        assert article.id is not None
+        session.add(Mention(article_id=article.id, entity_id="us_ofac_sdn:35096", matched="Putin", field="text",
+                            start=0, end=5))
+        alert = Alert(article_id=article.id, rule_id="named-officials", category="named-officials",
+                      severity="low", severity_rank=1, score=0.3, title="Concert review",
+                      entity_ids=["us_ofac_sdn:35096"], evidence=[{"field": "text", "start": 0, "end": len(text),
+                                                                    "text": text}])
+        session.add(alert)
+        session.flush()
+        assert alert.id is not None
+        session.add(AlertEntity(alert_id=alert.id, entity_id="us_ofac_sdn:35096", dataset="us_ofac_sdn"))
+        session.commit()
+        alert_id = alert.id
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        page = client.get(f"/alerts/{alert_id}")
+        assert "“Putin” is not PUTIN, Vladimir Vladimirovich" in page.text
+        token = csrf_of(page.text)
+        resp = client.post(
+            f"/alerts/{alert_id}/suppress",
+            data={"entity_id": "us_ofac_sdn:35096", "matched": "Putin", "scope": "article",
+                  "reason": "a pianist, not the president", "csrf_token": token},
+        )
+        assert resp.status_code == 303 and "done=suppressed" in resp.headers["location"]
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).suppressed is True  # type: ignore[union-attr]
+        assert f'data-id="{alert_id}"' not in client.get("/").text
+        assert f'data-id="{alert_id}"' in client.get("/?suppressed=only").text
+        page = client.get(f"/alerts/{alert_id}")
+        withdraw = re.search(r'action="(/suppressions/\d+/withdraw)"', page.text)
+        assert withdraw
+        client.post(withdraw.group(1), data={"csrf_token": token, "back": f"/alerts/{alert_id}"})
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.get(Alert, alert_id).suppressed is False  # type: ignore[union-attr]
+            session.delete(session.get(Alert, alert_id))
+            session.commit()
+
+
+def test_rules_save_needs_admin_and_file_rules_are_read_only(console: LiveConsole) -> None:
+    from monitor.models import Rule
+
+    form = {"rule_id": "drone-exports", "title": "Drone exports", "category": "arms-transfer",
+            "severity": "medium", "query": "drone* w/5 (export* OR deliver*)", "enabled": "on"}
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        token = csrf_of(client.get("/rules").text)
+        assert client.post("/rules/save", data={**form, "csrf_token": token}).status_code == 403
+    with signed_in_client(console, console.seeded.admin_key) as client:
+        token = csrf_of(client.get("/rules").text)
+        broken = client.post("/rules/save", data={**form, "query": "drone* w/5 (", "csrf_token": token})
+        assert broken.status_code == 422 and "line 1, column 13" in broken.text
+        file_rule = client.post("/rules/save", data={**form, "rule_id": "sanctioned-entity", "csrf_token": token})
+        assert file_rule.status_code == 409 and "already exists" in file_rule.text
+        saved = client.post("/rules/save", data={**form, "csrf_token": token})
+        assert saved.status_code == 303
+        assert 'id="rule-drone-exports"' in client.get(saved.headers["location"]).text
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            row = session.get(Rule, "drone-exports")
+            assert row is not None and row.query == form["query"]
+            session.delete(row)
+            session.commit()
