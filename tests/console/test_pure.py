@@ -12,7 +12,10 @@ from monitor.console.filters import parse_queue_query
 from monitor.console.highlight import Span, highlight
 from monitor.console.web import safe_next, safe_url
 
-SENTENCE = "Russia’s Defense Minister, Sergei Shoigu, had attempted to persuade Pyongyang to supply artillery ammunition."
+# The typographic apostrophe is the seed story's own.
+SENTENCE = (
+    "Russia\u2019s Defense Minister, Sergei Shoigu, had attempted to persuade Pyongyang to supply artillery ammunition."
+)
 
 
 def test_highlight_escapes_text_and_resolves_overlaps() -> None:

@@ -201,7 +201,8 @@ def test_feeds_add_pause_resume_and_opml_import(console: LiveConsole) -> None:
         bad = client.post("/feeds", data={"url": "file:///etc/passwd", "csrf_token": token})
         assert bad.status_code == 303 and "error=" in bad.headers["location"]
         assert "must start with http" in client.get(bad.headers["location"]).text
-        added = client.post("/feeds", data={"url": "http://127.0.0.1:9/new.xml", "title": "New wire", "csrf_token": token})
+        new = {"url": "http://127.0.0.1:9/new.xml", "title": "New wire", "csrf_token": token}
+        added = client.post("/feeds", data=new)
         assert added.status_code == 303
         with Session(console.engine) as session:  # type: ignore[arg-type]
             feed = session.exec(select(Feed).where(Feed.url == "http://127.0.0.1:9/new.xml")).one()
