@@ -6,11 +6,12 @@ or not the matching stage is installed, the stored articles are what is asserted
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -19,7 +20,7 @@ from monitor.feeds.demo import DEMO_FEED_FILE
 from monitor.feeds.manage import add_feed
 from monitor.feeds.parse import parse_feed
 from monitor.feeds.store import _unique
-from monitor.models import Article, Feed
+from monitor.models import Article, Feed, utcnow
 from monitor.settings import Settings
 from tests.conftest import REDIS_URL, SHARED_DATA
 from tests.support.celery_worker import CeleryWorker, settings_env
@@ -77,6 +78,10 @@ def _run_pipeline(settings: Settings, engine: Engine, workers: int) -> None:
             for feed_id in ids * 2:
                 app.send_task("monitor.poll_feed", args=[feed_id])
             _wait_for(engine, expected, lambda: "\n".join(p.log_text() for p in procs))
+            # The matching stage is handed every new article by name (registered there or not yet).
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any("monitor.match_article" in p.log_text() for p in procs):
+                time.sleep(0.3)
             time.sleep(1.5)  # let any duplicate poll still in flight finish
         finally:
             for proc in procs:
@@ -91,6 +96,7 @@ def _run_pipeline(settings: Settings, engine: Engine, workers: int) -> None:
         assert feed.last_success_at is not None and feed.last_error is None, (feed.url, feed.last_error)
         assert feed.lease_until is None
     assert "monitor.poll_feed" in logs and "succeeded" in logs
+    assert "monitor.match_article" in logs
 
 
 def test_pipeline_redis_postgres_two_workers(fresh_pg_engine: Engine, make_settings) -> None:
@@ -113,3 +119,41 @@ def test_pipeline_embedded_sqlite_filesystem_broker(make_settings) -> None:
     engine = engine_for(settings)
     upgrade(engine)
     _run_pipeline(settings, engine, workers=1)
+
+
+def test_worker_killed_mid_poll_loses_nothing(fresh_pg_engine: Engine, make_settings) -> None:
+    settings = make_settings(database_url=fresh_pg_engine.url.render_as_string(hide_password=False),
+                             broker_url=REDIS_URL)
+    env = settings_env(settings)
+    app = make_celery(settings)
+    try:
+        with FeedServer() as srv:
+            srv.add_file("/demo.xml", DEMO_FEED_FILE, delay=5.0)
+            with session_scope(fresh_pg_engine) as s:
+                feed_id = add_feed(s, srv.url("/demo.xml"))[0].id
+            first = CeleryWorker(env, name="doomed").start()
+            app.send_task("monitor.poll_feed", args=[feed_id])
+            deadline = time.monotonic() + 30
+            while not srv.hits_for("/demo.xml") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert srv.hits_for("/demo.xml"), first.log_text()[-3000:]
+            first.kill()  # SIGKILL while the fetch is in flight
+            with Session(fresh_pg_engine) as s:
+                feed = s.get(Feed, feed_id)
+                assert feed is not None and feed.lease_until is not None
+                assert s.execute(select(func.count()).select_from(Article)).scalar_one() == 0
+                # Time passes: the dead poll's lease runs out and the feed is due again.
+                s.execute(update(Feed).values(lease_until=utcnow() - timedelta(seconds=1),
+                                              next_poll_at=utcnow() - timedelta(seconds=1)))
+                s.commit()
+            srv.add_file("/demo.xml", DEMO_FEED_FILE)
+            with CeleryWorker(env, name="heir") as second:
+                app.send_task("monitor.poll_due_feeds")
+                app.send_task("monitor.poll_feed", args=[feed_id])
+                _wait_for(fresh_pg_engine, 8, second.log_text)
+                time.sleep(1.0)
+    finally:
+        redis.Redis.from_url(REDIS_URL).delete(settings.task_queue, f"_kombu.binding.{settings.task_queue}")
+    with Session(fresh_pg_engine) as s:
+        keys = s.execute(select(Article.dedupe_key)).scalars().all()
+    assert len(keys) == len(set(keys)) == 8
