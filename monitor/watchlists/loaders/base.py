@@ -96,7 +96,21 @@ class EntityRecord:
 
     def content_hash(self) -> str:
         """A digest of everything stored about the entity, to tell changed from unchanged."""
-        data = asdict(self)
+        # Built by hand: dataclasses.asdict deep-copies and was most of the load time.
+        data = [
+            self.source_id,
+            self.schema,
+            self.name,
+            [(n.name, n.kind, n.weak, n.lang) for n in self.names],
+            self.programs,
+            self.countries,
+            self.birth_dates,
+            self.identifiers,
+            self.addresses,
+            self.properties,
+            self.remarks,
+            self.listed_on,
+        ]
         blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -72,6 +72,9 @@ IDENTIFIER_LABELS = sorted(
 )
 
 
+_LABEL = re.compile("^(" + "|".join(re.escape(label) for label in IDENTIFIER_LABELS) + r")[ :]")
+
+
 @dataclass
 class RemarkFacts:
     """What could be read out of one remarks field."""
@@ -148,16 +151,18 @@ def parse_remarks(remarks: str) -> RemarkFacts:
 
 
 def _identifier(part: str, facts: RemarkFacts) -> None:
-    for label in IDENTIFIER_LABELS:
-        if part.startswith(label + " ") or part.startswith(label + ":"):
-            value = part[len(label) :].lstrip(": ").strip()
-            if label == "Vessel Registration Identification" and value.upper().startswith("IMO "):
-                label, value = "IMO", value[4:]
-            value, country = split_country(value)
-            value = re.sub(r"\s*,?\s*(issued|expires).*$", "", value, flags=re.IGNORECASE).strip()
-            if value:
-                ident = {"type": label, "value": value}
-                if country:
-                    ident["country"] = country
-                facts.identifiers.append(ident)
-            return
+    # One alternation, longest label first, instead of a startswith per label.
+    m = _LABEL.match(part)
+    if not m:
+        return
+    label = m.group(1)
+    value = part[len(label) :].lstrip(": ").strip()
+    if label == "Vessel Registration Identification" and value.upper().startswith("IMO "):
+        label, value = "IMO", value[4:]
+    value, country = split_country(value)
+    value = re.sub(r"\s*,?\s*(issued|expires).*$", "", value, flags=re.IGNORECASE).strip()
+    if value:
+        ident = {"type": label, "value": value}
+        if country:
+            ident["country"] = country
+        facts.identifiers.append(ident)
