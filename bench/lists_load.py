@@ -106,6 +106,14 @@ def orm_baseline(engine: Engine, path: Path) -> float:
     return timed(run)
 
 
+def load_once(engine: Engine, path: Path) -> tuple[float, int]:
+    """Seconds for one `load_list` transaction, and the entities it loaded."""
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        version = load_list(session, path)
+    return time.perf_counter() - start, version.entities
+
+
 def bench_backend(label: str, db: Callable[[], object]) -> None:
     """Print parse / first load / reload / baseline for each list on one backend."""
     print(f"\n{label}")
@@ -116,20 +124,9 @@ def bench_backend(label: str, db: Callable[[], object]) -> None:
             continue
         with db() as engine:  # type: ignore[attr-defined]
             parse = timed(lambda p=path: read_records(p))
-            box: dict[str, ListVersion] = {}
-
-            def first(p: Path = path) -> None:
-                with session_scope(engine) as s:
-                    box["v"] = load_list(s, p)
-
-            def again(p: Path = path) -> None:
-                with session_scope(engine) as s:
-                    load_list(s, p)
-
-            load = timed(first)
-            reload = timed(again)
+            load, entities = load_once(engine, path)
+            reload, _same = load_once(engine, path)
             baseline = orm_baseline(engine, path)
-        entities = box["v"].entities
         print(
             f"  {name:<44} {entities:>8} {parse:>6.2f}s {load:>6.2f}s {reload:>6.2f}s {baseline:>14.2f}s "
             f"{baseline / load:>5.1f}x"
