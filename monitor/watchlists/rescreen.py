@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
-from monitor.matching.types import ArticleInput
 from monitor.models import Article, EntityChange, ListVersion, utcnow
 from monitor.settings import Settings
 
@@ -68,17 +67,6 @@ def needs_rescreen(session: Session, version_id: int) -> bool:
     return bool(added_names(session, version_id))
 
 
-def article_input(article: Article) -> ArticleInput:
-    """The matcher's view of a stored article."""
-    return ArticleInput(
-        id=str(article.id),
-        title=article.title or "",
-        text=article.text or "",
-        url=article.url,
-        published=article.published_at,
-    )
-
-
 def rescreen_version(
     session: Session,
     settings: Settings,
@@ -103,7 +91,7 @@ def rescreen_version(
     if not session.execute(select(func.count()).select_from(Article).where(*recent)).scalar():
         return result  # nothing stored yet (a first load): no matcher needed
     # ENGINE's functions; imported here so that loading lists never depends on the matcher.
-    from monitor.alerts.store import match_and_store
+    from monitor.alerts.store import article_input, match_and_store
 
     if matcher is None:
         from monitor.alerts.matcher_cache import current_matcher
