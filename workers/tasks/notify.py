@@ -7,8 +7,20 @@ a countdown surviving in the broker.
 
 from __future__ import annotations
 
+from functools import cache
+
+import httpx
+
 from workers import context
 from workers.celery_app import app
+
+
+@cache
+def _client() -> httpx.Client:
+    """One SSRF-guarded webhook client per worker process (kept-alive connections, one TLS context)."""
+    from monitor.notify.webhook import webhook_client
+
+    return webhook_client(context.settings())
 
 
 @app.task(name="monitor.deliver", ignore_result=True)
@@ -17,7 +29,7 @@ def deliver(delivery_id: int) -> str:
     from monitor.notify.deliver import deliver_one
 
     with context.session() as session:
-        return deliver_one(session, int(delivery_id), context.settings()).result
+        return deliver_one(session, int(delivery_id), context.settings(), _client()).result
 
 
 @app.task(name="monitor.deliver_due", ignore_result=True)
