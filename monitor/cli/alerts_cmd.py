@@ -1,9 +1,68 @@
-"""Commands of this group (being built)."""
+"""`alerts list [--json] [--rule R] [--since 7d]`: stored alerts, newest first."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import typer
+from sqlmodel import Session
+
+from monitor.cli.common import fail, print_jsonl, ready_engine, settings
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """`7d`, `12h`, `30m`, `2w` (ago) or an ISO 8601 date/time; None when not given."""
+    if not value:
+        return None
+    m = _DURATION.match(value)
+    if m:
+        return datetime.now(UTC) - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since: expected a duration like 7d, 12h, 30m, 2w or an ISO date, got {value!r}")
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def alerts_list(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line (the API's fields)"),
+    rule: list[str] = typer.Option([], "--rule", help="Only this rule (repeatable)"),
+    since: str | None = typer.Option(None, "--since", help="Only alerts created since, e.g. 7d, 12h"),
+    limit: int = typer.Option(100, "--limit", min=1, max=10000, help="At most this many alerts"),
+    include_suppressed: bool = typer.Option(False, "--include-suppressed", help="Also suppressed alerts"),
+) -> None:
+    """List stored alerts, newest first."""
+    from monitor.alerts.queries import AlertFilter, iter_alerts
+    from monitor.api.schemas import AlertPublic
+
+    flt = AlertFilter(since=parse_since(since), rules=rule,  # type: ignore[call-arg]
+                      suppressed="include" if include_suppressed else "exclude")
+    engine = ready_engine(settings())
+    with Session(engine) as session:
+        rows = []
+        for alert in iter_alerts(session, flt, batch=min(limit, 500)):
+            rows.append(AlertPublic.model_validate(alert).model_dump(mode="json"))
+            if len(rows) >= limit:
+                break
+    if as_json:
+        print_jsonl(rows)
+        return
+    if not rows:
+        typer.echo("no alerts")
+        return
+    for row in rows:
+        entities = ",".join(row["entity_ids"][:3]) + ("..." if len(row["entity_ids"]) > 3 else "")
+        typer.echo(f"{row['id']:>6}  {row['created_at'][:19]}  {row['rule_id']:<18} {row['severity']:<8} "
+                   f"{row['score']:.2f}  {row['title'][:70]}  {entities}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    alerts_app = typer.Typer(help="Stored alerts.", no_args_is_help=True)
+    alerts_app.command("list")(alerts_list)
+    app.add_typer(alerts_app, name="alerts")
+

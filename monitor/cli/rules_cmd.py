@@ -1,9 +1,248 @@
-"""Commands of this group (being built)."""
+"""`scan PATH...`, `rules check DIR...`, `rules test RULE_ID --since 30d`.
+
+`scan` is offline matching with the configured rules and the loaded lists: JSON Lines
+(`{id, title, text|description|summary, url?, published?}`), `.txt` files (id = file name,
+text = the whole file, so spans index the file's text) or feed files (one article per
+entry) in; one JSON object per article out. An input that cannot be read (a bad JSON line,
+a broken feed) gives an object with `error` in its place and a non-zero exit at the end,
+so nothing is silently lost.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import typer
+from sqlmodel import Session
+
+from monitor.cli.alerts_cmd import parse_since
+from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
+from monitor.matching.types import ArticleInput
+
+_TEXT_FIELDS = ("text", "content", "description", "summary", "body")
+_FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".feed"}
+_JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+class InputError:
+    """An input item that could not be read: where, and why."""
+
+    def __init__(self, ident: str, message: str) -> None:
+        self.ident = ident
+        self.message = message
+
+
+def _from_json(obj: Any, fallback_id: str) -> ArticleInput | InputError:
+    if not isinstance(obj, dict):
+        return InputError(fallback_id, "expected a JSON object")
+    ident = next((str(obj[k]) for k in ("id", "guid", "link", "url") if obj.get(k) not in (None, "")), fallback_id)
+    text = next((obj[k] for k in _TEXT_FIELDS if isinstance(obj.get(k), str) and obj[k]), "")
+    title = obj.get("title") if isinstance(obj.get("title"), str) else ""
+    url = obj.get("url") or obj.get("link")
+    return ArticleInput(id=ident, title=title or "", text=text, url=str(url) if url else None)
+
+
+def _read_json(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        head = fh.read(1)
+        while head and head.isspace():
+            head = fh.read(1)
+        fh.seek(0)
+        if head == "[":
+            try:
+                items = json.load(fh)
+            except json.JSONDecodeError as exc:
+                yield InputError(label, f"invalid JSON: {exc}")
+                return
+            for i, obj in enumerate(items, start=1):
+                yield _from_json(obj, f"{label}#{i}")
+            return
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield InputError(f"{label}:{lineno}", f"invalid JSON on line {lineno}: {exc.msg}")
+                continue
+            yield _from_json(obj, f"{label}:{lineno}")
+
+
+def _read_text(path: Path) -> Iterator[ArticleInput | InputError]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    first = text.split("\n", 1)[0].strip()
+    # the title is shown, not scanned: the text holds the whole file (first line included)
+    yield ArticleInput(id=path.name, title=first if len(first) <= 300 else "", text=text)
+
+
+def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
+    from monitor.feeds.parse import FeedParseError, parse_feed
+
+    try:
+        parsed = parse_feed(path.read_bytes(), url=path.resolve().as_uri())
+    except FeedParseError as exc:
+        yield InputError(label, f"not a readable feed: {exc}")
+        return
+    for i, draft in enumerate(parsed.drafts, start=1):
+        ident = draft.guid or draft.url or f"{label}#{i}"
+        yield ArticleInput(id=ident, title=draft.title or "", text=draft.text or "", url=draft.url,
+                           published=draft.published_at)
+
+
+def _sniff(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(512).lstrip()
+    if head[:1] in (b"{", b"["):
+        return "json"
+    if head[:1] == b"<":
+        return "feed"
+    return "text"
+
+
+def read_inputs(paths: list[Path]) -> Iterator[ArticleInput | InputError]:
+    """Articles from files and folders (JSON Lines, JSON arrays, text files, feeds), in order."""
+    for path in paths:
+        if str(path) == "-":
+            for lineno, line in enumerate(sys.stdin, start=1):
+                if line.strip():
+                    try:
+                        yield _from_json(json.loads(line), f"stdin:{lineno}")
+                    except json.JSONDecodeError as exc:
+                        yield InputError(f"stdin:{lineno}", f"invalid JSON on line {lineno}: {exc.msg}")
+            continue
+        if path.is_dir():
+            yield from read_inputs(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+            continue
+        if not path.exists():
+            yield InputError(str(path), "no such file")
+            continue
+        suffix = path.suffix.lower()
+        kind = ("json" if suffix in _JSON_SUFFIXES else "feed" if suffix in _FEED_SUFFIXES
+                else "text" if suffix in (".txt", ".text", ".md") else _sniff(path))
+        try:
+            if kind == "json":
+                yield from _read_json(path, path.name)
+            elif kind == "feed":
+                yield from _read_feed(path, path.name)
+            else:
+                yield from _read_text(path)
+        except OSError as exc:
+            yield InputError(str(path), f"cannot read: {exc}")
+
+
+def scan(
+    paths: list[Path] = typer.Argument(..., help="JSON Lines, .txt or feed files, folders; - for stdin"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl (one object per line) or json (one array)"),
+    rules: list[Path] = typer.Option([], "--rules", help="Use these rule files/folders instead of the configured"),
+) -> None:
+    """Match articles offline with the configured rules and the loaded lists."""
+    if fmt not in ("jsonl", "json"):
+        fail(f"--format must be jsonl or json, not {fmt!r}")
+    from monitor.alerts.matcher_cache import current_matcher
+    from monitor.matching.engine import build_matcher
+    from monitor.matching.rulefile import RuleError, load_rules
+    from monitor.watchlists.aliases import iter_alias_specs
+
+    cfg = settings()
+    with Session(ready_engine(cfg)) as session:
+        if rules:
+            try:
+                matcher = build_matcher(load_rules(rules), iter_alias_specs(session))
+            except RuleError as exc:
+                fail(str(exc))
+        else:
+            matcher = current_matcher(session, cfg)
+    errors = 0
+    out: list[dict[str, Any]] = []
+    for item in read_inputs(paths):
+        if isinstance(item, InputError):
+            errors += 1
+            typer.echo(f"error: {item.ident}: {item.message}", err=True)
+            obj: dict[str, Any] = {"id": item.ident, "error": item.message, "entities": [], "alerts": []}
+        else:
+            obj = matcher.scan(item).to_json(item)
+        if fmt == "jsonl":
+            sys.stdout.write(dumps(obj) + "\n")
+        else:
+            out.append(obj)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if errors:
+        raise typer.Exit(1)
+
+
+def rules_check(paths: list[Path] = typer.Argument(..., help="Rule files or folders")) -> None:
+    """Validate rule files: every error with its file, line and column."""
+    from monitor.matching.rulefile import check_rules, rule_files
+
+    found, errors = check_rules(paths)
+    for err in errors:
+        typer.echo(f"error: {err}", err=True)
+    if errors:
+        raise typer.Exit(1)
+    files = rule_files(paths)
+    typer.echo(f"ok: {len(found)} rules in {len(files)} file{'s' if len(files) != 1 else ''}")
+
+
+def rules_test(
+    rule_id: str = typer.Argument(..., help="Rule id (from the files or the database)"),
+    since: str = typer.Option("30d", "--since", help="Stored articles since, e.g. 30d, 12h"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per flagged article"),
+    limit: int = typer.Option(100000, "--limit", min=1, help="Scan at most this many articles"),
+) -> None:
+    """Backtest one rule over stored articles: print what it would have flagged."""
+    from sqlalchemy import func, or_
+    from sqlmodel import col, select
+
+    from monitor.alerts.matcher_cache import load_all_rules
+    from monitor.alerts.store import article_input
+    from monitor.matching.engine import build_matcher
+    from monitor.models import Article
+    from monitor.watchlists.aliases import iter_alias_specs
+
+    cutoff = parse_since(since)
+    cfg = settings()
+    with Session(ready_engine(cfg)) as session:
+        spec = next((r for r in load_all_rules(session, cfg) if r.id == rule_id), None)
+        if spec is None:
+            fail(f"unknown rule {rule_id!r} (see config/rules, the rules folder and the API's rules)")
+        matcher = build_matcher([dataclasses.replace(spec, enabled=True)], iter_alias_specs(session))
+        when = func.coalesce(col(Article.published_at), col(Article.fetched_at))
+        stmt = select(Article).order_by(col(Article.id)).limit(limit)
+        if cutoff is not None:
+            stmt = stmt.where(or_(when >= cutoff, col(Article.fetched_at) >= cutoff))
+        scanned = flagged = 0
+        rows = []
+        for article in session.exec(stmt):
+            scanned += 1
+            result = matcher.scan(article_input(article))
+            for alert in result.alerts:
+                flagged += 1
+                row = {"article_id": article.id, "title": article.title, "url": article.url, **alert.to_json()}
+                if as_json:
+                    rows.append(row)
+                else:
+                    typer.echo(f"{article.id:>6}  {alert.severity:<8} {alert.score:.2f}  {article.title[:80]}")
+                    typer.echo(f"        {alert.explanation[:200]}")
+    if as_json:
+        print_jsonl(rows)
+    typer.echo(f"{rule_id}: {flagged} of {scanned} stored articles since {since} would be flagged", err=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("scan")(scan)
+    rules_app = typer.Typer(help="Watch rules: validate, backtest.", no_args_is_help=True)
+    rules_app.command("check")(rules_check)
+    rules_app.command("test")(rules_test)
+    app.add_typer(rules_app, name="rules")
