@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import and_, exists, func, or_, text, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from monitor.models import Alert, Delivery, DeliveryAttempt, Subscription, utcnow
@@ -82,6 +83,7 @@ def _relaxed_commit(session: Session) -> None:
 
 def _claim(session: Session, delivery_id: int, now: datetime, lease: timedelta) -> bool:
     _relaxed_commit(session)
+    earlier = aliased(Delivery)
     stmt = (
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.next_attempt_at) <= now)
@@ -89,6 +91,14 @@ def _claim(session: Session, delivery_id: int, now: datetime, lease: timedelta) 
             or_(
                 col(Delivery.status) == "pending",
                 and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < now),
+            )
+        )
+        # per-subscription order: never while an earlier message of the subscription is open
+        .where(
+            ~exists().where(
+                col(earlier.subscription_id) == col(Delivery.subscription_id),
+                col(earlier.id) < col(Delivery.id),
+                col(earlier.status).in_(OPEN),
             )
         )
         .values(status="sending", lease_until=now + lease)
@@ -136,6 +146,44 @@ def _next_in_line(session: Session, delivery: Delivery, now: datetime) -> int | 
     return next_id
 
 
+def _defer_if_blocked(session: Session, delivery_id: int, now: datetime) -> Outcome:
+    """The claim failed: if an earlier message of the subscription holds this one back,
+    park it until that one's next try (its sender will pull this one forward)."""
+    row = session.exec(
+        select(Delivery).where(col(Delivery.id) == delivery_id).execution_options(populate_existing=True)
+    ).first()
+    due = row is not None and row.next_attempt_at <= now and (
+        row.status == "pending" or (row.status == "sending" and row.lease_until is not None and row.lease_until < now)
+    )
+    if row is None or not due:
+        return Outcome(delivery_id, "skipped")  # delivered, in flight elsewhere, or not due yet
+    blocker = _earliest_open(session, row)
+    if blocker is None:
+        session.commit()
+        return Outcome(delivery_id, "deferred", next_id=delivery_id)  # freed meanwhile: claim again
+    _, b_status, b_next, b_lease = blocker
+    wait_until = b_next if b_status == "pending" else (b_lease or now + CLAIM_LEASE)
+    _relaxed_commit(session)
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending")
+        .values(next_attempt_at=max(wait_until, now + timedelta(seconds=1)))
+    )
+    session.commit()
+    # The earlier message may have settled while we deferred; its sender looked for a
+    # successor before our deferral was visible, so look again ourselves.
+    if _earliest_open(session, row) is None:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending")
+            .values(next_attempt_at=now)
+        )
+        session.commit()
+        return Outcome(delivery_id, "deferred", next_id=delivery_id)
+    session.commit()
+    return Outcome(delivery_id, "deferred")
+
+
 def _send(
     session: Session, delivery: Delivery, sub: Subscription, alert: Alert, settings: Settings,
     client: httpx.Client | None,
@@ -174,7 +222,7 @@ def _deliver(
 ) -> tuple[Outcome, httpx.Client | None]:
     now = utcnow()
     if not _claim(session, delivery_id, now, send_lease(settings)):
-        return Outcome(delivery_id, "skipped"), client
+        return _defer_if_blocked(session, delivery_id, now), client
     delivery = session.get(Delivery, delivery_id, populate_existing=True)
     assert delivery is not None
     sub = session.get(Subscription, delivery.subscription_id, populate_existing=True)
@@ -191,22 +239,6 @@ def _deliver(
         session.add(delivery)
         session.commit()
         return Outcome(delivery_id, "paused"), client
-    blocker = _earliest_open(session, delivery)
-    if blocker is not None:
-        _, b_status, b_next, b_lease = blocker
-        wait_until = b_next if b_status == "pending" else (b_lease or now + CLAIM_LEASE)
-        delivery.status, delivery.lease_until = "pending", None
-        delivery.next_attempt_at = max(wait_until, now + timedelta(seconds=1))
-        session.add(delivery)
-        session.commit()
-        # The earlier message may have settled while we were deferring; whoever settled
-        # it looked for a successor before our deferral was visible, so look again.
-        if _earliest_open(session, delivery) is None:
-            delivery.next_attempt_at = now
-            session.add(delivery)
-            session.commit()
-            return Outcome(delivery_id, "deferred", next_id=delivery_id), client
-        return Outcome(delivery_id, "deferred"), client
 
     result, client = _send(session, delivery, sub, alert, settings, client)
     finished = utcnow()
