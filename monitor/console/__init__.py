@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from monitor.console.session import CsrfRejected, Forbidden, SignInRequired
-from monitor.console.web import HERE, templates
+from monitor.console.web import HERE, secure, templates
 
 
 async def _signin_required(request: Request, _: Exception) -> Response:
@@ -32,7 +32,7 @@ def _quote(value: str) -> str:
 
 
 async def _csrf_rejected(request: Request, _: Exception) -> Response:
-    return templates.TemplateResponse(
+    return secure(templates.TemplateResponse(
         request,
         "error.html",
         {
@@ -43,17 +43,17 @@ async def _csrf_rejected(request: Request, _: Exception) -> Response:
             "Go back, reload the page and try again.",
         },
         status_code=403,
-    )
+    ))
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Forbidden)
-    return templates.TemplateResponse(
+    return secure(templates.TemplateResponse(
         request,
         "error.html",
         {"user": None, "csrf": "", "title": "Not allowed", "message": str(exc)},
         status_code=403,
-    )
+    ))
 
 
 def install(app: FastAPI) -> None:

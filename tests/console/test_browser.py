@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,3 +212,56 @@ def test_feeds_page_shows_state_and_the_queue_fits_a_phone(browser: Any, console
         shot(page, "queue-phone")
     finally:
         context.close()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), from npm
+
+
+def test_pages_pass_the_axe_accessibility_checks(browser: Any, console: LiveConsole) -> None:
+    # bypass_csp only lets the test inject axe; the pages themselves run under their CSP.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(console.url + "/signin")
+        pages = [
+            "/signin",
+            "/",
+            f"/alerts/{console.seeded.arms_alert_id}",
+            "/entities?q=Sergey+Shoygu",
+            "/entities/us_ofac_sdn:35173",
+            "/rules?rule=arms-transfer",
+            "/feeds",
+        ]
+        problems: list[str] = []
+        for path in pages:
+            if path != "/signin" and "/signin" in page.url:
+                page.get_by_label("API key").fill(console.seeded.admin_key)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(re.compile(r"/$"))
+            page.goto(console.url + path)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate(
+                "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+            )
+            assert len(result["passes"]) > 10, f"axe did not run on {path}"
+            for violation in result["violations"]:
+                if violation["impact"] in ("serious", "critical", "moderate"):
+                    targets = [n["target"] for n in violation["nodes"][:3]]
+                    problems.append(f"{path}: {violation['id']} ({violation['impact']}) {targets}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_pages_send_a_strict_content_security_policy(page: Any, console: LiveConsole) -> None:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    response = page.goto(console.url + "/signin")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    sign_in(page, console, console.seeded.analyst_key, "/entities")
+    page.get_by_label("Name of a person, company or vessel").press_sequentially("Kim Jong Un", delay=10)
+    page.locator("#screen-results a", has_text="KIM, Jong Un").wait_for()  # htmx works under the policy
+    assert not [e for e in errors if "Content Security Policy" in e], errors
