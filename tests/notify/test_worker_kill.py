@@ -84,3 +84,32 @@ def test_sigkill_during_delivery_loses_nothing(fresh_pg_engine: Engine, make_set
     assert set(duplicates) <= {deliveries[0].message_id}
     first_seen = list(dict.fromkeys(c.webhook_id for c in got))
     assert first_seen == [d.message_id for d in deliveries]  # still in creation order
+
+
+@pytest.mark.slow
+def test_concurrent_workers_keep_order_without_the_sweep(fresh_pg_engine: Engine, make_settings) -> None:
+    """Four threads race for one subscription's 30 messages: all arrive, in order, and no
+    deferred message is left waiting for the beat (a lost wake-up would stall it ~1 minute)."""
+    settings = make_settings(database_url=engine_url(fresh_pg_engine), broker_url=REDIS_URL)
+    celery = make_celery(settings)
+    with ReceiverServer() as rx:
+        with session_scope(fresh_pg_engine) as s:
+            _, secret = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target=rx.url))
+            rx.secrets = [secret or ""]
+            deliveries = []
+            for _ in range(30):
+                deliveries += enqueue_for_alert(s, make_alert(s))
+        with CeleryWorker(settings_env(settings), concurrency=4, pool="threads") as worker:
+            for d in reversed(deliveries):  # worst case: the newest first
+                celery.send_task("monitor.deliver", args=[d.id])
+
+            def done() -> bool:
+                with Session(fresh_pg_engine) as s:
+                    return all(d.status == "delivered" for d in s.exec(select(Delivery)))
+
+            try:
+                _wait(done, 30, "all deliveries without the beat")
+            except AssertionError:
+                print(worker.log_text()[-3000:])
+                raise
+    assert [c.webhook_id for c in rx.accepted()] == [d.message_id for d in deliveries]
