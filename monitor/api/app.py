@@ -8,6 +8,7 @@ from monitor.api import deps
 from monitor.api.auth import require_role
 from monitor.api.errors import ERROR_RESPONSES
 from monitor.api.middleware import configure_json_logging
+from monitor.api.openapi import install_openapi
 from monitor.api.routers import (
     alerts,
     articles,
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.include_router(demo.router)
     deps.install(app)
+    install_openapi(app)
     return app
