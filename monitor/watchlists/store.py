@@ -11,6 +11,7 @@ anything fails the caller's rollback leaves the previous version fully in place.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from monitor.models import Entity, EntityChange, EntityName, ListVersion, utcnow
@@ -52,6 +53,30 @@ class LoadSummary:
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+    COPY streams the rows in one round trip; psycopg's executemany sends one INSERT per row,
+    which was most of a full SDN load on PostgreSQL.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    json_cols = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [json.dumps(row[c], ensure_ascii=False, default=str) if c in json_cols else row[c] for c in columns]
+            )
 
 
 def _entity_row(rec: EntityRecord, dataset: str, version_id: int, now: datetime) -> dict[str, Any]:
@@ -188,8 +213,8 @@ def store_records(
     ent_table = Entity.__table__  # type: ignore[attr-defined]
     name_table = EntityName.__table__  # type: ignore[attr-defined]
     if new_rows:
-        session.execute(insert(ent_table), new_rows)
-        session.execute(insert(name_table), [n for r in new_rows for n in _name_rows(r["id"], by_id[r["id"]])])
+        _bulk_insert(session, ent_table, new_rows)
+        _bulk_insert(session, name_table, [n for r in new_rows for n in _name_rows(r["id"], by_id[r["id"]])])
 
     if changed_rows:
         ids = [r["id"] for r in changed_rows]
@@ -214,7 +239,7 @@ def store_records(
             stmt.values({k: _bind(k) for k in changed_rows[0] if k != "id"}),
             [{**{k: v for k, v in r.items() if k != "id"}, "b_id": r["id"]} for r in changed_rows],
         )
-        session.execute(insert(name_table), [n for r in changed_rows for n in _name_rows(r["id"], by_id[r["id"]])])
+        _bulk_insert(session, name_table, [n for r in changed_rows for n in _name_rows(r["id"], by_id[r["id"]])])
         for r in changed_rows:
             eid = r["id"]
             rec = changed_recs[eid]
@@ -239,8 +264,7 @@ def store_records(
     changes.extend(
         {"version_id": vid, "entity_id": eid, "change": "removed", "at": now, "detail": {}} for eid in removed_ids
     )
-    if changes:
-        session.execute(insert(EntityChange.__table__), changes)  # type: ignore[attr-defined]
+    _bulk_insert(session, EntityChange.__table__, changes)  # type: ignore[attr-defined]
 
     session.execute(
         update(ListVersion.__table__)  # type: ignore[attr-defined]
