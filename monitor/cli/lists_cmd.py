@@ -40,7 +40,7 @@ def load(
     cfg = settings()
     engine = ready_engine(cfg)
     failed = 0
-    for path in paths:
+    for path in _without_companions(paths):
         try:
             with session_scope(engine) as session:
                 version = load_list(session, path, fmt=fmt, dataset=dataset)
@@ -59,10 +59,40 @@ def load(
                 f"(+{summary['added']} added, {summary['changed']} changed, -{summary['removed']} removed, "
                 f"{summary['skipped']} skipped) from {path}"
             )
+            for line in _skip_lines(version.skipped_detail, version.skipped):
+                typer.echo(f"  {line}")
             if summary.get("rescreen"):
                 typer.echo(f"  {summary['rescreen']}")
     if failed:
         raise typer.Exit(1)
+
+
+def _without_companions(paths: list[Path]) -> list[Path]:
+    """Drop alt.csv / add.csv given next to their sdn.csv: they are read with it."""
+    names = {p.resolve() for p in paths}
+    out = []
+    for path in paths:
+        name = path.name.lower()
+        main = None
+        if name in ("alt.csv", "add.csv"):
+            main = path.with_name("sdn.csv")
+        elif name in ("cons_alt.csv", "cons_add.csv"):
+            main = path.with_name("cons_prim.csv")
+        if main is not None and main.resolve() in names:
+            continue
+        out.append(path)
+    return out
+
+
+def _skip_lines(detail: list[dict[str, object]], total: int, show: int = 3) -> list[str]:
+    """The first few skip reasons, for the human-readable summary."""
+    lines = []
+    for item in detail[:show]:
+        where = f"line {item['line']}: " if item.get("line") else ""
+        lines.append(f"skipped {where}{item['reason']}")
+    if total > show and lines:
+        lines.append(f"... and {total - show} more skipped (--json shows the first 20)")
+    return lines
 
 
 def _rescreen(engine: Engine, cfg: Settings, version_id: int) -> str | None:

@@ -316,6 +316,7 @@ def summarise(version: ListVersion) -> dict[str, Any]:
         "changed": version.changed,
         "removed": version.removed,
         "skipped": version.skipped,
+        "skipped_detail": version.skipped_detail[:20],
         "loaded_at": version.loaded_at,
     }
 
