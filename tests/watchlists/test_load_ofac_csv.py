@@ -152,3 +152,28 @@ def test_real_sdn_list(sqlite_engine: Engine) -> None:
         assert {"KIM Jong Un", "Jong Un KIM"} <= set(names_of(s, kim.id))
         assert putin is not None and putin.name.startswith("PUTIN, Vladimir")
         assert shoigu is not None and "SHOIGU, Sergey" in names_of(s, shoigu.id)
+
+
+def test_cli_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "MONITOR_DATA_DIR": str(tmp_path / "var")}
+    folder = write_list(tmp_path / "v1").parent
+    runner = CliRunner()
+    # alt.csv and add.csv named next to their sdn.csv are read with it, not loaded on their own
+    result = runner.invoke(
+        app, ["lists", "load", str(folder / "sdn.csv"), str(folder / "alt.csv"), str(folder / "add.csv")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "us_ofac_sdn: version 1, 4 entities (+4 added" in result.output
+    assert "skipped line 4: alt.csv: ent_num 77777 is not in sdn.csv" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SDN[: SDN.index("9999") + 40])
+    result = runner.invoke(app, ["lists", "load", "--format", "ofac-csv", str(bad)], env=env)
+    assert result.exit_code == 1
+    assert "bad.csv, line 4: truncated file" in result.output and "the previous version stays" in result.output
+    result = runner.invoke(app, ["lists", "load", "--format", "nonsense", str(bad)], env=env)
+    assert result.exit_code == 1 and "unknown format 'nonsense'" in result.output
