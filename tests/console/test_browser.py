@@ -205,11 +205,18 @@ def test_feeds_page_shows_state_and_the_queue_fits_a_phone(browser: Any, console
         table = page.locator("#feeds-table").inner_text()
         assert "Regional wire (seed)" in table and "quiet" in table and "3 in a row" in table
         shot(page, "feeds-phone")
+        for path, name in (
+            ("/", "queue-phone"),
+            (f"/alerts/{console.seeded.arms_alert_id}", "alert-phone"),
+            ("/entities/us_ofac_sdn:35173", "entity-phone"),
+            ("/rules", "rules-phone"),
+        ):
+            page.goto(console.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{path} is {overflow}px wider than a phone screen"
+            shot(page, name)
         page.goto(console.url + "/")
         assert page.locator("tr.alert-row").count() >= 1
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
-        shot(page, "queue-phone")
     finally:
         context.close()
 

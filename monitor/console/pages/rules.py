@@ -138,6 +138,8 @@ def _page(
         section="rules",
         rules=rules,
         counts=hit_counts(session),
+        week_ago=(utcnow() - timedelta(days=7)).date().isoformat(),
+        month_ago=(utcnow() - timedelta(days=30)).date().isoformat(),
         draft=draft,
         categories=CATEGORIES,
         flash={"saved": "Rule saved."}.get(request.query_params.get("done", "")),
