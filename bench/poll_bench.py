@@ -13,6 +13,7 @@ parse, dedupe and store). Prints feeds per minute for both and the ratio.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import sys
 import tempfile
 import time
@@ -33,6 +34,8 @@ from monitor.models import Article, Feed, utcnow  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from tests.support.feed_server import FeedServer, rss  # noqa: E402
 
+mp.set_start_method("fork", force=True)
+
 
 def _items(feed: int, start: int, count: int) -> list[dict[str, str]]:
     return [
@@ -45,6 +48,25 @@ def _items(feed: int, start: int, count: int) -> list[dict[str, str]]:
         }
         for i in range(start, start + count)
     ]
+
+
+def _serve(feeds: int, items: int, new_items: int, changed: list[int], conn: object) -> None:
+    """The feed server, in its own process (as a real feed host would be): it answers
+    "port" with its port, and "change" by publishing new items in the changed feeds."""
+    srv = FeedServer().start()
+    for i in range(feeds):
+        srv.add(f"/feed/{i}.xml", rss(_items(i, 0, items), title=f"Feed {i}"))
+    conn.send(srv.port)  # type: ignore[attr-defined]
+    while True:
+        command = conn.recv()  # type: ignore[attr-defined]
+        if command == "change":
+            for i in changed:
+                srv.replace(f"/feed/{i}.xml", rss(_items(i, new_items, items), title=f"Feed {i}"))
+            conn.send("changed")  # type: ignore[attr-defined]
+        elif command == "stop":
+            srv.stop()
+            conn.send("stopped")  # type: ignore[attr-defined]
+            return
 
 
 def main() -> None:
@@ -64,13 +86,18 @@ def main() -> None:
     upgrade(engine)
     settings = Settings(_env_file=None, data_dir=tmp, allowed_networks=["127.0.0.1/32"])  # type: ignore[call-arg]
 
-    with FeedServer() as srv:
+    step = max(1, round(1 / args.changed)) if args.changed > 0 else args.feeds + 1
+    changed = [i for i in range(args.feeds) if i % step == 0]
+    parent, child = mp.Pipe()
+    server = mp.Process(target=_serve, args=(args.feeds, args.items, args.new_items, changed, child), daemon=True)
+    server.start()
+    port = parent.recv()
+    try:
         paths = [f"/feed/{i}.xml" for i in range(args.feeds)]
-        for i, path in enumerate(paths):
-            srv.add(path, rss(_items(i, 0, args.items), title=f"Feed {i}"))
+        urls = [f"http://127.0.0.1:{port}{path}" for path in paths]
         with session_scope(engine) as s:
-            for path in paths:
-                add_feed(s, srv.url(path))
+            for url_ in urls:
+                add_feed(s, url_)
         with Session(engine) as s:
             ids = [int(r[0]) for r in s.execute(select(Feed.id).order_by(Feed.id))]
 
@@ -80,14 +107,12 @@ def main() -> None:
         prime = time.perf_counter() - t0
         bare_etags: dict[str, str] = {}
         with httpx.Client(headers={"User-Agent": settings.user_agent}) as client:
-            for path in paths:
-                bare_etags[path] = client.get(srv.url(path)).headers["etag"]
+            for url_ in urls:
+                bare_etags[url_] = client.get(url_).headers["etag"]
 
         # 10% publish new items.
-        step = max(1, round(1 / args.changed)) if args.changed > 0 else args.feeds + 1
-        changed = [i for i in range(args.feeds) if i % step == 0]
-        for i in changed:
-            srv.replace(paths[i], rss(_items(i, args.new_items, args.items), title=f"Feed {i}"))
+        parent.send("change")
+        assert parent.recv() == "changed"
         with session_scope(engine) as s:
             s.execute(update(Feed).values(next_poll_at=utcnow() - timedelta(seconds=1)))
             before = int(s.execute(select(func.count()).select_from(Article)).scalar_one())
@@ -96,8 +121,8 @@ def main() -> None:
         not_modified = 0
         t0 = time.perf_counter()
         with httpx.Client(headers={"User-Agent": settings.user_agent}) as client:
-            for path in paths:
-                response = client.get(srv.url(path), headers={"If-None-Match": bare_etags[path]})
+            for url_ in urls:
+                response = client.get(url_, headers={"If-None-Match": bare_etags[url_]})
                 response.read()
                 not_modified += response.status_code == 304
         bare = time.perf_counter() - t0
@@ -106,6 +131,10 @@ def main() -> None:
         t0 = time.perf_counter()
         results = poll_many(engine, settings, ids, threads=args.threads)
         ours = time.perf_counter() - t0
+    finally:
+        parent.send("stop")
+        parent.recv()
+        server.join(5)
 
     with Session(engine) as s:
         after = int(s.execute(select(func.count()).select_from(Article)).scalar_one())

@@ -176,6 +176,8 @@ def _fetch(
                     continue
                 lower = {k.lower(): v for k, v in response.headers.items()}
                 if status == 304:
+                    # Drain the (empty) body so the connection goes back to the pool.
+                    response.read()
                     return FetchResult(
                         url=current, status=304, body=None, headers=lower,
                         etag=lower.get("etag") or etag,
