@@ -57,6 +57,9 @@ _FORM, _TERM, _COUNTRY = 0, 1, 2
 _PREFIX = 4  # owner flag: no end-of-word check (trailing wildcard)
 _MAX_OCC = 400  # occurrences kept per query node: bounds the cost of proximity on huge texts
 _MAX_EVIDENCE = 5
+# hits kept per term and alias spans kept per article: a megabyte of one repeated name must
+# not keep a worker busy for seconds (real articles stay far below)
+_MAX_HITS = 2000
 _FIELDS = ("title", "text")
 _SEVERITY_BASE = {"low": 0.35, "medium": 0.5, "high": 0.65, "critical": 0.8}
 _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "entity": "organization",
@@ -379,9 +382,12 @@ class Matcher:
                 kind = code & 3
                 idx = code >> 3
                 if kind == _TERM:
-                    term_hits.setdefault(idx, []).append((fi, t0, t1))
+                    found = term_hits.setdefault(idx, [])
+                    if len(found) < _MAX_HITS:
+                        found.append((fi, t0, t1))
                 elif kind == _FORM:
-                    form_hits.setdefault((fi, t0, t1), []).append(idx)
+                    if len(form_hits) < _MAX_HITS:
+                        form_hits.setdefault((fi, t0, t1), []).append(idx)
                 else:
                     code_, caps = self._countries[idx]
                     if caps:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -150,20 +151,54 @@ class NormText:
         return self.padded.find(" ", pos)
 
 
+@lru_cache(maxsize=65536)
+def _contextual(ch: str) -> bool:
+    """True for letters of scripts whose transliteration depends on the neighbours
+    (Cyrillic, Greek, Arabic, Hebrew...): those are transliterated a word at a time."""
+    if ch < "\x80" or _is_hangul(ch) or unicodedata.category(ch)[0] != "L":
+        return False
+    if "\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
+        return False
+    return not unicodedata.name(ch, "LATIN").startswith("LATIN")
+
+
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c if ("a" <= c <= "z" or "0" <= c <= "9") else " " for c in anyascii(base).lower())
+
+
 def _fold_slow(text: str) -> tuple[str, list[int], list[int]]:
     parts: list[str] = []
     src: list[int] = []
     ends: list[int] = []
-    for i, ch in enumerate(text):
+    i = 0
+    size = len(text)
+    while i < size:
+        ch = text[i]
+        if _contextual(ch):
+            # a run of such letters (with their combining marks) is one word: "Πούτιν" -> "poutin"
+            j = i + 1
+            while j < size and (_contextual(text[j]) or unicodedata.combining(text[j])):
+                j += 1
+            rep = _fold_word(text[i:j])
+            if rep:
+                parts.append(rep)
+                src.extend([i] * len(rep))
+                ends.extend([j] * len(rep))
+            i = j
+            continue
         rep = chr(_ASCII_TABLE[ord(ch)]) if ch < "\x80" else fold_char(ch)
         if not rep:
             # a vanishing mark belongs to the character before it
             if ends and parts and parts[-1] != " ":
                 ends[-1] = i + 1
+            i += 1
             continue
         parts.append(rep)
         src.extend([i] * len(rep))
         ends.extend([i + 1] * len(rep))
+        i += 1
     return "".join(parts), src, ends
 
 
@@ -173,7 +208,7 @@ def fold(text: str) -> tuple[str, list[int] | None, list[int] | None]:
         return text.encode("ascii").translate(_ASCII_TABLE).decode("ascii"), None, None
     specials = set(_NON_ASCII.findall(text))
     reps = {ch: fold_char(ch) for ch in specials}
-    if all(len(rep) == 1 for rep in reps.values()):
+    if all(len(rep) == 1 for rep in reps.values()) and not any(_contextual(ch) for ch in specials):
         for ch, rep in reps.items():
             text = text.replace(ch, rep)
         return text.encode("ascii").translate(_ASCII_TABLE).decode("ascii"), None, None

@@ -211,7 +211,11 @@ class _Parser:
         while self.peek().kind == "NOT":
             self.take()
             negatives.append(self.parse_and())
-        parts: list[Node] = [] if positive is None else [positive]
+        parts: list[Node] = []
+        if isinstance(positive, And):
+            parts.extend(positive.children)
+        elif positive is not None:
+            parts.append(positive)
         parts.extend(Not(n) for n in negatives)
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 

@@ -69,7 +69,9 @@ def _query_position(node: yaml.Node | None, err: QuerySyntaxError) -> tuple[int 
         return err.line, err.column
     line0, col0 = node.start_mark.line, node.start_mark.column
     if node.style in ("|", ">"):
-        indent_line = node.start_mark.buffer.splitlines()[line0 + err.line] if node.start_mark.buffer else ""
+        # the block's indentation is that of its first line; the query's columns start after it
+        lines = node.start_mark.buffer.splitlines() if node.start_mark.buffer else []
+        indent_line = lines[line0 + 1] if line0 + 1 < len(lines) else ""
         indent = len(indent_line) - len(indent_line.lstrip(" "))
         return line0 + 1 + err.line, indent + err.column
     quote = 1 if node.style in ("'", '"') else 0
@@ -94,6 +96,8 @@ def validate_rule(data: Any, source: str = "", node: yaml.Node | None = None) ->
     def where(key: str) -> tuple[int | None, int | None]:
         return _mark(_lookup(node, key)) if node is not None else (line, col)
 
+    if not isinstance(data["id"], str | int) or isinstance(data["id"], bool):
+        raise RuleError("id must be text (YAML reads off, no, yes... as true/false: quote it)", source, *where("id"))
     rule_id = str(data["id"])
     if not _ID_RE.match(rule_id):
         raise RuleError(f"id '{rule_id}' must be a slug: lower-case letters, digits, '-' or '_'", source,
