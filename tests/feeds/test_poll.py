@@ -266,3 +266,28 @@ def test_due_feeds_claims_and_skips_leased(sqlite_engine, make_settings) -> None
         assert due_feeds(s, settings) == []
         # Later, with the lease of c expired too: oldest due first.
         assert due_feeds(s, settings, now=now + timedelta(hours=2)) == [c, a, b]
+
+
+def test_ttl_sets_the_interval_and_quiet_feeds_are_flagged(sqlite_engine, make_settings, feed_server) -> None:
+    settings = make_settings(poll_interval=600, poll_min_interval=300, quiet_after_hours=72)
+    feed_server.add("/ttl.xml", rss([{"guid": "1", "title": "T", "description": "x"}], ttl=120),
+                    headers={"Cache-Control": "max-age=60"})
+    (feed_id,) = _add(sqlite_engine, feed_server.url("/ttl.xml"))
+    before = utcnow()
+    with Session(sqlite_engine) as s:
+        assert poll_feed(s, feed_id, settings).status == "ok"
+    feed = _feed(sqlite_engine, feed_id)
+    assert timedelta(seconds=7200 - 5) <= feed.next_poll_at - before <= timedelta(seconds=7200 + 60)
+    assert not feed.quiet
+    # It used to publish several items a day and has been silent for four days.
+    with session_scope(sqlite_engine) as s:
+        s.execute(update(Feed).values(items_per_day=5.0, last_new_item_at=utcnow() - timedelta(days=4),
+                                      next_poll_at=utcnow()))
+    with Session(sqlite_engine) as s:
+        assert poll_feed(s, feed_id, settings).status == "not_modified"
+    assert _feed(sqlite_engine, feed_id).quiet
+    feed_server.replace("/ttl.xml", rss([{"guid": "2", "title": "New", "description": "y"}]))
+    _make_due(sqlite_engine)
+    with Session(sqlite_engine) as s:
+        assert len(poll_feed(s, feed_id, settings).new_ids) == 1
+    assert not _feed(sqlite_engine, feed_id).quiet
