@@ -159,8 +159,9 @@ def _identifier(part: str, facts: RemarkFacts) -> None:
     value = part[len(label) :].lstrip(": ").strip()
     if label == "Vessel Registration Identification" and value.upper().startswith("IMO "):
         label, value = "IMO", value[4:]
+    # "Passport A123 (Iran) issued 01 Jan 2010 expires ...": dates go first, then the country.
+    value = re.sub(r"\s*,?\s*\b(issued|expires)\b.*$", "", value, flags=re.IGNORECASE).strip()
     value, country = split_country(value)
-    value = re.sub(r"\s*,?\s*(issued|expires).*$", "", value, flags=re.IGNORECASE).strip()
     if value:
         ident = {"type": label, "value": value}
         if country:
