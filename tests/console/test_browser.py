@@ -224,6 +224,7 @@ def test_feeds_page_shows_state_and_the_queue_fits_a_phone(browser: Any, console
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), from npm
 
 
+@pytest.mark.slow
 def test_pages_pass_the_axe_accessibility_checks(browser: Any, console: LiveConsole) -> None:
     # bypass_csp only lets the test inject axe; the pages themselves run under their CSP.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
