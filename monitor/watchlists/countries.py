@@ -186,6 +186,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "Gaza Strip",
         "Palestinian Territories",
         "Occupied Palestinian Territory",
+        "Palestinian",
     ),
     "PA": ("Panama",),
     "PG": ("Papua New Guinea",),
