@@ -29,6 +29,7 @@ from monitor.watchlists.loaders.base import ListFormatError, files_digest
 
 log = logging.getLogger(__name__)
 
+MAX_SOURCE_ID = 128  # Entity.source_id; the entity id adds "<dataset>:" (at most 64 + 1)
 CHUNK = 500  # rows per IN (...) list; stays under SQLite's variable limit
 DEFAULT_WATCHLISTS = (CONFIG_DIR / "watchlists" / "named_officials.yaml",)
 
@@ -126,6 +127,9 @@ def read_records(path: Path, fmt: str = "auto") -> tuple[str, list[EntityRecord]
     for rec in loader.read(path, report):
         if not rec.source_id:
             report.skip(None, "record without a source id")
+            continue
+        if len(rec.source_id) > MAX_SOURCE_ID:
+            report.skip(None, f"source id longer than {MAX_SOURCE_ID} characters", rec.source_id[:40] + "...")
             continue
         if rec.source_id in records:
             report.skip(None, f"duplicate source id {rec.source_id}: kept the first", rec.source_id)
