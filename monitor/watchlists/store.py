@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from monitor.watchlists.loaders.base import ListFormatError, files_digest
 
 log = logging.getLogger(__name__)
 
+DATASET_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 MAX_SOURCE_ID = 128  # Entity.source_id; the entity id adds "<dataset>:" (at most 64 + 1)
 CHUNK = 500  # rows per IN (...) list; stays under SQLite's variable limit
 DEFAULT_WATCHLISTS = (CONFIG_DIR / "watchlists" / "named_officials.yaml",)
@@ -145,6 +147,8 @@ def load_list(session: Session, path: Path | str, fmt: str = "auto", dataset: st
     path = Path(path)
     fmt, records, report, files = read_records(path, fmt)
     dataset = dataset or get_loader(fmt).dataset_for(path)
+    if not DATASET_NAME.fullmatch(dataset):
+        raise ValueError(f"dataset name {dataset!r}: use 1-64 lower-case letters, digits, '_', '-' or '.'")
     return store_records(
         session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=files_digest(files)
     )
