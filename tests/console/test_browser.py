@@ -135,10 +135,21 @@ def test_dismiss_with_a_reason_from_the_keyboard_and_see_it_in_history(page: Any
     page.goto(f"{console.url}/alerts/{alert_id}")
     history = page.locator("#history").inner_text()
     assert "dismissed" in history and "name clash: another Kim" in history
+    # on the alert's own page: e picks "escalated" and moves to the reason
+    page.keyboard.press("e")
+    assert page.locator('form.review-form input[value="escalated"]').is_checked()
+    page.keyboard.type("senior review of the Kim mentions")
+    page.get_by_role("button", name="Record decision").click()
+    page.wait_for_url(re.compile(r"done=reviewed"))
+    history = page.locator("#history").inner_text()
+    assert "escalated" in history and "senior review of the Kim mentions" in history
     shot(page, "alert-history")
     with Session(console.engine) as session:  # type: ignore[arg-type]
         trail = session.exec(select(AlertReview).where(AlertReview.alert_id == alert_id)).all()
-        assert [(r.to_status, r.reason) for r in trail][-1] == ("dismissed", "name clash: another Kim")
+        assert [(r.from_status, r.to_status, r.reason) for r in trail][-2:] == [
+            ("new", "dismissed", "name clash: another Kim"),
+            ("dismissed", "escalated", "senior review of the Kim mentions"),
+        ]
 
 
 def test_screen_a_name_as_you_type_and_open_the_entity(page: Any, console: LiveConsole) -> None:

@@ -60,6 +60,19 @@
     }
   });
 
+  // On an alert's page, c/d/e pick the decision and move to the reason field.
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+    var form = document.querySelector("form.review-form");
+    var status = { c: "confirmed", d: "dismissed", e: "escalated" }[ev.key];
+    if (!form || !status) return;
+    var radio = form.querySelector('input[name="status"][value="' + status + '"]');
+    if (!radio) return;
+    ev.preventDefault();
+    radio.checked = true;
+    form.querySelector('input[name="reason"]').focus();
+  });
+
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
     var dialog = document.getElementById("review-dialog");
