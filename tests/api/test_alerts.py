@@ -24,7 +24,7 @@ def _ids(api: Api, query: str = "", role: str = "reader") -> list[int]:
 def test_filters_select_the_right_alerts(api: Api) -> None:
     store = seed(api.engine)
     crit, sanc, evasion, pianist, old, suppressed = store.alert_ids
-    f1, f2 = store.feed_ids
+    _f1, f2 = store.feed_ids
     assert _ids(api) == [crit, sanc, evasion, pianist, old]  # newest first, suppressed hidden
     assert _ids(api, "?since=7d") == [crit, sanc, evasion, pianist]
     assert _ids(api, "?until=" + (utcnow() - timedelta(days=5)).isoformat().replace("+00:00", "Z")) == [old]
@@ -91,8 +91,9 @@ def test_ties_on_created_at_are_ordered_by_id(api: Api) -> None:
     got: list[int] = []
     cursor = ""
     while True:
-        page = api.client.get(f"/api/v1/alerts?rule=tie-0&rule=tie-1&rule=tie-2&rule=tie-3&rule=tie-4&limit=2{cursor}",
-                              headers=api.h()).json()
+        page = api.client.get(
+            f"/api/v1/alerts?rule=tie-0&rule=tie-1&rule=tie-2&rule=tie-3&rule=tie-4&limit=2{cursor}", headers=api.h()
+        ).json()
         got += [a["id"] for a in page["items"]]
         if not page["next_cursor"]:
             break

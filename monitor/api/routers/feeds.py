@@ -1,0 +1,217 @@
+"""/feeds: list and read feeds; create, update, pause, resume, delete (admin); OPML import and export.
+
+URLs are checked twice: `validate_feed_url` (an absolute http(s) URL) and `netguard.check_url`
+(after DNS, the address must not be private, loopback, link-local... unless allowed), so a
+user cannot point the poller at an internal service. The fetcher checks again on every hop.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session, col, select
+
+from monitor.api.auth import AdminKey
+from monitor.api.deps import SessionDep, SettingsDep
+from monitor.api.errors import ApiError, not_found, validation_error
+from monitor.api.schemas import FeedCreate, FeedPublic, FeedUpdate, OpmlImportResult
+from monitor.feeds.manage import FeedUrlError, add_feed, list_feeds, validate_feed_url
+from monitor.feeds.opml import OpmlError, read_opml
+from monitor.models import AuditEvent, Feed, utcnow
+from monitor.netguard import BlockedAddressError, check_url
+from monitor.settings import Settings
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+MAX_OPML_BYTES = 2 * 1024 * 1024
+
+
+def checked_url(request: Request, settings: Settings, url: str, field: str = "body.url") -> str:
+    """The URL when it is a well-formed http(s) URL whose addresses may be reached; 422 otherwise."""
+    try:
+        url = validate_feed_url(url)
+        check_url(url, settings, resolver=getattr(request.app.state, "resolver", None))
+    except (FeedUrlError, BlockedAddressError) as exc:
+        raise validation_error(field, str(exc)) from None
+    return url
+
+
+def _audit(session: Session, actor: str, action: str, feed_id: int | None, detail: dict[str, Any]) -> None:
+    session.add(AuditEvent(actor=actor, action=action, object_type="feed", object_id=str(feed_id), detail=detail))
+
+
+def _feed(session: Session, feed_id: int) -> Feed:
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        raise not_found("feed", feed_id)
+    return feed
+
+
+@router.get("", response_model=list[FeedPublic], summary="List feeds")
+def get_feeds(session: SessionDep) -> list[FeedPublic]:
+    """Every feed with its polling state, oldest first."""
+    return [FeedPublic.model_validate(f) for f in list_feeds(session)]
+
+
+@router.get(
+    "/export.opml",
+    response_class=Response,
+    responses={200: {"content": {"text/x-opml": {"schema": {"type": "string"}}}, "description": "OPML 2.0"}},
+    summary="Export feeds as OPML",
+)
+def export_opml(session: SessionDep) -> Response:
+    """Every feed as an OPML 2.0 subscription list."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "sanctions-monitor feeds"
+    ET.SubElement(head, "dateCreated").text = utcnow().strftime("%a, %d %b %Y %H:%M:%S +0000")
+    body = ET.SubElement(root, "body")
+    for feed in list_feeds(session):
+        attrs = {"type": "rss", "text": feed.title or feed.url, "xmlUrl": feed.url}
+        if feed.title:
+            attrs["title"] = feed.title
+        if feed.site_url:
+            attrs["htmlUrl"] = feed.site_url
+        ET.SubElement(body, "outline", attrs)
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(
+        xml, media_type="text/x-opml", headers={"Content-Disposition": 'attachment; filename="feeds.opml"'}
+    )
+
+
+@router.post(
+    "/import",
+    response_model=OpmlImportResult,
+    summary="Import feeds from OPML (admin)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/x-opml": {"schema": {"type": "string"}},
+                "application/xml": {"schema": {"type": "string"}},
+                "text/xml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def import_opml(request: Request, key: AdminKey) -> OpmlImportResult:
+    """Subscribe to every feed of an OPML document (the raw file as the body); bad URLs are skipped with a reason."""
+    data = await request.body()
+    if len(data) > MAX_OPML_BYTES:
+        raise ApiError(413, f"OPML file larger than {MAX_OPML_BYTES} bytes")
+    try:
+        items = read_opml(data)
+    except OpmlError as exc:
+        raise validation_error("body", str(exc)) from None
+    from fastapi.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, request, items, key.actor)
+
+
+def _import(request: Request, items: list[Any], actor: str) -> OpmlImportResult:
+    settings: Settings = request.app.state.settings
+    added: list[FeedPublic] = []
+    skipped: list[dict[str, Any]] = []
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        for item in items:
+            try:
+                url = validate_feed_url(item.url)
+                check_url(url, settings, resolver=getattr(request.app.state, "resolver", None))
+            except (FeedUrlError, BlockedAddressError) as exc:
+                skipped.append({"url": item.url, "reason": str(exc)})
+                continue
+            feed, created = add_feed(session, url, item.title)
+            if created:
+                added.append(FeedPublic.model_validate(feed))
+            else:
+                skipped.append({"url": item.url, "reason": "already subscribed"})
+        _audit(session, actor, "feed.import", None, {"added": [f.url for f in added], "skipped": len(skipped)})
+        session.commit()
+    return OpmlImportResult(added=added, skipped=skipped)
+
+
+@router.post("", response_model=FeedPublic, status_code=201, summary="Add a feed (admin)")
+def create_feed(
+    request: Request, body: FeedCreate, session: SessionDep, settings: SettingsDep, key: AdminKey
+) -> FeedPublic:
+    """Subscribe to a feed; the URL must be http(s) and reach an allowed address."""
+    url = checked_url(request, settings, body.url)
+    if session.exec(select(Feed.id).where(col(Feed.url) == url)).first() is not None:
+        raise ApiError(409, f"feed {url} already exists", details={"field": "body.url"})
+    feed, _ = add_feed(session, url, body.title)
+    feed.poll_interval = body.poll_interval
+    feed.enabled = body.enabled
+    session.add(feed)
+    _audit(session, key.actor, "feed.create", feed.id, {"url": url})
+    session.flush()
+    return FeedPublic.model_validate(feed)
+
+
+@router.get("/{feed_id}", response_model=FeedPublic, summary="One feed")
+def get_feed(feed_id: int, session: SessionDep) -> FeedPublic:
+    """A feed with its polling state (last status, errors, quiet flag)."""
+    return FeedPublic.model_validate(_feed(session, feed_id))
+
+
+@router.patch("/{feed_id}", response_model=FeedPublic, summary="Update a feed (admin)")
+def update_feed(
+    request: Request, feed_id: int, body: FeedUpdate, session: SessionDep, settings: SettingsDep, key: AdminKey
+) -> FeedPublic:
+    """Change a feed's URL, title, poll interval or enabled flag."""
+    feed = _feed(session, feed_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("url") is not None:
+        url = checked_url(request, settings, changes["url"])
+        clash = session.exec(select(Feed.id).where(col(Feed.url) == url, col(Feed.id) != feed_id)).first()
+        if clash is not None:
+            raise ApiError(409, f"feed {url} already exists", details={"field": "body.url"})
+        changes["url"] = url
+        feed.etag = feed.last_modified = None  # a new URL starts without conditional-GET state
+    for name, value in changes.items():
+        if value is None and name in ("url", "enabled"):
+            continue
+        setattr(feed, name, value)
+    session.add(feed)
+    _audit(session, key.actor, "feed.update", feed_id, changes)
+    session.flush()
+    return FeedPublic.model_validate(feed)
+
+
+def _set_enabled(session: Session, feed_id: int, enabled: bool, actor: str) -> FeedPublic:
+    feed = _feed(session, feed_id)
+    feed.enabled = enabled
+    if enabled:
+        feed.next_poll_at = utcnow()
+    session.add(feed)
+    _audit(session, actor, "feed.resume" if enabled else "feed.pause", feed_id, {})
+    session.flush()
+    return FeedPublic.model_validate(feed)
+
+
+@router.post("/{feed_id}/pause", response_model=FeedPublic, summary="Pause a feed (admin)")
+def pause_feed(feed_id: int, session: SessionDep, key: AdminKey) -> FeedPublic:
+    """Stop polling the feed (its articles and alerts stay)."""
+    return _set_enabled(session, feed_id, False, key.actor)
+
+
+@router.post("/{feed_id}/resume", response_model=FeedPublic, summary="Resume a feed (admin)")
+def resume_feed(feed_id: int, session: SessionDep, key: AdminKey) -> FeedPublic:
+    """Poll the feed again, starting now."""
+    return _set_enabled(session, feed_id, True, key.actor)
+
+
+@router.delete("/{feed_id}", status_code=204, response_class=Response, summary="Delete a feed (admin)")
+def delete_feed(
+    feed_id: int,
+    session: SessionDep,
+    key: AdminKey,
+    confirm: Annotated[bool, Query(description="must be true: deletes its articles and alerts")] = False,
+) -> Response:
+    """Delete a feed with its articles and their alerts (pause it instead to keep them)."""
+    feed = _feed(session, feed_id)
+    if not confirm:
+        raise validation_error("query.confirm", "deleting a feed deletes its articles and alerts; add ?confirm=true")
+    _audit(session, key.actor, "feed.delete", feed_id, {"url": feed.url})
+    session.delete(feed)
+    return Response(status_code=204)
