@@ -113,6 +113,7 @@ for _family, _forms in _LEGAL_FORMS.items():
 # "fund" and "foundation" describe the organisation but are part of many names too.
 _WEAK_FORMS = frozenset({("fund",), ("foundation",), ("fond",), ("co",), ("company",), ("sa",), ("as",), ("se",)})
 _MAX_FORM_WORDS = max(len(k) for k in _FORM_FAMILY)
+_FORM_FIRST_WORDS = frozenset(k[0] for k in _FORM_FAMILY)
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -131,6 +132,7 @@ _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])(?!(?:st|nd|rd|th)\b)|(?<=[a-z])(?=[0-9])")
+_HAS_DIGIT = re.compile(r"[0-9]")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 # Phonetic folding: spellings that transliteration systems and languages swap freely.
@@ -142,6 +144,14 @@ _PHONETIC_PAIRS = (
     ("tz", "s"), ("ts", "s"), ("ou", "u"), ("oo", "u"), ("eu", "u"), ("eo", "o"), ("ee", "i"), ("ie", "i"),
     ("ei", "i"), ("ey", "i"), ("ai", "i"), ("ay", "i"),
 )  # fmt: skip
+_PHONETIC_SOUNDS = dict(_PHONETIC_PAIRS)
+_PHONETIC_SPELLINGS = re.compile("|".join(sorted(_PHONETIC_SOUNDS, key=lambda k: (-len(k), k))))
+
+
+def _phonetic_sound(match: re.Match[str]) -> str:
+    return _PHONETIC_SOUNDS[match.group(0)]
+
+
 _HARD_C = re.compile(r"c(?=[aou])")
 _SILENT_H = re.compile(r"h(?![aeiou])")
 _PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
@@ -223,9 +233,7 @@ def transliterate(text: str) -> str:
 def phonetic(token: str) -> str:
     """Fold a Latin part to a key that ignores common transliteration differences."""
     key = "s" + token[1:] if token.startswith("x") else token
-    for spelling, sound in _PHONETIC_PAIRS:
-        if spelling in key:
-            key = key.replace(spelling, sound)
+    key = _PHONETIC_SPELLINGS.sub(_phonetic_sound, key)
     if "c" in key:
         key = _HARD_C.sub("k", key)
     if "h" in key:
@@ -236,10 +244,16 @@ def phonetic(token: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     latin = transliterate(text[:MAX_NAME_CHARS])
-    latin = _CAMEL.sub(" ", latin).lower()
-    latin = latin.replace("&", " and ").replace("'", "").replace("`", "").replace("\u2019", "")
-    latin = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), latin)
-    latin = _DIGITS_LETTERS.sub(" ", latin)
+    if not (latin.isupper() or latin.islower()):  # "McKesson", "PricewaterhouseCoopers"
+        latin = _CAMEL.sub(" ", latin)
+    latin = latin.lower()
+    if "&" in latin:
+        latin = latin.replace("&", " and ")
+    latin = latin.replace("'", "").replace("`", "").replace("\u2019", "")
+    if "." in latin:
+        latin = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), latin)
+    if _HAS_DIGIT.search(latin):
+        latin = _DIGITS_LETTERS.sub(" ", latin)
     return [t for t in _SPLIT.split(latin) if t]
 
 
@@ -283,6 +297,10 @@ def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
     i = 0
     n = len(tokens)
     while i < n:
+        if tokens[i] not in _FORM_FIRST_WORDS:
+            out.append(tokens[i])
+            i += 1
+            continue
         for size in range(min(_MAX_FORM_WORDS, n - i), 0, -1):
             key = tuple(tokens[i : i + size])
             family = _FORM_FAMILY.get(key)
@@ -414,9 +432,10 @@ def _allowed_edits(length: int) -> int:
 
 
 def _typo_sim(a: str, b: str) -> float:
-    longest = max(len(a), len(b))
+    la, lb = len(a), len(b)
+    longest = la if la > lb else lb
     allowed = _allowed_edits(longest)
-    if allowed == 0:
+    if allowed == 0 or abs(la - lb) > allowed:  # the length gap alone needs more edits
         return 0.0
     dist = Levenshtein.distance(a, b, score_cutoff=allowed)
     if dist > allowed:

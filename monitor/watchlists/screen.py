@@ -48,6 +48,8 @@ __all__ = [
 MAX_QUERY_CHARS = 1000
 #: Candidates taken from the index to the (costlier) pairwise comparison.
 CANDIDATES = 64
+#: Candidates whose index score is under this share of the best one are not compared.
+RELATIVE_CUTOFF = 0.3
 #: Near misses at or above this score are listed under the decision threshold.
 NEAR_MISS_FLOOR = 0.5
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
@@ -248,15 +250,16 @@ class ScreenIndex:
                 acc[ids] += weight
             touched = np.unique(np.concatenate([ids for ids, _ in weighted]))
             scores = acc[touched]
-            if len(touched) > limit:
-                top = np.argpartition(-scores, limit)[:limit]
-                picked = touched[top]
-                order = np.argsort(-scores[top], kind="stable")
-            else:
-                picked = touched
-                order = np.argsort(-scores, kind="stable")
             acc[touched] = 0.0
-        return [int(i) for i in picked[order]]
+        # Aliases that share only a common part ("mohammed", "trading") with the query score far
+        # below those sharing its rare parts; they are not worth a pairwise comparison.
+        keep = scores >= scores.max() * RELATIVE_CUTOFF
+        touched, scores = touched[keep], scores[keep]
+        if len(touched) > limit:
+            top = np.argpartition(-scores, limit)[:limit]
+            touched, scores = touched[top], scores[top]
+        order = np.argsort(-scores, kind="stable")
+        return [int(i) for i in touched[order]]
 
     def screen(
         self,
