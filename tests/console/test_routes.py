@@ -113,6 +113,10 @@ def test_a_review_needs_a_reason(console: LiveConsole) -> None:
         )
         assert resp.status_code == 303
         assert "error=" in resp.headers["location"]
+        assert "A reason is required" in client.get(resp.headers["location"]).text
+        nothing = client.post("/alerts/review", data={"status": "dismissed", "reason": "x", "csrf_token": token})
+        assert nothing.status_code == 303
+        assert "Select at least one alert" in client.get(nothing.headers["location"]).text
         with Session(console.engine) as session:  # type: ignore[arg-type]
             assert session.get(Alert, alert_id).status == "new"  # type: ignore[union-attr]
 

@@ -95,14 +95,16 @@ def queue(request: Request, session: SessionDep, settings: SettingsDep, user: Us
 def bulk_review(
     session: SessionDep,
     user: UserDep,
-    ids: Annotated[list[int], Form()],
     status: Annotated[str, Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
     reason: Annotated[str, Form(max_length=200)] = "",
     note: Annotated[str, Form(max_length=10000)] = "",
     back: Annotated[str, Form(max_length=4000)] = "/",
 ) -> Response:
     """Review one or more alerts at once (keyboard shortcut or bulk bar)."""
     user.require("analyst")
+    if not ids:
+        return redirect(_with(safe_next(back), error="Select at least one alert first."))
     return _apply_review(session, user, ids, status, reason, note, back, "bulk" if len(ids) > 1 else "reviewed")
 
 
