@@ -217,12 +217,17 @@ def test_feeds_add_pause_resume_and_opml_import(console: LiveConsole) -> None:
         client.post(f"/feeds/{feed.id}/pause", data={"csrf_token": token, "resume": "1"})
         with Session(console.engine) as session:  # type: ignore[arg-type]
             assert session.get(Feed, feed.id).enabled is True  # type: ignore[union-attr]
+        # the API's address check applies: only 127.0.0.1 is allowed in these settings, so 127.0.0.2 is refused
+        internal = client.post("/feeds", data={"url": "http://127.0.0.2/feed.xml", "csrf_token": token})
+        assert "refused to connect to 127.0.0.2" in client.get(internal.headers["location"]).text
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            assert session.exec(select(Feed).where(Feed.url == "http://127.0.0.2/feed.xml")).first() is None
         imported = client.post(
             "/feeds/import", data={"csrf_token": token}, files={"opml": ("feeds.opml", opml, "text/xml")}
         )
         assert imported.status_code == 303
         message = client.get(imported.headers["location"]).text
-        assert "1 added" in message and "1 refused" in message
+        assert "1 added" in message and "1 skipped" in message and "ftp://" in message
         # multipart forms are CSRF-checked too
         no_token = client.post("/feeds/import", files={"opml": ("feeds.opml", opml, "text/xml")})
         assert no_token.status_code == 403
