@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     evaluate(matcher, split("heldout6"), args.errors, "Held-out draw 6 (labelled blind, then used for a seventh round)")
     print()
-    evaluate(matcher, split("heldout7"), args.errors, "Held-out draw 7 (labelled blind after the last rule change)")
+    evaluate(matcher, split("heldout7"), args.errors, "Held-out draw 7 (labelled blind, then used for an eighth round)")
     print()
     evaluate(matcher, items, False, "All labelled items")
     if not args.no_bbc:
