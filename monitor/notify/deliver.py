@@ -26,7 +26,7 @@ from sqlalchemy import and_, exists, func, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from monitor.models import Alert, Delivery, DeliveryAttempt, Subscription, utcnow
+from monitor.models import Alert, Article, Delivery, DeliveryAttempt, Subscription, utcnow
 from monitor.notify import apprise_channel, email, render
 from monitor.notify.payload import alert_data, webhook_payload
 from monitor.notify.secretbox import SecretError
@@ -223,10 +223,17 @@ def _deliver(
     now = utcnow()
     if not _claim(session, delivery_id, now, send_lease(settings)):
         return _defer_if_blocked(session, delivery_id, now), client
-    delivery = session.get(Delivery, delivery_id, populate_existing=True)
-    assert delivery is not None
-    sub = session.get(Subscription, delivery.subscription_id, populate_existing=True)
-    alert = session.get(Alert, delivery.alert_id)
+    # one round trip for the delivery, its subscription, alert and article
+    loaded = session.exec(
+        select(Delivery, Subscription, Alert, Article)
+        .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id), isouter=True)
+        .join(Alert, col(Alert.id) == col(Delivery.alert_id), isouter=True)
+        .join(Article, col(Article.id) == col(Alert.article_id), isouter=True)
+        .where(col(Delivery.id) == delivery_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    assert loaded is not None
+    delivery, sub, alert, _article = loaded
     if sub is None or alert is None or sub.status == "disabled":
         delivery.status, delivery.lease_until = "failed", None
         delivery.last_error = "subscription disabled" if sub is not None else "subscription deleted"
