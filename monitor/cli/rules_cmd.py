@@ -88,7 +88,8 @@ def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
     from monitor.feeds.parse import FeedParseError, parse_feed
 
     try:
-        parsed = parse_feed(path.read_bytes(), url=path.resolve().as_uri())
+        # no base URL: a guid that is not a URL stays as written (it becomes the article id)
+        parsed = parse_feed(path.read_bytes(), url="", content_type="application/xml")
     except FeedParseError as exc:
         yield InputError(label, f"not a readable feed: {exc}")
         return
@@ -228,7 +229,8 @@ def rules_test(
             result = matcher.scan(article_input(article))
             for alert in result.alerts:
                 flagged += 1
-                row = {"article_id": article.id, "title": article.title, "url": article.url, **alert.to_json()}
+                row = {"article_id": article.id, "article_title": article.title, "url": article.url,
+                       **alert.to_json()}
                 if as_json:
                     rows.append(row)
                 else:

@@ -1,0 +1,151 @@
+"""The command line: `scan`, `rules check`, `rules test`, `alerts list`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.db import make_engine, session_scope, upgrade
+from monitor.models import Article, Entity, EntityName, ListVersion
+
+RULES = """\
+rules:
+  - id: cli-arms
+    title: Arms (cli)
+    category: arms-transfer
+    severity: medium
+    query: supply pre/4 (weapons OR "artillery ammunition")
+"""
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link>
+<description>d</description>
+<item><guid>g1</guid><title>Shoigu visit</title><link>http://example.org/1</link>
+<description>Sergei Shoigu asked them to supply artillery ammunition.</description></item>
+<item><guid>g2</guid><title>Cycle lanes</title><link>http://example.org/2</link><description>None.</description></item>
+</channel></rss>"""
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "m.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "var"))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "cli.yaml").write_text(RULES)
+    monkeypatch.setenv("MONITOR_RULES_DIR", str(rules))
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    with session_scope(engine) as s:
+        lv = ListVersion(dataset="us_ofac_sdn", source="t", format="ofac-csv", file_hash="x")
+        s.add(lv)
+        s.flush()
+        s.add(Entity(id="us_ofac_sdn:35173", dataset="us_ofac_sdn", source_id="35173", schema_="Person",
+                     name="SHOIGU, Sergei Kuzhugetovich", programs=["RUSSIA-EO14024"], version_id=lv.id))
+        s.flush()
+        s.add(EntityName(entity_id="us_ofac_sdn:35173", name="SHOIGU, Sergei Kuzhugetovich", kind="primary"))
+    engine.dispose()
+    return tmp_path
+
+
+def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def lines(out: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_scan_text_file_spans_index_the_file(env: Path) -> None:
+    text = "Ministers meet\nRussia's Sergei Shoigu wants them to supply artillery ammunition.\n"
+    path = env / "story.txt"
+    path.write_text(text)
+    result = run("scan", str(path))
+    assert result.exit_code == 0, result.output
+    (obj,) = lines(result.stdout)
+    assert obj["id"] == "story.txt" and obj["title"] == "Ministers meet"
+    (ent,) = obj["entities"]
+    assert text[ent["start"] : ent["end"]] == ent["matched"] == "Sergei Shoigu"
+    assert ent["entity_id"] == "us_ofac_sdn:35173" and ent["field"] == "text"
+    assert "cli-arms" in {a["rule"] for a in obj["alerts"]}
+
+
+def test_scan_jsonl_keeps_ids_and_reports_bad_lines(env: Path) -> None:
+    path = env / "in.jsonl"
+    path.write_text(
+        json.dumps({"id": "a1", "title": "Plain", "text": "Cycle lanes."}) + "\n"
+        + "{not json\n"
+        + json.dumps({"link": "http://x/2", "title": "T", "description": "Sergei Shoigu met officials."}) + "\n"
+        + "[1]\n"
+    )
+    result = run("scan", str(path))
+    assert result.exit_code == 1
+    objs = lines(result.stdout)
+    assert [o["id"] for o in objs] == ["a1", "in.jsonl:2", "http://x/2", "in.jsonl:4"]
+    assert "error" in objs[1] and "error" in objs[3]
+    assert objs[2]["entities"][0]["matched"] == "Sergei Shoigu"
+    assert "invalid JSON on line 2" in result.stderr
+
+
+def test_scan_feed_file_and_json_format(env: Path) -> None:
+    path = env / "feed.xml"
+    path.write_text(FEED)
+    result = run("scan", "--format", "json", str(path))
+    assert result.exit_code == 0, result.output
+    objs = json.loads(result.stdout)
+    assert [o["id"] for o in objs] == ["g1", "g2"]
+    assert objs[0]["entities"][0]["entity_id"] == "us_ofac_sdn:35173" and objs[1]["alerts"] == []
+
+
+def test_scan_with_other_rules_and_stdin(env: Path) -> None:
+    other = env / "other.yaml"
+    other.write_text(RULES.replace("cli-arms", "other-arms"))
+    data = json.dumps({"id": "s1", "text": "They supply weapons."}) + "\n"
+    result = run("scan", "--rules", str(other), "-", input=data)
+    assert result.exit_code == 0, result.output
+    assert [a["rule"] for a in lines(result.stdout)[0]["alerts"]] == ["other-arms"]
+
+
+def test_rules_check(env: Path) -> None:
+    good = run("rules", "check", str(env / "rules"))
+    assert good.exit_code == 0 and "ok: 1 rules in 1 file" in good.stdout
+    bad = env / "bad"
+    bad.mkdir()
+    (bad / "x.yaml").write_text(RULES.replace("supply pre/4", "supply pre/4 AND"))
+    result = run("rules", "check", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad / 'x.yaml'}:6:25: query: expected a term, phrase or '(', found 'AND'" in result.stderr
+
+
+def test_rules_test_and_alerts_list(env: Path) -> None:
+    engine = make_engine(f"sqlite:///{env / 'm.db'}")
+    with session_scope(engine) as s:
+        s.add(Article(title="Shoigu", text="Sergei Shoigu: supply artillery ammunition now.", dedupe_key="1",
+                      content_hash="h"))
+        s.add(Article(title="Other", text="Nothing to see.", dedupe_key="2", content_hash="h"))
+    engine.dispose()
+    result = run("rules", "test", "cli-arms", "--since", "30d", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = lines(result.stdout)
+    assert row["rule"] == "cli-arms" and row["article_title"] == "Shoigu"
+    assert "1 of 2 stored articles" in result.stderr
+    assert run("rules", "test", "no-such-rule").exit_code == 1
+    assert run("rules", "test", "cli-arms", "--since", "soon").exit_code == 1
+
+    from monitor.alerts.store import match_unmatched
+    from monitor.settings import Settings
+
+    engine = make_engine(f"sqlite:///{env / 'm.db'}")
+    with session_scope(engine) as s:
+        from datetime import timedelta
+
+        match_unmatched(s, Settings(), older_than=timedelta(0))
+    engine.dispose()
+    listed = run("alerts", "list", "--json", "--rule", "cli-arms", "--since", "7d")
+    assert listed.exit_code == 0, listed.output
+    (alert,) = lines(listed.stdout)
+    assert alert["rule_id"] == "cli-arms" and alert["status"] == "new" and alert["evidence"]
+    assert "cli-arms" in run("alerts", "list").stdout
