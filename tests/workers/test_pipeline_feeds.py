@@ -99,6 +99,7 @@ def _run_pipeline(settings: Settings, engine: Engine, workers: int) -> None:
     assert "monitor.match_article" in logs
 
 
+@pytest.mark.slow
 def test_pipeline_redis_postgres_two_workers(fresh_pg_engine: Engine, make_settings) -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
@@ -113,6 +114,7 @@ def test_pipeline_redis_postgres_two_workers(fresh_pg_engine: Engine, make_setti
         client.delete(settings.task_queue, f"_kombu.binding.{settings.task_queue}")
 
 
+@pytest.mark.slow
 def test_pipeline_embedded_sqlite_filesystem_broker(make_settings) -> None:
     settings = make_settings()
     assert settings.embedded and not settings.broker_url
@@ -121,6 +123,7 @@ def test_pipeline_embedded_sqlite_filesystem_broker(make_settings) -> None:
     _run_pipeline(settings, engine, workers=1)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_poll_loses_nothing(fresh_pg_engine: Engine, make_settings) -> None:
     settings = make_settings(database_url=fresh_pg_engine.url.render_as_string(hide_password=False),
                              broker_url=REDIS_URL)
