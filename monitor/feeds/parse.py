@@ -165,9 +165,11 @@ def _make_draft(
 
 
 def _looks_like_json(body: bytes, content_type: str) -> bool:
-    if "json" in content_type:
-        return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    # The body decides; the Content-Type only when the body does not (servers mislabel feeds).
+    first = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"{", b"<"):
+        return first == b"{"
+    return "json" in content_type
 
 
 def _json_date(value: Any) -> datetime | None:

@@ -135,3 +135,11 @@ def test_body_that_looks_like_a_path_is_not_opened() -> None:
 def test_html_to_text() -> None:
     assert html_to_text("<div>a<br/>b</div><style>p{}</style>&eacute;&#233; x") == "a\nb\néé x"
     assert html_to_text(None) == ""
+
+
+def test_mislabelled_content_type_does_not_matter() -> None:
+    rss_body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>1</guid>' \
+               b"<title>One</title></item></channel></rss>"
+    assert len(parse_feed(rss_body, url="http://127.0.0.1/f", content_type="application/json").drafts) == 1
+    json_body = b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "1", "content_text": "x"}]}'
+    assert parse_feed(json_body, url="http://127.0.0.1/f", content_type="text/html").format == "json1"
