@@ -35,7 +35,8 @@ DISPATCH_HOLD = timedelta(minutes=10)
 
 @dataclass
 class PollResult:
-    """Outcome of one poll: ok, not_modified, error, busy (another poll holds it), missing."""
+    """Outcome of one poll: ok, not_modified, warning (stored, problem recorded), error, busy
+    (another poll holds the feed) or missing."""
 
     feed_id: int
     new_ids: list[int] = field(default_factory=list)
