@@ -15,9 +15,9 @@ from monitor.alerts.queries import STATUSES, InvalidCursor, filter_conditions, l
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError
 from monitor.api.routers.alerts import get_alert
-from monitor.api.rules_source import all_rules
 from monitor.console.evidence import snippets
 from monitor.console.filters import parse_queue_query
+from monitor.console.rulecache import all_rules_cached
 from monitor.console.session import UserDep
 from monitor.console.web import redirect, render, safe_next
 from monitor.models import Alert, Entity, Feed
@@ -84,7 +84,7 @@ def queue(request: Request, session: SessionDep, settings: SettingsDep, user: Us
         names=names,
         feeds=feeds,
         feed_titles=feed_titles,
-        rules=[r.id for r in all_rules(session, settings)],
+        rules=[r.id for r in all_rules_cached(session, settings)],
         reasons=REASONS,
         statuses=STATUSES,
         here=here,

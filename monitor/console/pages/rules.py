@@ -23,8 +23,9 @@ from sqlmodel import Session, col
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError
 from monitor.api.routers.rules import check_query, create_rule, test_rule, update_rule
-from monitor.api.rules_source import all_rules, rule_public
+from monitor.api.rules_source import rule_public
 from monitor.api.schemas import RuleCreate, RuleUpdate
+from monitor.console.rulecache import all_rules_cached
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
 from monitor.matching.types import CATEGORIES
@@ -129,7 +130,7 @@ def _page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    rules = all_rules(session, settings)
+    rules = all_rules_cached(session, settings)
     return render(
         request,
         "rules.html",
