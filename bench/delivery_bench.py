@@ -14,7 +14,10 @@ loop (no database, no broker), the floor any delivery path pays.
 
     .venv/bin/python bench/delivery_bench.py [--rate 1000] [--subs 50] [--fanout 1] [--seconds 60]
         [--workers 2] [--pool prefork] [--producers 3] [--pg-admin postgresql://postgres@127.0.0.1:5432/test]
-        [--redis redis://127.0.0.1:6379/0]
+        [--redis redis://127.0.0.1:6379/0] [--pipeline]
+
+With --pipeline the bench stores articles only (feed k of 50/fanout feeds) and the worker runs
+the real `monitor.match_article` (default rule pack, arms-transfer fires) before delivering.
 """
 
 from __future__ import annotations
@@ -40,13 +43,17 @@ from sqlmodel import Session, select  # noqa: E402
 from standardwebhooks.webhooks import Webhook  # noqa: E402
 
 from monitor.db import make_engine, session_scope, upgrade  # noqa: E402
-from monitor.models import Alert, Article, Delivery  # noqa: E402
+from monitor.models import Alert, Article, Delivery, Feed  # noqa: E402
 from monitor.notify.filters import severity_rank  # noqa: E402
 from monitor.notify.outbox import enqueue_for_alert  # noqa: E402
 from monitor.notify.subscriptions import SubscriptionCreate, create_subscription  # noqa: E402
 from monitor.notify.webhook import send_webhook  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from tests.support.celery_worker import CeleryWorker, settings_env  # noqa: E402
+
+ARMS_TITLE = "North Korea ships artillery shells to Russia"
+ARMS_TEXT = ("North Korea has shipped millions of artillery shells and ballistic missiles to Russia "
+             "for use in Ukraine, officials said.")
 
 
 class Arrivals:
@@ -118,6 +125,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="Celery worker concurrency")
     ap.add_argument("--pool", default="prefork")
     ap.add_argument("--producers", type=int, default=3, help="threads storing alerts (as matcher workers do)")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="store articles and let monitor.match_article (default rules) raise the alerts")
     ap.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = ap.parse_args()
@@ -144,11 +153,21 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     groups = args.subs // args.fanout
     try:
+        feed_ids: list[int] = []
         with session_scope(engine) as s:
+            if args.pipeline:
+                for g in range(groups):
+                    feed = Feed(url=f"http://127.0.0.1/bench/{g}.xml", title=f"Bench feed {g}")
+                    s.add(feed)
+                    s.flush()
+                    feed_ids.append(feed.id or 0)
             for k in range(args.subs):
+                flt = (
+                    {"rules": ["arms-transfer"], "feed_ids": [feed_ids[k % groups]]}
+                    if args.pipeline else {"rules": [f"bench-{k % groups}"]}
+                )
                 _, secret = create_subscription(
-                    s, settings, SubscriptionCreate(channel="webhook", target=f"{url}?s={k}",
-                                                    rules=[f"bench-{k % groups}"])
+                    s, settings, SubscriptionCreate(channel="webhook", target=f"{url}?s={k}", **flt)
                 )
                 arrivals.secrets.append(secret or "")
 
@@ -170,6 +189,22 @@ def main() -> None:
         stored_at: dict[int, float] = {}
         expected = 0
         with CeleryWorker(settings_env(settings), concurrency=args.workers, pool=args.pool):
+            if args.pipeline:  # build the matcher in each worker process before the clock starts
+                with session_scope(engine) as s:
+                    warm = [Article(feed_id=feed_ids[0], title=ARMS_TITLE, text=ARMS_TEXT, dedupe_key=f"w{j}",
+                                    content_hash=f"w{j}") for j in range(args.workers * 2)]
+                    s.add_all(warm)
+                    s.flush()
+                    warm_ids = [a.id for a in warm]
+                for a_id in warm_ids:
+                    celery.send_task("monitor.match_article", args=[a_id])
+                deadline = time.monotonic() + 120
+                while len(arrivals.first) < len(warm_ids) * args.fanout and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                with arrivals.lock:
+                    arrivals.first.clear()
+                    arrivals.article_of.clear()
+                    arrivals.total = arrivals.bad = 0
             interval = 60.0 / args.rate
             n_alerts = int(args.rate * args.seconds / 60)
             start = time.perf_counter()
@@ -182,6 +217,20 @@ def main() -> None:
                     delay = start + i * interval - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
+                    if args.pipeline:
+                        # the real path: the article is stored, `monitor.match_article` matches it
+                        # with the default rules and queues `monitor.deliver` for each delivery
+                        with session_scope(engine) as s:
+                            art = Article(feed_id=feed_ids[i % groups], title=f"{ARMS_TITLE} ({i})",
+                                          text=ARMS_TEXT, dedupe_key=f"p{i}", content_hash=f"{i:064x}"[-64:])
+                            s.add(art)
+                            s.flush()
+                            article_id = art.id or 0
+                        stored_at[article_id] = time.time()
+                        with counts_lock:
+                            expected += args.fanout
+                        celery.send_task("monitor.match_article", args=[article_id])
+                        continue
                     with session_scope(engine) as s:
                         art = Article(title=f"Bench story {i}", text="Shells shipped to Russia.",
                                       dedupe_key=f"b{i}", content_hash=f"{i:064x}"[-64:])
@@ -221,7 +270,8 @@ def main() -> None:
               f"fanout: {args.fanout}, deliveries expected: {expected}, received: {len(arrivals.first)}, "
               f"duplicates: {arrivals.total - arrivals.bad - len(arrivals.first)}, bad signatures: {arrivals.bad}, "
               f"not delivered in DB: {open_rows}")
-        print(f"worker: {args.pool} x{args.workers}")
+        print(f"worker: {args.pool} x{args.workers}; path: "
+              f"{'article stored -> match_article -> deliver' if args.pipeline else 'alert stored -> deliver'}")
         print(f"{'':28}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}")
         print(f"{'baseline: direct signed POST':28}{pct(base_lat, 50):9.4f}{pct(base_lat, 95):9.4f}"
               f"{pct(base_lat, 99):9.4f}{max(base_lat):9.4f}  (s, n={len(base_lat)})")
