@@ -177,12 +177,21 @@ def alert_page(request: Request, session: SessionDep, settings: SettingsDep, use
         feed=feed,
         entities=entities,
         evidence=evidence,
-        mentions=[m for m in detail.mentions if m.entity_id in entity_ids],
+        mentions=_distinct_mentions(detail.mentions, entity_ids),
         history=review_mod.history(session, alert_id),
         suppressions=suppressions,
         reasons=REASONS,
         statuses=STATUSES,
     )
+
+
+def _distinct_mentions(mentions: list[Any], entity_ids: list[str]) -> list[tuple[Any, int]]:
+    """One (mention, times seen) per entity and surface form: what a suppression can name."""
+    seen: dict[tuple[str, str], list[Any]] = {}
+    for m in mentions:
+        if m.entity_id in entity_ids:
+            seen.setdefault((m.entity_id, m.matched), []).append(m)
+    return [(group[0], len(group)) for group in seen.values()]
 
 
 @router.post("/alerts/{alert_id}/suppress")
