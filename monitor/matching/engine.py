@@ -19,14 +19,14 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import ahocorasick
+from wordfreq import word_frequency
 
 from monitor.matching.aliasforms import (
     CAPS,
-    DISTINCT_TOP,
     STRONG,
     SURNAME,
     VESSEL,
@@ -48,7 +48,7 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS, common_words
+from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -96,8 +96,8 @@ class _Entity:
 @dataclass
 class _Rule:
     spec: RuleSpec
-    node: Node
-    escalations: list[tuple[str, str, Node]]
+    fn: Callable[[_Eval], list[Occ]]
+    escalations: list[tuple[str, str, Callable[[_Eval], list[Occ]]]]
     term_ids: frozenset[int]
     entity_preds: list[EntityPred]
 
@@ -179,7 +179,7 @@ class Matcher:
         self._triggers: dict[object, list[int]] = {}
         self._always: list[int] = []
         self._pred_cache: dict[EntityPred, object] = {}
-        self._near_order: dict[int, bool] = {}
+        self._term_costs: dict[int, float] = {}
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -267,26 +267,29 @@ class Matcher:
         return node
 
     def _term_cost(self, tid: int) -> float:
-        """How often a term is expected to occur: everyday words cost most, phrases least."""
+        """Chance that a term occurs in an article of ~400 words, from English word frequencies
+        (a phrase is rarer than its rarest word; a wildcard is commoner than its stem)."""
+        cached = self._term_costs.get(tid)
+        if cached is not None:
+            return cached
         tokens, prefix = self._terms[tid]
-        if len(tokens) > 1:
-            return 0.5
-        word = tokens[0]
-        if word in common_words(500):
-            return 30.0
-        if word in common_words(DISTINCT_TOP) or prefix:
-            return 8.0
-        return 1.0
+        chances = [min(1.0, 400 * word_frequency(t, "en")) for t in tokens]
+        cost = min(chances) * (0.2 if len(tokens) > 1 else 1.0)
+        if prefix:
+            cost = min(1.0, cost * 4 + 0.01)
+        cost = max(cost, 0.001)
+        self._term_costs[tid] = cost
+        return cost
 
     def _trigger_cost(self, triggers: set[object]) -> float:
         total = 0.0
         for trig in triggers:
-            if trig == "entity":
-                total += 20.0
-            elif isinstance(trig, tuple) and trig[0] == "c":
-                total += 15.0
-            elif isinstance(trig, tuple):
-                total += self._term_cost(int(trig[1]))  # type: ignore[call-overload]
+            if isinstance(trig, int):
+                total += self._term_cost(trig)
+            elif trig == "entity":
+                total += 0.3
+            else:
+                total += 0.1
         return total
 
     def _cost(self, node: Node) -> float:
@@ -295,9 +298,9 @@ class Matcher:
         if isinstance(node, _TermSet):
             return sum(self._term_cost(t) for t in node.tids)
         if isinstance(node, EntityPred):
-            return 20.0
+            return 0.3
         if isinstance(node, Country):
-            return 15.0
+            return 0.1
         if isinstance(node, Or):
             return sum(self._cost(c) for c in node.children)
         if isinstance(node, And):
@@ -306,14 +309,95 @@ class Matcher:
             return min(self._cost(node.left), self._cost(node.right))
         return 1000.0
 
+    def _closure(self, node: Node) -> Callable[[_Eval], list[Occ]]:
+        """Compile a node into a function of the scan context. A node whose triggers are all
+        absent from the article returns at once (Luwak's pruning, at every level)."""
+        inner = self._closure_inner(node)
+        required = None if isinstance(node, _TermSet) else self._required(node)
+        if required is None:
+            return inner
+        needed = frozenset(required)
+
+        def guarded(ctx: _Eval) -> list[Occ]:
+            if needed.isdisjoint(ctx.present):
+                return []
+            return inner(ctx)
+
+        return guarded
+
+    def _closure_inner(self, node: Node) -> Callable[[_Eval], list[Occ]]:
+        if isinstance(node, _TermSet):
+            tids = frozenset(node.tids)
+            wanted = None if node.field is None else _FIELDS.index(node.field)
+
+            def terms(ctx: _Eval) -> list[Occ]:
+                hits = ctx.term_hits
+                out: list[Occ] = []
+                for tid in tids.intersection(hits):
+                    out.extend(hits[tid])
+                if wanted is not None:
+                    out = [o for o in out if o[0] == wanted]
+                return out
+
+            return terms
+        if isinstance(node, EntityPred):
+            pred = node
+            return lambda ctx: ctx.entity_occs(pred)
+        if isinstance(node, Country):
+            code = node.code
+            cwanted = None if node.field is None else _FIELDS.index(node.field)
+
+            def country(ctx: _Eval) -> list[Occ]:
+                found = ctx.country_occs(code)
+                return found if cwanted is None else [o for o in found if o[0] == cwanted]
+
+            return country
+        if isinstance(node, Or):
+            parts = [self._closure(c) for c in node.children]
+
+            def any_of(ctx: _Eval) -> list[Occ]:
+                out: list[Occ] = []
+                for fn in parts:
+                    out.extend(fn(ctx))
+                return out[:_MAX_OCC]
+
+            return any_of
+        if isinstance(node, And):
+            positive = [self._closure(c) for c in node.children if not isinstance(c, Not)]
+            negative = [self._closure(c.child) for c in node.children if isinstance(c, Not)]
+
+            def all_of(ctx: _Eval) -> list[Occ]:
+                out: list[Occ] = []
+                for fn in positive:
+                    found = fn(ctx)
+                    if not found:
+                        return []
+                    out.extend(found)
+                for fn in negative:
+                    if fn(ctx):
+                        return []
+                return out[:_MAX_OCC] if positive else [(-1, 0, 0)]
+
+            return all_of
+        if isinstance(node, Not):
+            child = self._closure(node.child)
+            return lambda ctx: [] if child(ctx) else [(-1, 0, 0)]
+        if isinstance(node, Near):
+            left = self._closure(node.left)
+            right = self._closure(node.right)
+            right_first = self._cost(node.right) < self._cost(node.left)
+            near = node
+            return lambda ctx: ctx.near(near, left, right, right_first)
+        raise TypeError(f"unknown query node {node!r}")  # pragma: no cover
+
     def _required(self, node: Node) -> set[object] | None:
         """Triggers of which any article matching `node` holds at least one (None: unbounded)."""
         if isinstance(node, _TermSet):
-            return {("t", tid) for tid in node.tids}
+            return set(node.tids)
         if isinstance(node, EntityPred):
             return {"entity"}
         if isinstance(node, Country):
-            return {("c", node.code)}
+            return {f"c:{node.code}"}
         if isinstance(node, Or):
             out: set[object] = set()
             for child in node.children:
@@ -343,9 +427,10 @@ class Matcher:
                     term_ids.add(self._term_id(sub))
             preds = [sub for sub in walk(parsed) if isinstance(sub, EntityPred)]
             node = self._compile(parsed)
-            escalations = [(e.severity, e.scope, self._compile(parse_query(e.when))) for e in spec.escalate]
+            escalations = [(e.severity, e.scope, self._closure(self._compile(parse_query(e.when))))
+                           for e in spec.escalate]
             index = len(self._rules)
-            self._rules.append(_Rule(spec, node, escalations, frozenset(term_ids), preds))
+            self._rules.append(_Rule(spec, self._closure(node), escalations, frozenset(term_ids), preds))
             required = self._required(node)
             if required is None:
                 self._always.append(index)
@@ -390,11 +475,9 @@ class Matcher:
                         form_hits.setdefault((fi, t0, t1), []).append(idx)
                 else:
                     code_, caps = self._countries[idx]
-                    if caps:
-                        o0, o1 = nt.orig_span(t0, t1)
-                        if not fs.text[o0:o1].isupper():
-                            continue
-                    country_hits.setdefault(code_, []).append((fi, t0, t1))
+                    # an acronym ("US") counts only in capitals: checked later, and only if a rule
+                    # asks for that country (the pronoun "us" is in every other article)
+                    country_hits.setdefault(f"?{code_}" if caps else code_, []).append((fi, t0, t1))
 
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
@@ -425,8 +508,32 @@ class Matcher:
         if not form_hits:
             return []
         form_entity, form_kind, form_conf = self._form_entity, self._form_kind, self._form_conf
-        strong_span = {sp: any(form_kind[f] <= CAPS for f in fids) for sp, fids in form_hits.items()}
-        spans = sorted(form_hits, key=lambda sp: (not strong_span[sp], sp[1] - sp[2], sp[0], sp[1]))
+        strong_span: dict[Occ, bool] = {}
+        weak_spans: list[Occ] = []
+        for sp, fids in form_hits.items():
+            if any(form_kind[f] <= CAPS for f in fids):
+                strong_span[sp] = True
+            else:
+                weak_spans.append(sp)
+        if weak_spans:
+            # most weak hits are everyday surnames with no support anywhere: drop them before sorting
+            strong_entities = {form_entity[f] for sp in strong_span for f in form_hits[sp]}
+            for sp in weak_spans:
+                fids = form_hits[sp]
+                if any(form_entity[f] in strong_entities for f in fids):
+                    strong_span[sp] = False
+                    continue
+                fs = fields[sp[0]]
+                assert fs is not None
+                before = fs.nt.token_before(sp[1])
+                if before in TITLE_WORDS or before in VESSEL_WORDS or (
+                    any(form_kind[f] == VESSEL for f in fids)
+                    and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
+                ):
+                    strong_span[sp] = False
+        if not strong_span:
+            return []
+        spans = sorted(strong_span, key=lambda sp: (not strong_span[sp], sp[1] - sp[2], sp[0], sp[1]))
         kept: list[Occ] = []
         taken: dict[int, tuple[list[int], list[int]]] = {}
         for sp in spans:
@@ -519,17 +626,19 @@ class Matcher:
             )
             for m in mentions
         ]
+        present: set[object] = set(term_hits)
+        present.update(f"c:{code.lstrip('?')}" for code in country_hits)
+        if mentions:
+            present.add("entity")
         candidates: set[int] = set(self._always)
         triggers = self._triggers
-        for tid in term_hits:
-            candidates.update(triggers.get(("t", tid), ()))
-        for code in country_hits:
-            candidates.update(triggers.get(("c", code), ()))
-        if mentions:
-            candidates.update(triggers.get("entity", ()))
+        for trigger in present:
+            found = triggers.get(trigger)
+            if found:
+                candidates.update(found)
         if not candidates:
             return ScanResult(findings, [])
-        ctx = _Eval(self, fields, term_hits, country_hits, mentions)
+        ctx = _Eval(self, fields, term_hits, country_hits, mentions, present)
         alerts = []
         for index in sorted(candidates):
             alert = ctx.run_rule(self._rules[index])
@@ -538,15 +647,6 @@ class Matcher:
         return ScanResult(findings, alerts)
 
     # ------------------------------------------------------------------ helpers for _Eval
-
-    def right_first(self, node: Near) -> bool:
-        """True when the right side of a proximity is the cheaper one to test first (cached)."""
-        key = id(node)
-        hit = self._near_order.get(key)
-        if hit is None:
-            hit = self._cost(node.right) < self._cost(node.left)
-            self._near_order[key] = hit
-        return hit
 
     def predicate(self, pred: EntityPred) -> object:
         """The compiled test of an entity predicate (cached)."""
@@ -575,16 +675,17 @@ class Matcher:
 
 
 class _Eval:
-    """Evaluates rules over one scanned article (memoised per node)."""
+    """The scan context rules are evaluated against (one article)."""
 
     def __init__(self, matcher: Matcher, fields: list[_FieldState | None], term_hits: dict[int, list[Occ]],
-                 country_hits: dict[str, list[Occ]], mentions: list[_Mention]) -> None:
+                 country_hits: dict[str, list[Occ]], mentions: list[_Mention], present: set[object]) -> None:
         self.m = matcher
         self.fields = fields
         self.term_hits = term_hits
         self.country_hits = country_hits
         self.mentions = mentions
-        self.memo: dict[int, list[Occ]] = {}
+        self.present = present
+        self.entity_cache: dict[EntityPred, list[Occ]] = {}
         self.sent_mentions: dict[tuple[int, int], list[_Mention]] | None = None
 
     def sentence(self, fi: int, pos: int) -> int:
@@ -597,78 +698,48 @@ class _Eval:
         assert fs is not None
         return fs.nt.words_between(end, start)
 
-    def ev(self, node: Node) -> list[Occ]:
-        key = id(node)
-        hit = self.memo.get(key)
-        if hit is None:
-            hit = self._ev(node)
-            if len(hit) > _MAX_OCC:
-                hit = hit[:_MAX_OCC]
-            self.memo[key] = hit
-        return hit
+    def country_occs(self, code: str) -> list[Occ]:
+        """Mentions of a country; acronym hits kept only when written in capitals."""
+        found = self.country_hits.get(code, [])
+        pending = self.country_hits.get(f"?{code}")
+        if not pending:
+            return found
+        verified = []
+        for occ in pending:
+            fs = self.fields[occ[0]]
+            assert fs is not None
+            o0, o1 = fs.nt.orig_span(occ[1], occ[2])
+            if fs.text[o0:o1].isupper():
+                verified.append(occ)
+        self.country_hits[code] = found = found + verified
+        del self.country_hits[f"?{code}"]
+        return found
 
-    def _field_ok(self, occs: list[Occ], scope: str | None) -> list[Occ]:
-        if scope is None:
-            return occs
-        wanted = _FIELDS.index(scope)
-        return [o for o in occs if o[0] == wanted]
+    def entity_occs(self, pred: EntityPred) -> list[Occ]:
+        """Mentions of entities that satisfy a predicate (cached per scan)."""
+        found = self.entity_cache.get(pred)
+        if found is None:
+            test: Callable[[_Entity], bool] = self.m.predicate(pred)  # type: ignore[assignment]
+            found = [(mm.field, mm.t0, mm.t1) for mm in self.mentions if test(self.m.entity(mm.entity))]
+            if pred.field is not None:
+                wanted = _FIELDS.index(pred.field)
+                found = [o for o in found if o[0] == wanted]
+            self.entity_cache[pred] = found
+        return found
 
-    def _ev(self, node: Node) -> list[Occ]:
-        out: list[Occ]
-        if isinstance(node, _TermSet):
-            hits = self.term_hits
-            out = []
-            for tid in node.tids:
-                found = hits.get(tid)
-                if found:
-                    out.extend(found)
-            return self._field_ok(out, node.field)
-        if isinstance(node, Term):
-            return self._field_ok(self.term_hits.get(self.m.term_ident(node), []), node.field)
-        if isinstance(node, EntityPred):
-            test = self.m.predicate(node)
-            occs = [(mm.field, mm.t0, mm.t1) for mm in self.mentions if test(self.m.entity(mm.entity))]  # type: ignore[operator]
-            return self._field_ok(occs, node.field)
-        if isinstance(node, Country):
-            return self._field_ok(self.country_hits.get(node.code, []), node.field)
-        if isinstance(node, Or):
-            out = []
-            for child in node.children:
-                out.extend(self.ev(child))
-            return out
-        if isinstance(node, And):
-            out = []
-            positive = False
-            for child in node.children:
-                if isinstance(child, Not):
-                    continue
-                positive = True
-                sub = self.ev(child)
-                if not sub:
-                    return []
-                out.extend(sub)
-            for child in node.children:
-                if isinstance(child, Not) and self.ev(child.child):
-                    return []
-            return out if positive else [(-1, 0, 0)]
-        if isinstance(node, Not):
-            return [] if self.ev(node.child) else [(-1, 0, 0)]
-        if isinstance(node, Near):
-            return self._near(node)
-        return []  # pragma: no cover
-
-    def _near(self, node: Near) -> list[Occ]:
-        # the rarer side first: when it is absent the other is never evaluated
-        if self.m.right_first(node):
-            right = [o for o in self.ev(node.right) if o[0] >= 0]
+    def near(self, node: Near, left_fn: Callable[[_Eval], list[Occ]], right_fn: Callable[[_Eval], list[Occ]],
+             right_first: bool) -> list[Occ]:
+        """Pairs of occurrences within the distance (or one sentence); the rarer side first."""
+        if right_first:
+            right = [o for o in right_fn(self) if o[0] >= 0]
             if not right:
                 return []
-            left = [o for o in self.ev(node.left) if o[0] >= 0]
+            left = [o for o in left_fn(self) if o[0] >= 0]
         else:
-            left = [o for o in self.ev(node.left) if o[0] >= 0]
+            left = [o for o in left_fn(self) if o[0] >= 0]
             if not left:
                 return []
-            right = [o for o in self.ev(node.right) if o[0] >= 0]
+            right = [o for o in right_fn(self) if o[0] >= 0]
         if not left or not right:
             return []
         out: list[Occ] = []
@@ -706,7 +777,7 @@ class _Eval:
         return self.sent_mentions
 
     def run_rule(self, rule: _Rule) -> AlertFinding | None:
-        occs = self.ev(rule.node)
+        occs = rule.fn(self)
         if not occs:
             return None
         real = sorted({o for o in occs if o[0] >= 0})
@@ -754,8 +825,8 @@ class _Eval:
     def _severity(self, rule: _Rule, sentences: set[tuple[int, int]]) -> tuple[str, list[str]]:
         severity = rule.spec.severity
         raised: list[str] = []
-        for level, scope, node in rule.escalations:
-            occs = [o for o in self.ev(node) if o[0] >= 0 or scope == "article"]
+        for level, scope, fn in rule.escalations:
+            occs = [o for o in fn(self) if o[0] >= 0 or scope == "article"]
             if not occs:
                 continue
             if scope == "sentence" and not any((o[0], self.sentence(o[0], o[1])) in sentences for o in occs):
@@ -819,8 +890,8 @@ class _Eval:
                 matched = next((mm.matched for mm in self.mentions if mm.entity == e), ent.caption)
                 parts.append(f"{matched} ({ent.entity_id}, {ent.display_programs}) mentioned")
         sanctioned_places = sorted(
-            {code for code, hits in self.country_hits.items() if code in SANCTIONED_JURISDICTIONS
-             and any((o[0], self.sentence(o[0], o[1])) in set(chosen) for o in hits)}
+            {code for code in {c.lstrip("?") for c in self.country_hits} if code in SANCTIONED_JURISDICTIONS
+             and any((o[0], self.sentence(o[0], o[1])) in set(chosen) for o in self.country_occs(code))}
         )
         if sanctioned_places:
             score += 0.05
