@@ -215,8 +215,8 @@ def test_feeds_page_shows_state_and_the_queue_fits_a_phone(browser: Any, console
         sign_in(page, console, console.seeded.admin_key, "/feeds")
         table = page.locator("#feeds-table").inner_text()
         assert "Regional wire (seed)" in table and "quiet" in table and "3 in a row" in table
-        shot(page, "feeds-phone")
         for path, name in (
+            ("/feeds", "feeds-phone"),
             ("/", "queue-phone"),
             (f"/alerts/{console.seeded.arms_alert_id}", "alert-phone"),
             ("/entities/us_ofac_sdn:35173", "entity-phone"),
