@@ -132,5 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "missing or wrong API key"},
     403: {"model": ErrorResponse, "description": "the key's role is too weak"},
+    404: {"model": ErrorResponse, "description": "no such object"},
+    409: {"model": ErrorResponse, "description": "conflicts with an existing object or a read-only one"},
     422: {"model": ErrorResponse, "description": "invalid parameter (the field is named)"},
 }

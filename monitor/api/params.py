@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import Query
-from pydantic import ValidationError
+from fastapi import Path, Query
+from pydantic import Field, ValidationError
 
 from monitor.alerts.queries import AlertFilter
 from monitor.api.errors import validation_error
@@ -44,7 +44,7 @@ def alert_filter(
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     entity_id: Annotated[list[str], Query(description="listed entity id, e.g. us_ofac_sdn:35173")] = [],  # noqa: B006
     dataset: Annotated[list[str], Query(description="list dataset, e.g. us_ofac_sdn")] = [],  # noqa: B006
-    feed_id: Annotated[list[int], Query(description="feed id (repeatable)")] = [],  # noqa: B006
+    feed_id: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Query(description="feed id (repeatable)")] = [],  # noqa: B006
     status: Annotated[list[Literal["new", "confirmed", "dismissed", "escalated"]], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="free text over title and evidence")] = None,
     suppressed: Annotated[
@@ -71,3 +71,9 @@ def alert_filter(
     except ValidationError as exc:  # pragma: no cover - Query() already checks every field
         first = exc.errors()[0]
         raise validation_error("query." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
+
+
+# Ids are 32-bit on PostgreSQL: a larger number can name nothing, and must be a 422, not a database error.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="object id")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

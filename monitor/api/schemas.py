@@ -130,8 +130,8 @@ class SuppressionCreate(BaseModel):
     entity_id: str = Field(min_length=1, max_length=200)
     matched: str | None = Field(None, max_length=1000, description="only this surface form, e.g. 'Kim'")
     scope: Literal["article", "feed", "global"]
-    article_id: int | None = Field(None, description="required for scope 'article'")
-    feed_id: int | None = Field(None, description="required for scope 'feed'")
+    article_id: int | None = Field(None, ge=1, le=2**31 - 1, description="required for scope 'article'")
+    feed_id: int | None = Field(None, ge=1, le=2**31 - 1, description="required for scope 'feed'")
     reason: str = Field(min_length=1, max_length=10000)
 
 

@@ -21,7 +21,7 @@ from monitor.alerts.review import ReviewError, history, review
 from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
-from monitor.api.params import alert_filter
+from monitor.api.params import MAX_ID, IdPath, alert_filter
 from monitor.api.rules_source import rule_public
 from monitor.api.schemas import (
     AlertDetail,
@@ -143,7 +143,9 @@ async def alerts_stream(
     request: Request,
     flt: FilterDep,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
-    after_id: Annotated[int | None, Query(ge=0, description="start after this alert id (default: now)")] = None,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="start after this alert id (default: now)")
+    ] = None,
     poll: Annotated[float, Query(ge=0.1, le=30, description="seconds between checks for new alerts")] = 2.0,
 ) -> StreamingResponse:
     """New alerts matching the filters as `event: alert` messages; reconnecting with Last-Event-ID resumes."""
@@ -222,7 +224,7 @@ def export_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, summary="One alert with article, rule, mentions, evidence")
-def get_alert(alert_id: int, session: SessionDep, settings: SettingsDep) -> AlertDetail:
+def get_alert(alert_id: IdPath, session: SessionDep, settings: SettingsDep) -> AlertDetail:
     """The alert with its article, the rule that fired, and the entity mentions in the article."""
     alert = session.get(Alert, alert_id)
     if alert is None:
@@ -250,7 +252,7 @@ def get_alert(alert_id: int, session: SessionDep, settings: SettingsDep) -> Aler
 
 
 @router.post("/{alert_id}/review", response_model=ReviewPublic, status_code=201, summary="Review an alert (analyst)")
-def review_alert(alert_id: int, body: ReviewCreate, session: SessionDep, key: AnalystKey) -> ReviewPublic:
+def review_alert(alert_id: IdPath, body: ReviewCreate, session: SessionDep, key: AnalystKey) -> ReviewPublic:
     """Set the alert's status with a reason and a note; the change is appended to its history."""
     try:
         entry = review(session, alert_id, body.status, actor=key.actor, reason=body.reason, note=body.note)
@@ -262,7 +264,7 @@ def review_alert(alert_id: int, body: ReviewCreate, session: SessionDep, key: An
 
 
 @router.get("/{alert_id}/history", response_model=list[ReviewPublic], summary="An alert's review trail")
-def alert_history(alert_id: int, session: SessionDep) -> list[ReviewPublic]:
+def alert_history(alert_id: IdPath, session: SessionDep) -> list[ReviewPublic]:
     """Every review of the alert, oldest first: who, when, from what to what, why."""
     if session.get(Alert, alert_id) is None:
         raise not_found("alert", alert_id)

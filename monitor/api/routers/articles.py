@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from monitor.api.deps import SessionDep
 from monitor.api.errors import not_found
+from monitor.api.params import MAX_ID, IdPath, IdQuery
 from monitor.api.schemas import ArticleDetail, ArticlePublic, Page
 from monitor.models import Article
 
@@ -18,9 +19,9 @@ router = APIRouter(prefix="/articles", tags=["articles"])
 @router.get("", response_model=Page[ArticlePublic], summary="List articles, newest first")
 def list_articles(
     session: SessionDep,
-    feed_id: int | None = None,
+    feed_id: IdQuery = None,
     q: Annotated[str | None, Query(max_length=200, description="case-insensitive text in the title")] = None,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ArticlePublic]:
     """Stored articles, newest first (by id, so pages are stable while new articles arrive)."""
@@ -41,7 +42,7 @@ def list_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its text")
-def get_article(article_id: int, session: SessionDep) -> ArticleDetail:
+def get_article(article_id: IdPath, session: SessionDep) -> ArticleDetail:
     """An article with the plain text the matcher read (evidence offsets point into it)."""
     row = session.get(Article, article_id)
     if row is None:

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from monitor.api.auth import AdminKey
 from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import ApiError, not_found, validation_error
+from monitor.api.errors import ApiError, ErrorResponse, not_found, validation_error
+from monitor.api.params import IdPath
 from monitor.api.schemas import FeedCreate, FeedPublic, FeedUpdate, OpmlImportResult
 from monitor.feeds.manage import FeedUrlError, add_feed, list_feeds, validate_feed_url
 from monitor.feeds.opml import OpmlError, read_opml
@@ -75,15 +76,14 @@ def export_opml(session: SessionDep) -> Response:
             attrs["htmlUrl"] = feed.site_url
         ET.SubElement(body, "outline", attrs)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return Response(
-        xml, media_type="text/x-opml", headers={"Content-Disposition": 'attachment; filename="feeds.opml"'}
-    )
+    return Response(xml, media_type="text/x-opml", headers={"Content-Disposition": 'attachment; filename="feeds.opml"'})
 
 
 @router.post(
     "/import",
     response_model=OpmlImportResult,
     summary="Import feeds from OPML (admin)",
+    responses={413: {"model": ErrorResponse, "description": "OPML file too large"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -149,14 +149,14 @@ def create_feed(
 
 
 @router.get("/{feed_id}", response_model=FeedPublic, summary="One feed")
-def get_feed(feed_id: int, session: SessionDep) -> FeedPublic:
+def get_feed(feed_id: IdPath, session: SessionDep) -> FeedPublic:
     """A feed with its polling state (last status, errors, quiet flag)."""
     return FeedPublic.model_validate(_feed(session, feed_id))
 
 
 @router.patch("/{feed_id}", response_model=FeedPublic, summary="Update a feed (admin)")
 def update_feed(
-    request: Request, feed_id: int, body: FeedUpdate, session: SessionDep, settings: SettingsDep, key: AdminKey
+    request: Request, feed_id: IdPath, body: FeedUpdate, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> FeedPublic:
     """Change a feed's URL, title, poll interval or enabled flag."""
     feed = _feed(session, feed_id)
@@ -190,20 +190,20 @@ def _set_enabled(session: Session, feed_id: int, enabled: bool, actor: str) -> F
 
 
 @router.post("/{feed_id}/pause", response_model=FeedPublic, summary="Pause a feed (admin)")
-def pause_feed(feed_id: int, session: SessionDep, key: AdminKey) -> FeedPublic:
+def pause_feed(feed_id: IdPath, session: SessionDep, key: AdminKey) -> FeedPublic:
     """Stop polling the feed (its articles and alerts stay)."""
     return _set_enabled(session, feed_id, False, key.actor)
 
 
 @router.post("/{feed_id}/resume", response_model=FeedPublic, summary="Resume a feed (admin)")
-def resume_feed(feed_id: int, session: SessionDep, key: AdminKey) -> FeedPublic:
+def resume_feed(feed_id: IdPath, session: SessionDep, key: AdminKey) -> FeedPublic:
     """Poll the feed again, starting now."""
     return _set_enabled(session, feed_id, True, key.actor)
 
 
 @router.delete("/{feed_id}", status_code=204, response_class=Response, summary="Delete a feed (admin)")
 def delete_feed(
-    feed_id: int,
+    feed_id: IdPath,
     session: SessionDep,
     key: AdminKey,
     confirm: Annotated[bool, Query(description="must be true: deletes its articles and alerts")] = False,

@@ -8,6 +8,7 @@ from sqlmodel import select
 from monitor.api.auth import AdminKey
 from monitor.api.deps import SessionDep
 from monitor.api.errors import not_found
+from monitor.api.params import IdPath
 from monitor.api.schemas import KeyCreate, KeyCreated, KeyPublic
 from monitor.keys import KeyError_, create_key, hash_key, list_keys, revoke_key
 from monitor.models import ApiKey
@@ -30,7 +31,7 @@ def post_key(body: KeyCreate, session: SessionDep, key: AdminKey) -> KeyCreated:
 
 
 @router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke an API key (admin)")
-def delete_key(key_id: int, session: SessionDep, key: AdminKey) -> KeyPublic:
+def delete_key(key_id: IdPath, session: SessionDep, key: AdminKey) -> KeyPublic:
     """Revoke a key: it stops working at once (the row stays for the audit)."""
     try:
         row = revoke_key(session, key_id, actor=key.actor)

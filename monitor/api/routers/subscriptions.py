@@ -106,9 +106,7 @@ def _delivery_public(session: Session, rows: list[Delivery]) -> list[DeliveryPub
         stmt = stmt.order_by(col(DeliveryAttempt.id))
         for a in session.exec(stmt):
             attempts.setdefault(a.delivery_id, []).append(AttemptPublic.model_validate(a, from_attributes=True))
-    return [
-        DeliveryPublic.model_validate({**d.model_dump(), "attempt_log": attempts.get(d.id or 0, [])}) for d in rows
-    ]
+    return [DeliveryPublic.model_validate({**d.model_dump(), "attempt_log": attempts.get(d.id or 0, [])}) for d in rows]
 
 
 @router.get("", response_model=list[SubscriptionPublic], summary="List subscriptions (admin)")
@@ -136,9 +134,7 @@ def get_subscription(sub_id: int, session: SessionDep, _key: AdminKey) -> Subscr
 
 
 @router.patch("/{sub_id}", response_model=SubscriptionPublic, summary="Change a subscription (admin)")
-def patch_subscription(
-    sub_id: int, body: SubscriptionUpdate, session: SessionDep, key: AdminKey
-) -> SubscriptionPublic:
+def patch_subscription(sub_id: int, body: SubscriptionUpdate, session: SessionDep, key: AdminKey) -> SubscriptionPublic:
     """Change filters, digest time, or pause/resume (`active`)."""
     _get(session, sub_id)
     try:
@@ -146,8 +142,9 @@ def patch_subscription(
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(422, f"body.{field}: {first['msg']}", details=[{"field": f"body.{field}",
-                                                                         "message": first["msg"]}]) from None
+        raise ApiError(
+            422, f"body.{field}: {first['msg']}", details=[{"field": f"body.{field}", "message": first["msg"]}]
+        ) from None
     return SubscriptionPublic.of(sub)
 
 

@@ -15,6 +15,7 @@ from monitor.alerts.suppression_admin import (
 from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep
 from monitor.api.errors import ApiError, not_found, validation_error
+from monitor.api.params import IdPath
 from monitor.api.schemas import SuppressionCreate, SuppressionPublic
 from monitor.models import Suppression
 
@@ -39,7 +40,7 @@ def get_suppressions(
 
 
 @router.get("/{suppression_id}", response_model=SuppressionPublic, summary="One suppression")
-def get_suppression(suppression_id: int, session: SessionDep) -> SuppressionPublic:
+def get_suppression(suppression_id: IdPath, session: SessionDep) -> SuppressionPublic:
     """A suppression by id."""
     row = session.get(Suppression, suppression_id)
     if row is None:
@@ -58,7 +59,7 @@ def post_suppression(body: SuppressionCreate, session: SessionDep, key: AnalystK
 
 
 @router.delete("/{suppression_id}", response_model=SuppressionPublic, summary="Withdraw a suppression (analyst)")
-def delete_suppression(suppression_id: int, session: SessionDep, key: AnalystKey) -> SuppressionPublic:
+def delete_suppression(suppression_id: IdPath, session: SessionDep, key: AnalystKey) -> SuppressionPublic:
     """Withdraw a suppression: alerts it alone covered are raised again; the record stays for the audit."""
     try:
         row = withdraw_suppression(session, suppression_id, actor=key.actor)
