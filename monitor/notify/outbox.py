@@ -36,9 +36,10 @@ def realtime_subscriptions(session: Session) -> list[Subscription]:
 
 
 def entity_datasets(session: Session, alert: Alert) -> set[str]:
-    """Datasets of the alert's entities (link table, plus the ids' own prefixes)."""
+    """Datasets of the alert's entities: the prefix of each `<dataset>:<id>` entity id,
+    read from the link table only for ids that do not follow that form."""
     found = {e.split(":", 1)[0] for e in alert.entity_ids or () if ":" in e}
-    if alert.id is not None:
+    if alert.id is not None and any(":" not in e for e in alert.entity_ids or ()):
         stmt = select(col(AlertEntity.dataset)).where(col(AlertEntity.alert_id) == alert.id)
         found.update(d for d in session.scalars(stmt) if d)
     return found
@@ -76,9 +77,8 @@ def enqueue_for_alert(session: Session, alert: Alert) -> list[Delivery]:
         insert(Delivery)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["alert_id", "subscription_id"])
-        .returning(col(Delivery.id))
+        .returning(Delivery)
     )
-    new_ids = sorted(i for i in session.scalars(stmt) if i is not None)
-    if not new_ids:
-        return []
-    return list(session.scalars(select(Delivery).where(col(Delivery.id).in_(new_ids)).order_by(col(Delivery.id))))
+    # ORM-enabled INSERT ... RETURNING: the new rows come back as Delivery objects
+    created = list(session.scalars(stmt))
+    return sorted(created, key=lambda d: d.id or 0)
