@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 SEVERITIES = ("low", "medium", "high", "critical")
+FLASH_COOKIE = "smc_flash"
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -83,17 +87,49 @@ def render(
 ) -> HTMLResponse:
     """Render a page template with the user, their CSRF token and the active nav section."""
     context.setdefault("section", "")
-    return secure(
-        templates.TemplateResponse(
-            request, name, {"user": user, "csrf": user.csrf if user else "", **context}, status_code=status_code
-        )
+    flash = _take_flash(request)
+    if flash.get("message") and not context.get("flash"):
+        context["flash"] = flash["message"]
+    if flash.get("error") and not context.get("error"):
+        context["error"] = flash["error"]
+    response = templates.TemplateResponse(
+        request, name, {"user": user, "csrf": user.csrf if user else "", **context}, status_code=status_code
     )
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return secure(response)
 
 
-def redirect(path: str, **params: Any) -> RedirectResponse:
-    """303 See Other to a console path (after a POST), with optional query parameters."""
+def redirect(path: str, *, message: str | None = None, error: str | None = None, **params: Any) -> RedirectResponse:
+    """303 See Other to a console path (after a POST), with query parameters and a one-time message.
+
+    Free-text messages travel in a short-lived HTTP-only cookie, never in the URL, so a link
+    cannot make the console display text of someone else's choosing.
+    """
     clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return RedirectResponse(path + ("?" + urlencode(clean, doseq=True) if clean else ""), status_code=303)
+    response = RedirectResponse(path + ("?" + urlencode(clean, doseq=True) if clean else ""), status_code=303)
+    if message or error:
+        payload = json.dumps({"message": (message or "")[:500], "error": (error or "")[:500]})
+        response.set_cookie(
+            FLASH_COOKIE,
+            base64.urlsafe_b64encode(payload.encode()).decode(),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            path="/",
+        )
+    return response
+
+
+def _take_flash(request: Request) -> dict[str, str]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, binascii.Error):
+        return {}
+    return {k: str(v) for k, v in data.items() if isinstance(v, str) and v} if isinstance(data, dict) else {}
 
 
 def safe_next(value: str | None) -> str:

@@ -104,7 +104,7 @@ def bulk_review(
     """Review one or more alerts at once (keyboard shortcut or bulk bar)."""
     user.require("analyst")
     if not ids:
-        return redirect(_with(safe_next(back), error="Select at least one alert first."))
+        return redirect(safe_next(back), error="Select at least one alert first.")
     return _apply_review(session, user, ids, status, reason, note, back, "bulk" if len(ids) > 1 else "reviewed")
 
 
@@ -128,15 +128,15 @@ def _apply_review(
     reason = reason.strip()
     target = safe_next(back)
     if not reason:
-        return redirect(_with(target, error="A reason is required for every review decision."))
+        return redirect(target, error="A reason is required for every review decision.")
     if status not in STATUSES:
-        return redirect(_with(target, error="Unknown status."))
+        return redirect(target, error="Unknown status.")
     try:
         for alert_id in dict.fromkeys(ids):
             review_mod.review(session, alert_id, status, actor=user.actor, reason=reason, note=note.strip() or None)
     except review_mod.ReviewError as exc:
         session.rollback()
-        return redirect(_with(target, error=str(exc)))
+        return redirect(target, error=str(exc))
     session.commit()  # durable before the browser follows the redirect
     return redirect(_with(target, done=done))
 
@@ -171,7 +171,6 @@ def alert_page(request: Request, session: SessionDep, settings: SettingsDep, use
         user,
         section="alerts",
         flash=FLASH.get(request.query_params.get("done", "")),
-        error=request.query_params.get("error", "")[:300],
         alert=detail,
         article=detail.article,
         feed=feed,
@@ -241,6 +240,6 @@ def withdraw(
         suppression_admin.withdraw_suppression(session, suppression_id, actor=user.actor)
     except suppression_admin.SuppressionError as exc:
         session.rollback()
-        return redirect(_with(safe_next(back), error=str(exc)))
+        return redirect(safe_next(back), error=str(exc))
     session.commit()
     return redirect(_with(safe_next(back), done="withdrawn"))

@@ -31,7 +31,6 @@ router = APIRouter()
 @router.get("/feeds")
 def feeds_page(request: Request, session: SessionDep, user: UserDep) -> Response:
     """Every feed with its polling state."""
-    params = request.query_params
     return render(
         request,
         "feeds.html",
@@ -39,8 +38,6 @@ def feeds_page(request: Request, session: SessionDep, user: UserDep) -> Response
         section="feeds",
         feeds=list_feeds(session),
         now=utcnow(),
-        flash=params.get("done", "")[:300],
-        error=params.get("error", "")[:300],
     )
 
 
@@ -69,7 +66,7 @@ def add(
         session.rollback()
         return redirect("/feeds", error=_api_message(exc))
     session.commit()
-    return redirect("/feeds", done=f"Added {feed.url}")
+    return redirect("/feeds", message=f"Added {feed.url}")
 
 
 @router.post("/feeds/{feed_id}/pause")
@@ -81,7 +78,7 @@ def pause(session: SessionDep, user: UserDep, feed_id: int, resume: Annotated[st
     except ApiError as exc:
         return redirect("/feeds", error=exc.message)
     session.commit()
-    return redirect("/feeds", done=f"{'Resumed' if feed.enabled else 'Paused'} {feed.title or feed.url}")
+    return redirect("/feeds", message=f"{'Resumed' if feed.enabled else 'Paused'} {feed.title or feed.url}")
 
 
 @router.post("/feeds/import")
@@ -100,4 +97,4 @@ async def opml_import(request: Request, user: UserDep, opml: Annotated[UploadFil
     if result.skipped:
         first = result.skipped[0]
         message += f" ({first.get('url')}: {first.get('reason')})"
-    return redirect("/feeds", done=message)
+    return redirect("/feeds", message=message)
