@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from monitor.models import Alert, Article, Entity, Rule, Subscription
 from monitor.settings import Settings
+
+
+@cache
+def _file_rules(paths: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Titles and descriptions of the rule files' rules (read once per process; a stale
+    title after an edit is harmless, the id and category come from the alert)."""
+    from monitor.matching.rulefile import check_rules
+
+    specs, _errors = check_rules([Path(p) for p in paths])
+    return {r.id: (r.title, r.description) for r in specs}
+
+
+def rule_info(session: Session, settings: Settings, rule_id: str) -> tuple[str, str]:
+    """(title, description) of a rule: the database's, else the rule files', else the id."""
+    rule = session.get(Rule, rule_id)
+    if rule is not None:
+        return rule.title, rule.description
+    from monitor.alerts.matcher_cache import rule_paths
+
+    try:
+        found = _file_rules(tuple(str(p) for p in rule_paths(settings)))
+    except Exception:  # an unreadable rule folder must not stop a delivery
+        found = {}
+    return found.get(rule_id, (rule_id, ""))
 
 
 def alert_url(settings: Settings, alert_id: int | None) -> str:
@@ -18,7 +44,7 @@ def alert_url(settings: Settings, alert_id: int | None) -> str:
 def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, Any]:
     """The alert with its rule, entities, evidence, score, article and a link, as plain JSON types."""
     article = session.get(Article, alert.article_id)
-    rule = session.get(Rule, alert.rule_id)
+    rule_title, rule_description = rule_info(session, settings, alert.rule_id)
     entities: list[dict[str, Any]] = []
     if alert.entity_ids:
         found = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(alert.entity_ids)))}
@@ -40,8 +66,8 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
         "title": alert.title,
         "rule": {
             "id": alert.rule_id,
-            "title": rule.title if rule else alert.rule_id,
-            "description": rule.description if rule else "",
+            "title": rule_title,
+            "description": rule_description,
             "category": alert.category,
         },
         "category": alert.category,

@@ -61,6 +61,15 @@ def test_every_alert_once_in_order_after_endpoint_recovers(any_engine: Engine, m
         ids_in_order = [c.payload["data"]["id"] for c in got]
         assert ids_in_order == alert_ids  # each once, in creation order
         assert len({c.webhook_id for c in got}) == 6
+        body = got[0].payload
+        assert body["type"] == "alert.created"
+        data = body["data"]
+        assert data["rule"]["id"] == "arms-transfer" and data["rule"]["title"] == "Arms transfer language"
+        assert data["url"] == f"{settings.public_url}/api/v1/alerts/{alert_ids[0]}"
+        assert data["score"] == 0.9 and data["severity"] == "high"
+        assert data["evidence"][0]["text"] == "Pyongyang sent artillery shells."
+        assert data["entities"][0]["entity_id"] == "us_ofac_sdn:35173"
+        assert data["article"]["url"].startswith("https://news.example/")
         assert all(c.verified for c in rx.calls)
         with Session(any_engine) as s:
             first = s.exec(select(Delivery).order_by(Delivery.id)).first()
