@@ -203,3 +203,28 @@ def test_secret_is_encrypted_at_rest(sqlite_engine: Engine, make_settings) -> No
         assert row is not None and row.secret and secret
         assert secret not in row.secret and secret.removeprefix("whsec_") not in row.secret
     assert (settings.data_dir / "secret.key").exists()
+
+
+def test_article_to_webhook_through_the_matcher(sqlite_engine: Engine, make_settings) -> None:
+    """The real chain in one process: stored article -> match_and_store (default rules) -> outbox -> webhook."""
+    from monitor.alerts.store import match_article_id
+    from monitor.models import Article
+
+    settings = make_settings()
+    with ReceiverServer() as rx:
+        with session_scope(sqlite_engine) as s:
+            _, secret = create_subscription(
+                s, settings, SubscriptionCreate(channel="webhook", target=rx.url, rules=["arms-transfer"])
+            )
+            rx.secrets = [secret or ""]
+            art = Article(title="North Korea ships artillery shells to Russia", dedupe_key="e2e", content_hash="e2e",
+                          text="North Korea has shipped millions of artillery shells to Russia, officials said.")
+            s.add(art)
+        with session_scope(sqlite_engine) as s:
+            ids = match_article_id(s, settings, art.id or 0)
+        assert len(ids) == 1
+        with Session(sqlite_engine, expire_on_commit=False) as s:
+            assert deliver_one(s, ids[0], settings).result == "delivered"
+    (call,) = rx.accepted()
+    assert call.payload["data"]["rule"]["id"] == "arms-transfer"
+    assert call.payload["data"]["article"]["id"] == art.id
