@@ -25,7 +25,6 @@ from monitor.watchlists.loaders.base import EntityRecord, LoadReport, clean
 from monitor.watchlists.loaders.xmlutil import children, iter_records, root_tag
 
 SCHEMA = {"person": "person", "enterprise": "organization", "vessel": "vessel", "aircraft": "aircraft"}
-LANG_CODES = {"": None}
 
 
 def _code(elem: etree._Element) -> str | None:
