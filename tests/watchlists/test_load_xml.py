@@ -110,6 +110,14 @@ def test_truncated_and_hostile_xml_refused(sqlite_engine: Engine, tmp_path: Path
     )
     with pytest.raises(ListFormatError, match="entity declarations"), session_scope(sqlite_engine) as s:
         load_list(s, bomb, fmt="ofac-xml")
+    # an external DTD is never fetched (no network) and its entities are never expanded
+    xxe = tmp_path / "xxe.xml"
+    xxe.write_text(
+        '<?xml version="1.0"?><!DOCTYPE sdnList SYSTEM "file:///etc/passwd">'
+        "<sdnList><sdnEntry><uid>1</uid><lastName>&xxe;</lastName></sdnEntry></sdnList>"
+    )
+    with pytest.raises(ListFormatError, match="xxe"), session_scope(sqlite_engine) as s:
+        load_list(s, xxe, fmt="ofac-xml")
     with Session(sqlite_engine) as s:
         assert [v.status for v in s.execute(select(ListVersion)).scalars()] == ["active"]
 
