@@ -310,3 +310,39 @@ def test_rules_save_needs_admin_and_file_rules_are_read_only(console: LiveConsol
             assert row is not None and row.query == form["query"]
             session.delete(row)
             session.commit()
+
+
+def test_queue_pages_with_the_shared_cursor(console: LiveConsole) -> None:
+    from datetime import timedelta
+
+    from monitor.models import Article, utcnow
+
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        article = Article(title="Paging", text="Paging.", dedupe_key="console-paging", content_hash="paging")
+        session.add(article)
+        session.flush()
+        assert article.id is not None
+        now = utcnow()
+        for i in range(55):
+            session.add(Alert(article_id=article.id, rule_id=f"paging-{i:02d}", category="sanctions", severity="low",
+                              severity_rank=1, score=0.1, title=f"paging alert {i:02d}",
+                              created_at=now - timedelta(days=400, minutes=i)))
+        session.commit()
+        article_id = article.id
+    try:
+        with signed_in_client(console, console.seeded.reader_key) as client:
+            until = (now - timedelta(days=300)).date().isoformat()
+            first = client.get("/", params={"q": "paging alert", "until": until})
+            titles = re.findall(r"paging alert (\d\d)", first.text)
+            assert titles == [f"{i:02d}" for i in range(50)]  # newest first, 50 a page
+            older = re.search(r'href="(/\?[^"]*cursor=[^"]+)" rel="next"', first.text)
+            assert older and "Newest alerts" not in first.text
+            second = client.get(older.group(1).replace("&amp;", "&"))
+            assert re.findall(r"paging alert (\d\d)", second.text) == [f"{i:02d}" for i in range(50, 55)]
+            assert "Newest alerts" in second.text and 'rel="next"' not in second.text
+            broken = client.get("/", params={"cursor": "not-a-cursor"})
+            assert broken.status_code == 200 and "no longer valid" in broken.text
+    finally:
+        with Session(console.engine) as session:  # type: ignore[arg-type]
+            session.delete(session.get(Article, article_id))
+            session.commit()
