@@ -47,7 +47,7 @@ __all__ = [
 #: Longer queries are refused with a clear message (no real name is this long).
 MAX_QUERY_CHARS = 1000
 #: Candidates taken from the index to the (costlier) pairwise comparison.
-CANDIDATES = 64
+CANDIDATES = 48
 #: Candidates whose index score is under this share of the best one are not compared.
 RELATIVE_CUTOFF = 0.3
 #: Near misses at or above this score are listed under the decision threshold.
