@@ -134,7 +134,8 @@ def _next_in_line(session: Session, delivery: Delivery, now: datetime) -> int | 
         .where(col(Delivery.subscription_id) == delivery.subscription_id, col(Delivery.status).in_(OPEN))
         .scalar_subquery()
     )
-    _relaxed_commit(session)
+    # No relaxed commit here: usually nothing is updated, and PostgreSQL does not wait
+    # for a flush on a commit that wrote nothing.
     stmt = (
         update(Delivery)
         .where(col(Delivery.id) == head, col(Delivery.status) == "pending", col(Delivery.attempts) == 0)
