@@ -134,7 +134,11 @@ def connected_address(response: httpx.Response) -> str | None:
     return None
 
 
-def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwargs: Any) -> httpx.Client:
+class GuardedClient(httpx.Client):
+    """An httpx client whose every request and response passes the guard (see guarded_client)."""
+
+
+def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwargs: Any) -> GuardedClient:
     """An httpx client that checks every request (each redirect hop too) before it is
     sent and the address each response actually came from."""
 
@@ -157,4 +161,4 @@ def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwarg
     }
     # Proxies from the environment would hide the real peer; never use them here.
     kwargs.setdefault("trust_env", False)
-    return httpx.Client(event_hooks=hooks, **kwargs)
+    return GuardedClient(event_hooks=hooks, **kwargs)

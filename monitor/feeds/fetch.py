@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from monitor.netguard import BlockedAddressError, Resolver, check_url, guarded_client
+from monitor.netguard import BlockedAddressError, GuardedClient, Resolver, check_url, guarded_client
 from monitor.settings import Settings
 
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -65,7 +65,7 @@ class FetchResult:
         return self.headers.get("content-type")
 
 
-def make_client(settings: Settings, resolver: Resolver | None = None) -> httpx.Client:
+def make_client(settings: Settings, resolver: Resolver | None = None) -> GuardedClient:
     """A guarded, pooled client for fetching feeds (share one between threads)."""
     timeout = httpx.Timeout(settings.fetch_timeout, connect=settings.fetch_connect_timeout)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
@@ -151,12 +151,13 @@ def _fetch(
     seen: list[str] = []
     current = url
     while True:
-        try:
-            # Checked here as well as in the client's hook so that a caller-supplied
-            # plain client is still guarded.
-            check_url(current, settings, resolver)
-        except BlockedAddressError as exc:
-            raise FetchError(str(exc), kind="blocked") from exc
+        if not isinstance(http, GuardedClient):
+            # A caller-supplied plain client is guarded here; a GuardedClient checks in its hook
+            # (so the host is resolved once per hop, not twice).
+            try:
+                check_url(current, settings, resolver)
+            except BlockedAddressError as exc:
+                raise FetchError(str(exc), kind="blocked") from exc
         seen.append(current)
         try:
             with http.stream("GET", current, headers=headers) as response:
