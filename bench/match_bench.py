@@ -21,6 +21,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import ahocorasick
@@ -98,16 +99,17 @@ _SYL = ("ka", "lo", "mi", "ra", "sen", "dor", "vik", "tal", "bar", "zen", "nov",
 _LEGAL = ("LLC", "LTD", "JSC", "TRADING CO", "GROUP", "HOLDINGS", "SHIPPING", "INDUSTRIES")
 
 
-def synthetic_aliases(count: int, seed: int = 7) -> list[AliasSpec]:
-    """`count` random aliases: persons ("SURNAME, Given Middle") and companies, ~3 per entity."""
+def synthetic_aliases(count: int, seed: int = 7) -> Iterator[AliasSpec]:
+    """`count` random aliases: persons ("SURNAME, Given Middle") and companies, ~3 per entity,
+    streamed entity by entity as the database yields them."""
     rnd = random.Random(seed)
 
     def word(lo: int = 2, hi: int = 4) -> str:
         return "".join(rnd.choice(_SYL) for _ in range(rnd.randint(lo, hi)))
 
-    out: list[AliasSpec] = []
+    made = 0
     eid = 0
-    while len(out) < count:
+    while made < count:
         eid += 1
         person = rnd.random() < 0.6
         for _ in range(rnd.randint(1, 5)):
@@ -115,11 +117,11 @@ def synthetic_aliases(count: int, seed: int = 7) -> list[AliasSpec]:
                 alias = f"{word().upper()}, {word().title()} {word().title()}"
             else:
                 alias = f"{word().upper()} {word().upper()} {rnd.choice(_LEGAL)}"
-            out.append(AliasSpec(f"synthetic:{eid}", "synthetic", str(eid), alias, alias,
-                                 schema="Person" if person else "Organization", programs=("SYN",)))
-            if len(out) >= count:
+            yield AliasSpec(f"synthetic:{eid}", "synthetic", str(eid), alias, alias,
+                            schema="Person" if person else "Organization", programs=("SYN",))
+            made += 1
+            if made >= count:
                 break
-    return out
 
 
 def main() -> None:
@@ -153,11 +155,9 @@ def main() -> None:
         del matcher
         gc.collect()
     if args.synthetic:
-        aliases = synthetic_aliases(args.synthetic)
         t0 = time.perf_counter()
-        matcher = build_matcher(rules, aliases)
+        matcher = build_matcher(rules, synthetic_aliases(args.synthetic))
         build_s = time.perf_counter() - t0
-        del aliases
         gc.collect()
         print(f"synthetic: {args.synthetic} aliases -> {matcher.key_count} automaton keys, built in {build_s:.1f} s")
         e2e, mentions, alerts = time_e2e(matcher, articles, args.rounds)

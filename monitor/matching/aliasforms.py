@@ -13,8 +13,10 @@ list marks weak are weak: they count only with support.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.types import AliasSpec
@@ -41,7 +43,7 @@ _KOREAN_SURNAMES = word_set(
     kim ri pak park choe choi jo cho han kang yun jang jong chon hwang an o so song hong mun ryu yu sin ko
     """
 )
-MAX_CROSS = 24
+MAX_CROSS = 8
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,10 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             add(surname, WEAK if len(surname) > 1 and not weak else SURNAME, 0.8)
             continue
         add(given + surname, base, 1.0)
-        add(surname + given, base, 0.95)
+        if korean or len(given) == 1:
+            # "Wang Jian", "Putin Vladimir": surname-first order is common for short names only
+            # ("Shoigu Sergei Kuzhugetovich" is list style, never news)
+            add(surname + given, base, 0.95)
         if len(given) > 1 and not korean:
             add(given[:1] + surname, base, 0.95)
             middle = [t for t in given[1:] if not _PATRONYMIC.search(t)]
@@ -190,9 +195,8 @@ def entity_forms(specs: list[AliasSpec]) -> list[Form]:
     return thing_forms(specs)
 
 
-def group_by_entity(aliases: Iterable[AliasSpec]) -> dict[str, list[AliasSpec]]:
-    """Aliases grouped by entity id, in first-seen order."""
-    out: dict[str, list[AliasSpec]] = {}
-    for spec in aliases:
-        out.setdefault(spec.entity_id, []).append(spec)
-    return out
+def group_by_entity(aliases: Iterable[AliasSpec]) -> Iterator[tuple[str, list[AliasSpec]]]:
+    """Runs of consecutive aliases of one entity (streamed: a million aliases are never all in
+    memory at once; the database and the loaders yield them entity by entity)."""
+    for entity_id, group in groupby(aliases, key=attrgetter("entity_id")):
+        yield entity_id, list(group)

@@ -214,13 +214,16 @@ class Matcher:
         return tid
 
     def _add_aliases(self, aliases: Iterable[AliasSpec], digest: hashlib._Hash) -> None:
-        for entity_id, specs in group_by_entity(aliases).items():
+        known: dict[str, int] = {}
+        for entity_id, specs in group_by_entity(aliases):
             first = specs[0]
-            index = len(self._entities)
-            self._entities.append(
-                _Entity(entity_id, first.dataset, first.source_id, first.caption, first.schema,
-                        tuple(first.programs), tuple(first.countries))
-            )
+            index = known.get(entity_id, -1)
+            if index < 0:  # an entity whose aliases come in two runs keeps one record
+                index = known[entity_id] = len(self._entities)
+                self._entities.append(
+                    _Entity(entity_id, first.dataset, first.source_id, first.caption, first.schema,
+                            tuple(first.programs), tuple(first.countries))
+                )
             for spec in specs:
                 digest.update(f"{spec.entity_id}\x1f{spec.alias}\x1f{spec.weak}\x1e".encode())
             self.alias_count += len(specs)
