@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
 from standardwebhooks.webhooks import Webhook  # noqa: E402
 
 from monitor.db import make_engine, session_scope, upgrade  # noqa: E402
@@ -265,6 +265,13 @@ def main() -> None:
                 time.sleep(0.2)
             with Session(engine) as s:
                 open_rows = len(s.exec(select(Delivery).where(Delivery.status != "delivered")).all())
+                # where the time goes: article stored -> alert committed -> delivery sent (DB clocks)
+                stages = s.exec(
+                    select(Article.fetched_at, Alert.created_at, Delivery.delivered_at, Delivery.attempts)
+                    .join(Alert, col(Alert.article_id) == col(Article.id))
+                    .join(Delivery, col(Delivery.alert_id) == col(Alert.id))
+                    .where(col(Delivery.delivered_at).is_not(None), ~col(Article.dedupe_key).startswith("w"))
+                ).all()
         lat = [arrivals.first[m] - stored_at[a] for m, a in arrivals.article_of.items() if a in stored_at]
         print(f"alerts: {n_alerts} in {flow:.1f} s ({n_alerts / flow * 60:.0f}/min), subscriptions: {args.subs}, "
               f"fanout: {args.fanout}, deliveries expected: {expected}, received: {len(arrivals.first)}, "
@@ -277,6 +284,13 @@ def main() -> None:
               f"{pct(base_lat, 99):9.4f}{max(base_lat):9.4f}  (s, n={len(base_lat)})")
         print(f"{'stored -> webhook received':28}{pct(lat, 50):9.4f}{pct(lat, 95):9.4f}"
               f"{pct(lat, 99):9.4f}{max(lat) if lat else float('nan'):9.4f}  (s, n={len(lat)})")
+        if stages:
+            to_alert = [(a - f).total_seconds() for f, a, _, _ in stages]
+            to_sent = [(d - a).total_seconds() for _, a, d, _ in stages]
+            print(f"{'  of which: stored -> alert':28}{pct(to_alert, 50):9.4f}{pct(to_alert, 95):9.4f}"
+                  f"{pct(to_alert, 99):9.4f}{max(to_alert):9.4f}")
+            print(f"{'  of which: alert -> sent':28}{pct(to_sent, 50):9.4f}{pct(to_sent, 95):9.4f}"
+                  f"{pct(to_sent, 99):9.4f}{max(to_sent):9.4f}  (retried: {sum(1 for x in stages if x[3] > 1)})")
         if lat:
             print(f"ratio p95 pipeline / baseline: {pct(lat, 95) / pct(base_lat, 95):.0f}x;"
                   f" target p95 < 2 s: {'met' if pct(lat, 95) < 2 else 'NOT met'}"
