@@ -63,6 +63,7 @@ COUNTRY_MISMATCH = 0.1
 
 _PERSON = {"person"}
 _ORGS = {"organization", "organisation", "company", "legalentity", "publicbody"}
+SCHEMAS = frozenset(_PERSON | _ORGS | {"vessel", "aircraft"})
 _RAW_WORDS = re.compile(r"\w+")
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 
@@ -276,6 +277,8 @@ class ScreenIndex:
         query = check_query(name)
         wanted = {d.strip() for d in datasets or () if d and d.strip()}
         code = _country(country)
+        if schema and schema.strip().lower() not in SCHEMAS:
+            raise ScreenError(f"unknown schema: {schema!r} (use one of {', '.join(sorted(SCHEMAS))})")
         best: dict[str, ScreenMatch] = {}
         for alias_id in self.candidates(query, CANDIDATES * (4 if wanted else 1)):
             row = self.rows[alias_id]

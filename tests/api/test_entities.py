@@ -79,6 +79,7 @@ def test_screen_bad_input_is_a_clear_422(sqlite_api: Api) -> None:
         ({"name": "  ...  "}, "query.name"),
         ({"name": "x" * 10_000}, "query.name"),
         ({"name": "Putin", "country": "Atlantis"}, "query.country"),
+        ({"name": "Putin", "schema": "spaceship"}, "query.schema"),
     ):
         r = sqlite_api.client.get("/api/v1/entities/screen", params=params, headers=h)
         assert r.status_code == 422, r.text

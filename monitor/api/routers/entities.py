@@ -121,8 +121,11 @@ async def screen_name(
     try:
         body = await run_in_threadpool(run)  # building the index and scoring are CPU work
     except ScreenError as exc:
-        field = "query.country" if str(exc).startswith("unknown country") else "query.name"
-        raise validation_error(field, str(exc)) from None
+        message = str(exc)
+        field = "query.country" if message.startswith("unknown country") else "query.name"
+        if message.startswith("unknown schema"):
+            field = "query.schema"
+        raise validation_error(field, message) from None
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
