@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
@@ -158,8 +159,7 @@ _PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
 _DOUBLES = re.compile(r"(.)\1+")
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One name part: its Latin form, its phonetic folding and how much it counts."""
 
     text: str
@@ -168,8 +168,7 @@ class Part:
     abjad: bool = False  # written in Arabic or Hebrew script: vowels mostly unwritten
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """Adjacent parts written together, or the initials of a run of parts (an acronym)."""
 
     idx: tuple[int, ...]
@@ -348,7 +347,7 @@ def _abjad_sim(a: Part, b: Part) -> float:
     return best
 
 
-_PATRONYMIC = re.compile(r"(ovich|evich|ovych|ievich|ovna|evna|ivna|ogly|oglu|kyzy|qizi|uly)$")
+_PATRONYMIC = ("ovich", "evich", "ovych", "ievich", "ovna", "evna", "ivna", "ogly", "oglu", "kyzy", "qizi", "uly")
 _NASAB = frozenset({"bin", "ibn", "bint", "binti", "ben"})
 
 
@@ -357,7 +356,7 @@ def _weight(token: str, kind: str) -> float:
     weight = float(len(token))
     if token in PARTICLES:
         return weight * LIGHT_WEIGHT
-    if kind == PERSON and _PATRONYMIC.search(token):
+    if kind == PERSON and token.endswith(_PATRONYMIC):
         return weight * PATRONYMIC_WEIGHT
     return weight
 
@@ -408,7 +407,7 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     if len(tokens) > MAX_PARTS:
         dropped.extend(tokens[MAX_PARTS:])
         tokens = tokens[:MAX_PARTS]
-    abjad = _ABJAD.search(name[:MAX_NAME_CHARS]) is not None
+    abjad = not name.isascii() and _ABJAD.search(name[:MAX_NAME_CHARS]) is not None
     parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
         parts = tuple(Part(p.text, p.phon, float(len(p.text)), abjad) for p in parts)
