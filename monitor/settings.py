@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS; empty = CORS off"
     )
     log_json: bool = Field(True, description="Structured JSON logs")
+    api_key_cache_seconds: float = Field(
+        5.0, ge=0, description="API keys are re-read from the database at least this often (revocation delay)"
+    )
     demo: bool = Field(False, description="Serve the demo feed at /demo/feed.xml (`up --demo` sets it)")
 
     @field_validator("allowed_networks", "cors_origins", "lists_datasets", mode="before")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -66,9 +66,13 @@ class AlertPage:
     next_cursor: str | None
 
 
-def encode_cursor(alert: Alert) -> str:
-    """Opaque cursor naming this alert's (created_at, id) position."""
-    raw = f"{alert.created_at.astimezone(UTC).isoformat()}|{alert.id}"
+def encode_cursor(alert: Alert | Mapping[str, Any]) -> str:
+    """Opaque cursor naming this alert's (created_at, id) position (from a row or an Alert)."""
+    if isinstance(alert, Alert):
+        created_at, ident = alert.created_at, alert.id
+    else:
+        created_at, ident = alert["created_at"], alert["id"]
+    raw = f"{created_at.astimezone(UTC).isoformat()}|{ident}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -143,9 +147,21 @@ def filter_conditions(flt: AlertFilter) -> list[Any]:
 
 
 
-def alerts_query(flt: AlertFilter, cursor: str | None = None) -> Select[Any]:
-    """SELECT of Alert rows for this filter after `cursor`, newest first."""
-    stmt = select(Alert).where(*filter_conditions(flt))
+_JSON_COLUMNS = ("entity_ids", "evidence")
+
+
+def _plain_columns() -> list[Any]:
+    # JSON columns come back as their JSON text, so a caller that only re-serialises them
+    # (the API) can embed them as they are instead of parsing and re-encoding every value.
+    table = Alert.__table__  # type: ignore[attr-defined]
+    return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in table.c]
+
+
+def alerts_query(flt: AlertFilter, cursor: str | None = None, *, columns: bool = False) -> Select[Any]:
+    """SELECT of Alert rows (or, with `columns`, of the alert table's columns, JSON ones as text) after
+    `cursor`, newest first."""
+    stmt = select(*_plain_columns()) if columns else select(Alert)
+    stmt = stmt.where(*filter_conditions(flt))
     if cursor:
         at, ident = decode_cursor(cursor)
         stmt = stmt.where(
@@ -162,6 +178,19 @@ def list_alerts(session: Session, flt: AlertFilter, cursor: str | None = None, l
         rows = rows[:limit]
         return AlertPage(rows, encode_cursor(rows[-1]))
     return AlertPage(rows, None)
+
+
+def list_alert_rows(
+    session: Session, flt: AlertFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Like `list_alerts`, as plain dicts of the alert columns (`entity_ids` and `evidence` as JSON text):
+    no ORM objects, for the API's hot path."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    rows = [dict(r) for r in session.execute(alerts_query(flt, cursor, columns=True).limit(limit + 1)).mappings()]
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(rows[-1])
+    return rows, None
 
 
 def iter_alerts(session: Session, flt: AlertFilter, batch: int = 500) -> Iterator[Alert]:

@@ -32,7 +32,7 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def alert_filter(
+async def alert_filter(
     since: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
     until: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
     rule: Annotated[list[str], Query(description="rule id (repeatable)")] = [],  # noqa: B006
@@ -51,7 +51,7 @@ def alert_filter(
         Literal["exclude", "include", "only"], Query(description="suppressed alerts: hide (default), include, only")
     ] = "exclude",
 ) -> AlertFilter:
-    """The filter named by the query string."""
+    """The filter named by the query string (async: pure work, no worker thread needed)."""
     try:
         return AlertFilter(
             since=parse_when(since, "since"),

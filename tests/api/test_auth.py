@@ -68,13 +68,30 @@ def test_route_refuses_missing_wrong_and_weak_keys(module_api: Api, method: str,
     assert r.status_code not in (401, 403), r.text
 
 
-def test_revoked_key_is_refused(sqlite_api: Api) -> None:
+def test_key_revoked_elsewhere_stops_working_after_the_cache_time(sqlite_api: Api) -> None:
     h = sqlite_api.h("reader")
+    settings = sqlite_api.app.state.settings
+    assert settings.api_key_cache_seconds == 5.0
     assert sqlite_api.client.get("/api/v1/alerts", headers=h).status_code == 200
-    with session_scope(sqlite_api.engine) as s:
+    with session_scope(sqlite_api.engine) as s:  # as `keys revoke` in another process would
         row = s.query(ApiKey).filter(ApiKey.role == "reader").one()
         revoke_key(s, row.id, actor="test")
+    # Still remembered by this process for up to api_key_cache_seconds ...
+    assert sqlite_api.client.get("/api/v1/alerts", headers=h).status_code == 200
+    # ... and refused once the entry expires (simulated by shortening the cache time).
+    settings.api_key_cache_seconds = 0
+    cache = sqlite_api.app.state.key_cache
+    for digest, (_, key) in list(cache.items()):
+        cache[digest] = (0.0, key)
     assert sqlite_api.client.get("/api/v1/alerts", headers=h).status_code == 401
+
+
+def test_unknown_keys_are_never_cached(sqlite_api: Api) -> None:
+    bad = {"Authorization": "Bearer smk_unknown-key-000000000000000000000000"}
+    for _ in range(2):
+        assert sqlite_api.client.get("/api/v1/alerts", headers=bad).status_code == 401
+    assert all(key.role in ROLES for _, key in sqlite_api.app.state.key_cache.values())
+    assert len(sqlite_api.app.state.key_cache) == 0
 
 
 def test_keys_are_stored_hashed_and_use_is_recorded(sqlite_api: Api) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlmodel import select
 
-from monitor.api.auth import AdminKey
+from monitor.api.auth import AdminKey, forget_keys
 from monitor.api.deps import SessionDep
 from monitor.api.errors import not_found
 from monitor.api.params import IdPath
@@ -31,10 +31,12 @@ def post_key(body: KeyCreate, session: SessionDep, key: AdminKey) -> KeyCreated:
 
 
 @router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke an API key (admin)")
-def delete_key(key_id: IdPath, session: SessionDep, key: AdminKey) -> KeyPublic:
-    """Revoke a key: it stops working at once (the row stays for the audit)."""
+def delete_key(request: Request, key_id: IdPath, session: SessionDep, key: AdminKey) -> KeyPublic:
+    """Revoke a key: it stops working at once here, within `api_key_cache_seconds` in other API processes."""
     try:
         row = revoke_key(session, key_id, actor=key.actor)
     except KeyError_:
         raise not_found("key", key_id) from None
+    session.commit()
+    forget_keys(request.app)
     return KeyPublic.model_validate(row)
