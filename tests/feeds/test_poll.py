@@ -172,15 +172,22 @@ def test_faults_are_recorded_with_backoff_and_isolated(sqlite_engine, make_setti
         "/busy.xml": "HTTP 429",
     }
     urls = [srv.url(p) for p in expected]
+    urls.append(f"http://intranet.test:{srv.port}/good.xml")
     urls.append(f"http://127.0.0.2:{srv.port}/good.xml")
     ids = _add(sqlite_engine, *urls)
+
+    def resolver(host: str, port: int) -> list[str]:
+        # Stand-in DNS: the intranet name answers with a private address.
+        assert host == "intranet.test"
+        return ["10.0.0.1"]
+
     # A feed whose articles are already stored must keep them when it starts failing.
     with Session(sqlite_engine) as s:
         assert poll_feed(s, ids[0], settings).status == "ok"
     srv.add("/good.xml", rss([{"guid": "g1", "title": "Good", "description": "Fine."}]))
     _make_due(sqlite_engine)
     started = utcnow()
-    results = {r.feed_id: r for r in poll_many(sqlite_engine, settings, ids, threads=13)}
+    results = {r.feed_id: r for r in poll_many(sqlite_engine, settings, ids, threads=14, resolver=resolver)}
     assert results[ids[0]].status == "not_modified"
     for (path, message), feed_id in zip(expected.items(), ids, strict=False):
         feed = _feed(sqlite_engine, feed_id)
@@ -192,7 +199,11 @@ def test_faults_are_recorded_with_backoff_and_isolated(sqlite_engine, make_setti
         assert feed.next_poll_at >= started + timedelta(seconds=settings.poll_min_interval - 5), path
     blocked = _feed(sqlite_engine, ids[-1])
     assert blocked.last_error and "refused to connect to 127.0.0.2" in blocked.last_error
-    assert not [h for h in srv.hits if h.path == "/good.xml" and h.status == 0]
+    resolved = _feed(sqlite_engine, ids[-2])
+    assert resolved.last_error and "refused to connect to 10.0.0.1" in resolved.last_error
+    assert resolved.consecutive_errors == 1
+    # /good.xml was reached only by its own feed (first poll and the 304), never via the refused URLs.
+    assert len(srv.hits_for("/good.xml")) == 2
     throttled = _feed(sqlite_engine, ids[list(expected).index("/busy.xml")])
     assert throttled.next_poll_at >= started + timedelta(seconds=7200 - 5)
     assert _count(sqlite_engine, ids[0]) == 1
