@@ -133,7 +133,8 @@ class FeedServer:
         hit = Hit(path, inm, ims, req.headers.get("User-Agent"), 0)
         with self._lock:
             self.hits.append(hit)
-        hit.status = self._answer(req, route, inm, ims)
+        req._hit = hit  # type: ignore[attr-defined]  # _send records the status before answering
+        self._answer(req, route, inm, ims)
 
     def _answer(self, req: BaseHTTPRequestHandler, route: Route | None, inm: str | None, ims: str | None) -> int:
         if route is None:
@@ -167,6 +168,7 @@ class FeedServer:
         return self._send(req, 200, body, headers)
 
     def _send(self, req: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> int:
+        req._hit.status = status  # type: ignore[attr-defined]
         try:
             req.send_response(status)
             for key, value in headers.items():
@@ -181,6 +183,7 @@ class FeedServer:
 
     def _stream(self, req: BaseHTTPRequestHandler, body: bytes, extra: int, headers: dict[str, str]) -> int:
         # Chunked, no Content-Length: the client must count the bytes itself.
+        req._hit.status = 200  # type: ignore[attr-defined]
         try:
             req.send_response(200)
             for key, value in headers.items():
