@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
 
+from rapidfuzz import fuzz
+
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.types import AliasSpec
 from monitor.matching.words import LEGAL_FORMS, common_words, word_set
@@ -100,6 +102,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
 
     firsts: set[str] = set()
     surnames: set[str] = set()
+    first_surnames: dict[str, set[str]] = {}
     parts = []
     for spec in specs:
         given, surname = _split_person(spec.alias)
@@ -109,6 +112,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         surnames.add(" ".join(surname))
         if given and not spec.weak:
             firsts.add(given[0])
+            first_surnames.setdefault(given[0], set()).add(" ".join(surname))
     korean = bool(specs) and _is_korean(specs[0], surnames)
     for given, surname, weak in parts:
         base = WEAK if weak else STRONG
@@ -122,6 +126,9 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             add(surname + given, base, 0.95)
         if len(given) > 1 and not korean:
             add(given[:1] + surname, base, 0.95)
+            if _PATRONYMIC.search(given[1]):
+                # "Vladimir V. Putin": first name, initial of the patronymic, surname (news style)
+                add([given[0], given[1][0], *surname], base, 0.9)
             middle = [t for t in given[1:] if not _PATRONYMIC.search(t)]
             if middle and len(given) > 2:
                 add(given[:1] + middle + surname, base, 0.9)
@@ -130,15 +137,66 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
         if len(" ".join(surname)) >= 3:
             add(surname, SURNAME, 0.85)
+    slavic = bool(specs) and _is_slavic(specs[0])
     if not korean:
         crossed = 0
         for first in sorted(firsts):
+            for variant in given_name_variants(first) if slavic else ():
+                for surname_key in sorted(surnames)[:2]:
+                    add([variant, *surname_key.split()], STRONG, 0.85)
             for surname_key in sorted(surnames):
-                if crossed >= MAX_CROSS:
-                    break
+                # cross given names only over spellings of one surname (Shoigu / Shoygu), not
+                # over unrelated aliases of the entity
+                if crossed >= MAX_CROSS or not any(_same_name(surname_key, s) for s in first_surnames[first]):
+                    continue
                 add([first, *surname_key.split()], STRONG, 0.9)
                 crossed += 1
     return list(forms.values())
+
+
+# Romanisations of Slavic given names differ in a few endings and letters: Yevgeny / Yevgeniy /
+# Evgeny / Evgeniy, Sergei / Sergey, Dmitry / Dmitriy, Alexander / Aleksandr, Alexei / Aleksey.
+_ENDINGS = (("iy", ("y", "i")), ("ii", ("y", "iy")), ("ey", ("ei", "y")), ("ei", ("ey",)), ("y", ("iy", "i")))
+
+
+_SLAVIC_PROGRAMS = ("RUSSIA", "UKRAINE", "BELARUS", "MAGNIT", "CAATSA", "CYBER")
+_SLAVIC_COUNTRIES = frozenset({"RU", "BY", "UA", "KZ", "KG", "UZ", "TJ", "TM", "AM", "AZ", "GE", "MD", "RS", "BG"})
+
+
+def _is_slavic(spec: AliasSpec) -> bool:
+    return any(p.upper().startswith(_SLAVIC_PROGRAMS) for p in spec.programs) or any(
+        c in _SLAVIC_COUNTRIES for c in spec.countries)
+
+
+def given_name_variants(first: str) -> list[str]:
+    """Other common spellings of a (Slavic) given name, at most four."""
+    if len(first) < 4:
+        return []
+    out: list[str] = []
+    stems = [first]
+    if first.startswith("ye"):
+        stems.append(first[1:])
+    elif first.startswith("e") and len(first) > 4:
+        stems.append("y" + first)
+    if "ks" in first:
+        stems.append(first.replace("ks", "x"))
+    elif "x" in first:
+        stems.append(first.replace("x", "ks"))
+    if first.endswith("andr"):
+        stems.append(first.replace("ks", "x")[:-1] + "er")  # Aleksandr -> Alexander
+    for stem in stems:
+        if stem != first:
+            out.append(stem)
+        for ending, others in _ENDINGS:
+            if stem.endswith(ending):
+                out.extend(stem[: -len(ending)] + other for other in others)
+                break
+    return [v for v in dict.fromkeys(out) if v != first][:4]
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two spellings of one name: same start and close (Shoigu / Shoygu, Yevgeniy / Evgeny)."""
+    return a == b or (a[:1] == b[:1] and abs(len(a) - len(b)) <= 2 and fuzz.ratio(a, b) >= 70)
 
 
 def _strip_legal(tokens: list[str]) -> list[str]:

@@ -78,7 +78,7 @@ class _TermSet:
         self.field = field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entity:
     entity_id: str
     dataset: str
@@ -167,7 +167,9 @@ class Matcher:
     def __init__(self) -> None:
         self._auto = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
         self._klen: array[int] = array("i")
-        self._owners: list[int | tuple[int, ...]] = []
+        # owner code of each key; a key with several owners holds -1 and its codes in _multi
+        self._owners: array[int] = array("q")
+        self._multi: dict[int, tuple[int, ...]] = {}
         self._entities: list[_Entity] = []
         self._form_entity: array[int] = array("i")
         self._form_kind: array[int] = array("b")
@@ -197,11 +199,12 @@ class Matcher:
             self._owners.append(code)
             return
         old = self._owners[kid]
-        if isinstance(old, int):
+        if old >= 0:
             if old != code:
-                self._owners[kid] = (old, code)
-        elif code not in old:
-            self._owners[kid] = (*old, code)
+                self._owners[kid] = -1
+                self._multi[kid] = (old, code)
+        elif code not in self._multi[kid]:
+            self._multi[kid] = (*self._multi[kid], code)
 
     def _term_id(self, term: Term) -> int:
         ident = (term.tokens, term.prefix)
@@ -462,11 +465,12 @@ class Matcher:
             return
         klen = self._klen
         owners = self._owners
+        multi = self._multi
         for end, kid in self._auto.iter(s):
             own = owners[kid]
             t0 = end - klen[kid] + 2  # first character after the key's leading space
             t1 = end if s[end] == " " else s.find(" ", end)  # a wildcard key ends inside its token
-            for code in (own,) if isinstance(own, int) else own:
+            for code in (own,) if own >= 0 else multi[kid]:
                 kind = code & 3
                 idx = code >> 3
                 if kind == _TERM:
@@ -518,9 +522,9 @@ class Matcher:
                 strong_span[sp] = True
             else:
                 weak_spans.append(sp)
+        strong_entities = {form_entity[f] for sp in strong_span for f in form_hits[sp] if form_kind[f] <= CAPS}
         if weak_spans:
             # most weak hits are everyday surnames with no support anywhere: drop them before sorting
-            strong_entities = {form_entity[f] for sp in strong_span for f in form_hits[sp]}
             for sp in weak_spans:
                 fids = form_hits[sp]
                 if any(form_entity[f] in strong_entities for f in fids):
@@ -589,13 +593,17 @@ class Matcher:
                 surname_only = all(k == SURNAME for k, _ in weak.values())
                 if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
                     seen = [(last_seen[e], e) for e in weak if e in last_seen]
+                    if not seen and fi == 0:
+                        # a headline's bare surname is supported by the full name in the text
+                        seen = [((1, 0), e) for e in weak if e in strong_entities]
                     if seen:
                         ent = max(seen)[1]
                         chosen[ent] = weak[ent][1] * 0.9
-                    elif len(weak) <= 2:
-                        for ent, (kind, conf) in weak.items():
-                            if (kind == SURNAME and titled) or (kind == VESSEL and vessel_word):
-                                chosen[ent] = conf * 0.85
+                    elif len(weak) == 1:
+                        # a title supports a surname that only one listed person has
+                        ((ent, (kind, conf)),) = weak.items()
+                        if (kind == SURNAME and titled) or (kind == VESSEL and vessel_word):
+                            chosen[ent] = conf * 0.85
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
                 last_seen[ent] = (fi, t0)
