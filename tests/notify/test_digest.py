@@ -168,3 +168,46 @@ def test_empty_day_one_line_or_skipped(sqlite_engine: Engine, make_settings) -> 
             statuses = sorted(r.status for r in s.exec(select(Digest)).all())
         # day 1 (no skipping): sent; day 2 (skipping, for both subscriptions): recorded as empty, not sent
         assert statuses == ["empty", "empty", "sent"]
+
+
+def test_digest_to_a_webhook_is_signed_json(sqlite_engine: Engine, make_settings) -> None:
+    from tests.notify.receiver import ReceiverServer
+
+    settings = make_settings()
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with ReceiverServer() as rx:
+        with time_machine.travel(now - timedelta(hours=3), tick=False), session_scope(sqlite_engine) as s:
+            _, secret = create_subscription(s, settings, SubscriptionCreate(
+                channel="webhook", target=rx.url, realtime=False, digest_time="08:00"))
+            rx.secrets = [secret or ""]
+            make_alert(s, title="Tanker transfer off Nakhodka")
+        with time_machine.travel(now, tick=False), Session(sqlite_engine, expire_on_commit=False) as s:
+            (row,) = digest_tick(s, settings)
+            assert row.status == "sent" and row.alert_count == 1
+    (call,) = rx.accepted()
+    assert call.webhook_id == f"msg_digest_{row.subscription_id}_2026-06-01"
+    assert call.payload["type"] == "digest.created"
+    assert call.payload["data"]["total"] == 1
+    assert call.payload["data"]["alerts"][0]["title"] == "Tanker transfer off Nakhodka"
+
+
+def test_failed_digest_is_retried_later_that_day_only_once_sent(sqlite_engine: Engine, make_settings) -> None:
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    settings_down = make_settings(smtp_port=1)  # nothing listens: the send fails
+    with time_machine.travel(now - timedelta(hours=3), tick=False), session_scope(sqlite_engine) as s:
+        create_subscription(s, settings_down, SubscriptionCreate(
+            channel="email", target="r@example.org", realtime=False, digest_time="08:00"))
+    with time_machine.travel(now, tick=False), Session(sqlite_engine, expire_on_commit=False) as s:
+        (row,) = digest_tick(s, settings_down)
+        assert row.status == "failed" and row.error
+        assert digest_tick(s, settings_down) == []  # not retried at once
+    with SmtpServer() as smtp:
+        settings_up = make_settings(smtp_port=smtp.port)
+        with time_machine.travel(now + timedelta(minutes=15), tick=False), \
+                Session(sqlite_engine, expire_on_commit=False) as s:
+            (row,) = digest_tick(s, settings_up)
+            assert row.status == "sent"
+        with time_machine.travel(now + timedelta(minutes=45), tick=False), \
+                Session(sqlite_engine, expire_on_commit=False) as s:
+            assert digest_tick(s, settings_up) == []
+        assert len(smtp.messages) == 1
