@@ -169,6 +169,9 @@ def _describe(tok: _Tok) -> str:
 _UNIT_START = ("lparen", "phrase", "word", "fieldop")
 
 
+MAX_DEPTH = 64  # nested parentheses in one query
+
+
 class _Parser:
     def __init__(self, text: str, known_country: frozenset[str] | None) -> None:
         self.text = text
@@ -176,6 +179,7 @@ class _Parser:
         self.i = 0
         self.field: str | None = None
         self.known_country = known_country
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -267,10 +271,15 @@ class _Parser:
     def parse_unit(self) -> Node:
         tok = self.peek()
         if tok.kind == "lparen":
+            # Bounded so a hostile query is a syntax error, not a RecursionError (found by fuzzing).
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(f"at most {MAX_DEPTH} levels of parentheses")
             self.take()
             if self.peek().kind == "rparen":
                 raise self.fail("a term, phrase or '('")
+            self.depth += 1
             node = self.parse_not()
+            self.depth -= 1
             if self.peek().kind != "rparen":
                 raise self.fail("')'")
             self.take()
