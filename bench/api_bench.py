@@ -168,8 +168,8 @@ def build(n_alerts: int, rebuild: bool) -> None:
                FROM article a, generate_series(0, 4) k"""
         )
         db.execute(
-            """INSERT INTO alert_entity (alert_id, entity_id, dataset)
-               SELECT id, e, split_part(e, ':', 1) FROM alert, json_array_elements_text(entity_ids) e"""
+            """INSERT INTO alert_entity (alert_id, entity_id, dataset, created_at)
+               SELECT id, e, split_part(e, ':', 1), created_at FROM alert, json_array_elements_text(entity_ids) e"""
         )
         db.execute("VACUUM ANALYZE")
         counts = db.execute(

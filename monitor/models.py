@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, select
 from sqlmodel import Field, SQLModel
 
 
@@ -237,14 +237,30 @@ class Alert(SQLModel, table=True):
 
 
 class AlertEntity(SQLModel, table=True):
-    """Link table so that alerts can be filtered by entity without scanning JSON."""
+    """Link table so that alerts can be filtered by entity without scanning JSON.
+
+    `created_at` repeats the alert's, so an entity's alerts are paged newest first straight
+    from (entity_id, created_at, alert_id): the cost is the page, not the entity's history.
+    """
 
     __tablename__ = "alert_entity"
-    __table_args__ = (Index("ix_alert_entity_entity_alert", "entity_id", "alert_id"),)
+    __table_args__ = (Index("ix_alert_entity_entity_created", "entity_id", "created_at", "alert_id"),)
 
     alert_id: int = Field(foreign_key="alert.id", primary_key=True, ondelete="CASCADE")
     entity_id: str = Field(primary_key=True, max_length=200)
     dataset: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, description="copy of the alert's created_at")
+
+
+@event.listens_for(AlertEntity, "before_insert")
+def _link_takes_alert_time(_mapper: Any, connection: Any, target: AlertEntity) -> None:
+    # Every ORM insert copies the alert's time, so callers need not remember to; bulk
+    # inserts (SQL) must set it themselves.
+    table = Alert.__table__  # type: ignore[attr-defined]
+    at = connection.execute(select(table.c.created_at).where(table.c.id == target.alert_id))
+    value = at.scalar()
+    if value is not None:
+        target.created_at = value
 
 
 class AlertReview(SQLModel, table=True):

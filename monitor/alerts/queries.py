@@ -93,8 +93,11 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def filter_conditions(flt: AlertFilter) -> list[Any]:
-    """SQL conditions on Alert for this filter (also used by counts and exports)."""
+def filter_conditions(flt: AlertFilter, *, entity_exists: bool = True) -> list[Any]:
+    """SQL conditions on Alert for this filter (also used by counts and the stream).
+
+    With `entity_exists=False` the entity filter is left to the caller (see `alerts_query`).
+    """
     conds: list[Any] = []
     if flt.since is not None:
         conds.append(col(Alert.created_at) >= flt.since)
@@ -115,7 +118,7 @@ def filter_conditions(flt: AlertFilter) -> list[Any]:
         conds.append(col(Alert.severity_rank) >= SEVERITY_RANK[flt.min_severity])
     if flt.min_score is not None:
         conds.append(col(Alert.score) >= flt.min_score)
-    if flt.entity_ids:
+    if flt.entity_ids and entity_exists:
         conds.append(
             exists().where(
                 and_(col(AlertEntity.alert_id) == col(Alert.id), col(AlertEntity.entity_id).in_(flt.entity_ids))
@@ -161,13 +164,24 @@ def alerts_query(flt: AlertFilter, cursor: str | None = None, *, columns: bool =
     """SELECT of Alert rows (or, with `columns`, of the alert table's columns, JSON ones as text) after
     `cursor`, newest first."""
     stmt = select(*_plain_columns()) if columns else select(Alert)
-    stmt = stmt.where(*filter_conditions(flt))
+    at_col, id_col = col(Alert.created_at), col(Alert.id)
+    if len(flt.entity_ids) == 1:
+        # One entity (its page): walk its links newest first on (entity_id, created_at, alert_id)
+        # and fetch each alert by id, stopping at the page size. Keyed on the link's copy of the
+        # alert's (created_at, id), so the order and the cursor are those of every other list.
+        at_col, id_col = col(AlertEntity.created_at), col(AlertEntity.alert_id)
+        stmt = (
+            stmt.select_from(AlertEntity)
+            .join(Alert, col(Alert.id) == col(AlertEntity.alert_id))
+            .where(col(AlertEntity.entity_id) == flt.entity_ids[0])
+        )
+        stmt = stmt.where(*filter_conditions(flt, entity_exists=False))
+    else:
+        stmt = stmt.where(*filter_conditions(flt))
     if cursor:
         at, ident = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(col(Alert.created_at) < at, and_(col(Alert.created_at) == at, col(Alert.id) < ident))
-        )
-    return stmt.order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
+        stmt = stmt.where(or_(at_col < at, and_(at_col == at, id_col < ident)))
+    return stmt.order_by(at_col.desc(), id_col.desc())
 
 
 def list_alerts(session: Session, flt: AlertFilter, cursor: str | None = None, limit: int = 50) -> AlertPage:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:42:51.861303
+Create Date: 2026-11-29 13:31:52.253652
 """
 
 from collections.abc import Sequence
@@ -308,11 +308,12 @@ def upgrade() -> None:
     sa.Column('alert_id', sa.Integer(), nullable=False),
     sa.Column('entity_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('dataset', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('alert_id', 'entity_id')
     )
     with op.batch_alter_table('alert_entity', schema=None) as batch_op:
-        batch_op.create_index('ix_alert_entity_entity_alert', ['entity_id', 'alert_id'], unique=False)
+        batch_op.create_index('ix_alert_entity_entity_created', ['entity_id', 'created_at', 'alert_id'], unique=False)
 
     op.create_table('alert_review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -387,7 +388,7 @@ def downgrade() -> None:
 
     op.drop_table('alert_review')
     with op.batch_alter_table('alert_entity', schema=None) as batch_op:
-        batch_op.drop_index('ix_alert_entity_entity_alert')
+        batch_op.drop_index('ix_alert_entity_entity_created')
 
     op.drop_table('alert_entity')
     with op.batch_alter_table('mention', schema=None) as batch_op:
