@@ -149,9 +149,7 @@ def test_candidates_come_from_the_index_not_from_every_alias(monkeypatch: pytest
              "li", "wei", "zhang", "ahmed", "hassan", "ali", "omar", "garcia", "lopez", "martin"]  # fmt: skip
     rows = [
         AliasRow(f"s:{i}", "s", str(i), name, name, "person")
-        for i, name in enumerate(
-            " ".join(rng.sample(parts, 3)) + f" {rng.choice(parts)}{i}" for i in range(20_000)
-        )
+        for i, name in enumerate(" ".join(rng.sample(parts, 3)) + f" {rng.choice(parts)}{i}" for i in range(20_000))
     ]
     rows.append(AliasRow("s:x", "s", "x", "SHOIGU, Sergei", "SHOIGU, Sergei", "person"))
     big = ScreenIndex(rows)
