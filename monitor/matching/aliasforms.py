@@ -19,6 +19,7 @@ from itertools import groupby
 from operator import attrgetter
 
 from rapidfuzz import fuzz
+from wordfreq import zipf_frequency
 
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.types import AliasSpec
@@ -30,12 +31,16 @@ CAPS = 1  # short acronym: counts when written in capitals in the original
 WEAK = 2  # counts after an earlier strong mention of the same entity
 SURNAME = 3  # a person's surname alone: earlier mention, or a title just before it
 VESSEL = 4  # a vessel's or aircraft's name: earlier mention, or "tanker", "vessel"... just before it
+DISTINCT = 5  # a surname that is no English word and (nearly) only one listed person has: "Putin"
 
 # A bare surname among the most frequent English words ("Said", "Brown", "John") is dropped;
 # a single-word company alias among the top words is not distinctive; nor is an alias
 # whose words all are.
 SURNAME_STOP_TOP = 2500
 DISTINCT_TOP = 5000
+EVERYDAY_TOP = 20000
+PRIMARY_ZIPF = 3.8  # "Hamas" 3.6, "Taliban" 3.7 count; "plasma" 3.95 does not
+RARE_ZIPF = 2.7  # "Rosneft" 2.3, "Gazprom" 2.6 count; "Mirza" 2.9, "PPI" 2.9 do not
 
 PERSON_SCHEMAS = frozenset({"person", "individual"})
 VESSEL_SCHEMAS = frozenset({"vessel", "aircraft", "airplane"})
@@ -208,12 +213,25 @@ def _strip_legal(tokens: list[str]) -> list[str]:
     return out
 
 
+def _zipf(word: str) -> float:
+    return float(zipf_frequency(word, "en"))
+
+
 def thing_forms(specs: list[AliasSpec]) -> list[Form]:
-    """All forms of an organisation, vessel or other non-person entity."""
+    """All forms of an organisation, vessel or other non-person entity.
+
+    A single word counts on its own only when it is no English word: the entity's own full
+    name up to the frequency of "Hamas" or "Taliban", any other alias or a name left once the
+    legal form is cut ("JSC ENERGIES" -> "energies", "MIRZA COMPANY" -> "mirza") only when rare
+    ("Rosneft", "Sberbank"). Short acronyms count in capitals unless they are common ("PPI").
+    Several words that are all everyday words ("TACTICAL MISSILES CORPORATION" -> "tactical
+    missiles") need support too.
+    """
     forms: dict[str, Form] = {}
     vessel = bool(specs) and specs[0].schema.casefold() in VESSEL_SCHEMAS
+    primary = normalise_name(specs[0].caption) if specs else ""
 
-    def add(tokens: list[str], weak: bool, confidence: float) -> None:
+    def add(tokens: list[str], weak: bool, confidence: float, derived: bool) -> None:
         key = " ".join(tokens)
         letters = key.replace(" ", "")
         if len(letters) < 3:
@@ -223,10 +241,15 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         elif weak:
             kind = WEAK
         elif len(tokens) == 1:
-            if len(letters) <= 4 or tokens[0] in common_words(DISTINCT_TOP) or letters.isdigit():
-                kind = CAPS if len(letters) <= 6 and not letters.isdigit() else WEAK
+            if letters.isdigit():
+                kind = WEAK
+            elif len(letters) <= 4:
+                kind = CAPS if _zipf(key) < RARE_ZIPF else WEAK
             else:
-                kind = STRONG
+                limit = PRIMARY_ZIPF if key == primary and not derived else RARE_ZIPF
+                kind = STRONG if _zipf(key) < limit else WEAK
+        elif derived:
+            kind = WEAK if all(t in common_words(EVERYDAY_TOP) or len(t) <= 2 for t in tokens) else STRONG
         else:
             kind = WEAK if _common(tokens) else STRONG
         old = forms.get(key)
@@ -237,10 +260,10 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         tokens = normalise_name(spec.alias).split()
         if not tokens:
             continue
-        add(tokens, spec.weak, 1.0)
+        add(tokens, spec.weak, 1.0, derived=False)
         stripped = _strip_legal(tokens)
         if stripped and stripped != tokens:
-            add(stripped, spec.weak, 0.95)
+            add(stripped, spec.weak, 0.95, derived=True)
     return list(forms.values())
 
 

@@ -27,9 +27,12 @@ from wordfreq import word_frequency
 
 from monitor.matching.aliasforms import (
     CAPS,
+    DISTINCT,
+    DISTINCT_TOP,
     STRONG,
     SURNAME,
     VESSEL,
+    WEAK,
     entity_forms,
     group_by_entity,
     is_person,
@@ -48,7 +51,7 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS
+from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS, common_words
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -60,6 +63,7 @@ _MAX_EVIDENCE = 5
 # hits kept per term and alias spans kept per article: a megabyte of one repeated name must
 # not keep a worker busy for seconds (real articles stay far below)
 _MAX_HITS = 2000
+_MAX_NAMESAKES = 3
 _FIELDS = ("title", "text")
 _SEVERITY_BASE = {"low": 0.35, "medium": 0.5, "high": 0.65, "critical": 0.8}
 _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "entity": "organization",
@@ -182,6 +186,8 @@ class Matcher:
         self._always: list[int] = []
         self._pred_cache: dict[EntityPred, object] = {}
         self._term_costs: dict[int, float] = {}
+        self._alias_counts: array[int] = array("i")
+        self._surnames: dict[str, list[int]] = {}
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -230,12 +236,30 @@ class Matcher:
             for spec in specs:
                 digest.update(f"{spec.entity_id}\x1f{spec.alias}\x1f{spec.weak}\x1e".encode())
             self.alias_count += len(specs)
+            if index == len(self._alias_counts):
+                self._alias_counts.append(0)
+            self._alias_counts[index] += len(specs)
             for form in entity_forms(specs):
                 fid = len(self._form_entity)
                 self._form_entity.append(index)
                 self._form_kind.append(form.kind)
                 self._form_conf.append(form.confidence)
                 self._add_key(form.key, (fid << 3) | _FORM)
+                if form.kind == SURNAME and len(form.key) >= 5 and " " not in form.key:
+                    self._surnames.setdefault(form.key, []).append(fid)
+
+    def _mark_distinct_surnames(self) -> None:
+        """A surname that is no everyday word and belongs to at most three listed people, one of
+        them listed far more fully than the others (Putin, Shoigu, Prigozhin the father), names
+        that person on its own in news; it stays subject to the namesake checks."""
+        common = common_words(DISTINCT_TOP)
+        for key, fids in self._surnames.items():
+            if len(fids) > 3 or key in common:
+                continue
+            ranked = sorted(((self._alias_counts[self._form_entity[f]], f) for f in fids), reverse=True)
+            if len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]:
+                self._form_kind[ranked[0][1]] = DISTINCT
+        self._surnames.clear()
 
     def _add_countries(self) -> None:
         for form, code, caps in gazetteer():
@@ -449,6 +473,7 @@ class Matcher:
         digest = hashlib.sha256()
         self._add_rules(rules, digest)
         self._add_aliases(aliases, digest)
+        self._mark_distinct_surnames()
         self._add_countries()
         self.key_count = len(self._klen)
         self._auto.make_automaton()
@@ -506,7 +531,9 @@ class Matcher:
             if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
                 before = text[:k].rstrip(" \"'\u201c\u2018(")
                 sentence_start = not before or before[-1] in ".!?\n:;"
-                return not sentence_start
+                # at a sentence start a capital says nothing, unless the word is no everyday one
+                # ("Anna Shoigu" is someone else, "Yesterday Shoigu" is not)
+                return not sentence_start or word.lower() not in common_words(500)
         return False
 
     def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]]) -> list[_Mention]:
@@ -518,7 +545,9 @@ class Matcher:
         strong_span: dict[Occ, bool] = {}
         weak_spans: list[Occ] = []
         for sp, fids in form_hits.items():
-            if any(form_kind[f] <= CAPS for f in fids):
+            strong_ents = {form_entity[f] for f in fids if form_kind[f] <= CAPS}
+            # a name shared by many listed people ("Muhammad Ali") identifies none of them
+            if strong_ents and len(strong_ents) <= _MAX_NAMESAKES:
                 strong_span[sp] = True
             else:
                 weak_spans.append(sp)
@@ -533,7 +562,7 @@ class Matcher:
                 fs = fields[sp[0]]
                 assert fs is not None
                 before = fs.nt.token_before(sp[1])
-                if before in TITLE_WORDS or before in VESSEL_WORDS or (
+                if any(form_kind[f] == DISTINCT for f in fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
                     any(form_kind[f] == VESSEL for f in fids)
                     and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
                 ):
@@ -563,25 +592,29 @@ class Matcher:
             fids = form_hits[sp]
             titled = vessel_word = False
             if not strong_span[sp] and not any(form_entity[f] in last_seen for f in fids):
-                # weak forms with no earlier mention need a title or vessel word in front;
-                # checked on the scan string first, so everyday surnames cost no offset work
+                # weak forms with no earlier mention need a title or vessel word in front (or be
+                # a distinctive surname); checked on the scan string first, so everyday surnames
+                # cost no offset work
                 kinds = {form_kind[f] for f in fids}
                 before = fs.nt.token_before(t0)
-                titled = SURNAME in kinds and before in TITLE_WORDS
+                titled = bool(kinds & {SURNAME, DISTINCT}) and before in TITLE_WORDS
                 vessel_word = VESSEL in kinds and (
                     before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
                     or fs.nt.token_before(t0, 3) in VESSEL_WORDS
                 )
-                if not (titled or vessel_word):
+                if not (titled or vessel_word or DISTINCT in kinds):
                     continue
             o0, o1 = fs.nt.orig_span(t0, t1)
             surface = fs.text[o0:o1]
             strong: dict[int, float] = {}
             weak: dict[int, tuple[int, float]] = {}
+            namesake = not strong_span[sp]  # a strong form demoted for too many namesakes
             for fid in fids:
                 ent = form_entity[fid]
                 kind = form_kind[fid]
                 conf = form_conf[fid]
+                if namesake and kind <= CAPS:
+                    kind = WEAK
                 if kind == STRONG or (kind == CAPS and surface.isupper() and len(surface) >= 3):
                     strong[ent] = max(strong.get(ent, 0.0), conf)
                 else:
@@ -590,19 +623,22 @@ class Matcher:
                         weak[ent] = (kind, conf)
             chosen = dict(strong)
             if weak and not strong and surface[:1] and not surface[:1].islower():
-                surname_only = all(k == SURNAME for k, _ in weak.values())
+                surname_only = all(k in (SURNAME, DISTINCT) for k, _ in weak.values())
                 if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
                     seen = [(last_seen[e], e) for e in weak if e in last_seen]
                     if not seen and fi == 0:
                         # a headline's bare surname is supported by the full name in the text
                         seen = [((1, 0), e) for e in weak if e in strong_entities]
+                    distinct = [e for e, (k, _c) in weak.items() if k == DISTINCT]
                     if seen:
                         ent = max(seen)[1]
                         chosen[ent] = weak[ent][1] * 0.9
+                    elif distinct:
+                        chosen[distinct[0]] = weak[distinct[0]][1] * 0.9
                     elif len(weak) == 1:
                         # a title supports a surname that only one listed person has
                         ((ent, (kind, conf)),) = weak.items()
-                        if (kind == SURNAME and titled) or (kind == VESSEL and vessel_word):
+                        if (kind in (SURNAME, DISTINCT) and titled) or (kind == VESSEL and vessel_word):
                             chosen[ent] = conf * 0.85
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
