@@ -35,6 +35,20 @@ def roles_app(module_api: Api) -> Iterator[FastAPI]:  # noqa: F811
         yield module_api.app
 
 
+def _runner(operation, headers: dict[str, str], too_weak: bool):  # type: ignore[no-untyped-def]
+    @given(case=operation.as_strategy())
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def run(case) -> None:  # type: ignore[no-untyped-def]
+        if too_weak:
+            response = case.call(headers=headers)
+            assert response.status_code == 403, (response.status_code, response.text[:300])
+        else:
+            response = case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+            assert response.status_code != 403, response.text[:300]
+
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["reader", "analyst"])
 def test_each_role_gets_403_above_its_rank_and_valid_answers_below(roles_app: FastAPI, module_api: Api,  # noqa: F811
@@ -50,19 +64,10 @@ def test_each_role_gets_403_above_its_rank_and_valid_answers_below(roles_app: Fa
         operation = result.ok()
         required = operation.definition.raw.get("x-required-role")
         too_weak = required is not None and ROLE_RANK[required] > ROLE_RANK[role]
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def run(case, too_weak: bool = too_weak) -> None:  # type: ignore[no-untyped-def]
-            if too_weak:
-                response = case.call(headers=headers)
-                assert response.status_code == 403, (response.status_code, response.text[:300])
-            else:
-                response = case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
-                assert response.status_code != 403, response.text[:300]
-
+        run = _runner(operation, headers, too_weak)
         try:
             run()
+
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise

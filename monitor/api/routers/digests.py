@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import not_found
+from monitor.api.params import MAX_ID
 from monitor.models import Subscription
 from monitor.notify.digest import build_digest, digest_json, render_digest
 
@@ -29,7 +30,7 @@ class DigestPreview(BaseModel):
 def preview(
     session: SessionDep,
     settings: SettingsDep,
-    subscription: Annotated[int, Query(description="subscription id")],
+    subscription: Annotated[int, Query(ge=1, le=MAX_ID, description="subscription id")],
     date_: Annotated[date, Query(alias="date", description="local date YYYY-MM-DD")],
 ) -> DigestPreview:
     """What the digest of this subscription says for this date (nothing is sent or claimed)."""
