@@ -244,6 +244,36 @@ def start_server(workers: int, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     raise SystemExit("uvicorn did not start")
 
 
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (uvicorn's master and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by pid and its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def wrk(url: str, key: str, duration: int, connections: int) -> dict[str, float]:
     """Run wrk against url; returns requests/s and latency percentiles in ms."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
@@ -321,7 +351,10 @@ def main() -> None:
             page = client.get(f"/api/v1/entities/{HOT_ENTITY}")
             if page.status_code == 200:
                 results["entity_page"] = sequential(client, f"/api/v1/entities/{HOT_ENTITY}", 100)
+        cpu_before = cpu_seconds(proc.pid)
         results["load"] = wrk(base + list_url, key, args.duration, args.connections)
+        results["load"]["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu_before) * 1000 / results["load"]["requests"]
+        results["loadavg"] = os.getloadavg()
         if not args.no_baseline:
             with psycopg.connect(db_url(DB_NAME).replace("+psycopg", ""), autocommit=True) as db:
                 db.execute("DROP INDEX IF EXISTS ix_alert_rule_sev_created")
@@ -343,6 +376,11 @@ def main() -> None:
     print("\n== API benchmark ==")
     print(f"alerts: {args.alerts:,}; page of {results['page_items']} items; uvicorn workers: {args.workers}; "
           f"wrk -t2 -c{args.connections} -d{args.duration}s")  # fmt: skip
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in results['loadavg'])} (2 cores)")
+    print(
+        f"API server CPU per request (uvicorn processes, /proc): {load['server_cpu_ms']:.2f} ms "
+        f"-> at most {2000 / load['server_cpu_ms']:.0f} req/s if it had both cores to itself"
+    )
     print(f"typical query, DB execution (EXPLAIN ANALYZE): {explain_typical:.2f} ms")
     print(f"entity query,  DB execution (EXPLAIN ANALYZE): {explain_entity:.2f} ms")
     seq = results["typical_seq"]
