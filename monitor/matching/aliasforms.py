@@ -125,7 +125,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             add(surname, WEAK if len(surname) > 1 and not weak else SURNAME, 0.8)
             continue
         add(given + surname, base, 1.0)
-        if korean or len(given) == 1:
+        if korean or (len(given) == 1 and given[0] not in common_words(DISTINCT_TOP)):
             # "Wang Jian", "Putin Vladimir": surname-first order is common for short names only
             # ("Shoigu Sergei Kuzhugetovich" is list style, never news)
             add(surname + given, base, 0.95)

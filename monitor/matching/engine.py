@@ -249,16 +249,25 @@ class Matcher:
                     self._surnames.setdefault(form.key, []).append(fid)
 
     def _mark_distinct_surnames(self) -> None:
-        """A surname that is no everyday word and belongs to at most three listed people, one of
-        them listed far more fully than the others (Putin, Shoigu, Prigozhin the father), names
-        that person on its own in news; it stays subject to the namesake checks."""
+        """The surname of a person on a curated watch list (named officials: Putin, Shoigu,
+        Lavrov...) names that person on its own in news, when it is no everyday word and at most
+        three listed people have it; so does the same surname of the one sanctions-list entry
+        listed far more fully than its namesakes (Putin on the SDN list, Prigozhin the father, not
+        the son). Everyone else's bare surname needs support (the footballer Conte, the tennis
+        player Safin). It stays subject to the namesake checks."""
         common = common_words(DISTINCT_TOP)
         for key, fids in self._surnames.items():
-            if len(fids) > 3 or key in common:
+            if len(fids) > 4 or key in common:
                 continue
-            ranked = sorted(((self._alias_counts[self._form_entity[f]], f) for f in fids), reverse=True)
-            if len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]:
-                self._form_kind[ranked[0][1]] = DISTINCT
+            curated = [f for f in fids if self._entities[self._form_entity[f]].dataset in NON_SANCTIONS_DATASETS]
+            if not curated:
+                continue
+            for fid in curated:
+                self._form_kind[fid] = DISTINCT
+            others = sorted(((self._alias_counts[self._form_entity[f]], f) for f in fids if f not in curated),
+                            reverse=True)
+            if others and (len(others) == 1 or others[0][0] >= 2 * others[1][0]):
+                self._form_kind[others[0][1]] = DISTINCT
         self._surnames.clear()
 
     def _add_countries(self) -> None:
@@ -631,10 +640,14 @@ class Matcher:
                         seen = [((1, 0), e) for e in weak if e in strong_entities]
                     distinct = [e for e, (k, _c) in weak.items() if k == DISTINCT]
                     if seen:
-                        ent = max(seen)[1]
-                        chosen[ent] = weak[ent][1] * 0.9
+                        # the person named last (on every list that named them at that place)
+                        latest = max(seen)[0]
+                        for pos, ent in seen:
+                            if pos == latest:
+                                chosen[ent] = weak[ent][1] * 0.9
                     elif distinct:
-                        chosen[distinct[0]] = weak[distinct[0]][1] * 0.9
+                        for ent in distinct:  # one person on the watch list and on a sanctions list
+                            chosen[ent] = weak[ent][1] * 0.9
                     elif len(weak) == 1:
                         # a title supports a surname that only one listed person has
                         ((ent, (kind, conf)),) = weak.items()
@@ -920,13 +933,14 @@ class _Eval:
             people = by_sentence.get(key, [])
             if people and phrase:
                 co_sentence = True
-                named = []
+                named: dict[str, list[str]] = {}
                 for mm in people:
                     ent = self.m.entity(mm.entity)
-                    label = f"{mm.matched} ({ent.entity_id}, {ent.display_programs})"
-                    if label not in named:
-                        named.append(label)
-                parts.append(f"{' and '.join(named[:3])} in the same sentence as {phrase}")
+                    label = f"{ent.entity_id}, {ent.display_programs}"
+                    if label not in named.setdefault(mm.matched, []):
+                        named[mm.matched].append(label)
+                who = [f"{matched} ({'; '.join(labels)})" for matched, labels in named.items()]
+                parts.append(f"{' and '.join(who[:3])} in the same sentence as {phrase}")
             elif phrase:
                 parts.append(f"{phrase} in the {_FIELDS[key[0]]}")
         if co_sentence:

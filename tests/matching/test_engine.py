@@ -28,6 +28,8 @@ ALIASES = [
     *person("99003", "LEE, Min Ho", programs=("SDGT",)),
     *person("99004", "LEE, Sung Ho", programs=("SDGT",)),
     *person("1", "SMITH, John", dataset="named_officials", programs=()),
+    *person("2", "SHOIGU, Sergei", dataset="named_officials", programs=()),
+    *person("99005", "CONTE, Ousmane", programs=("SDGT",)),
     *thing("22543", "PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER"),
     *thing("500", "HAMAS", "HARAKAT AL-MUQAWAMA AL-ISLAMIYA"),
     *thing("600", "ROSOBORONEXPORT OAO", "ROSOBORONEXPORT"),
@@ -47,12 +49,13 @@ def matcher() -> Matcher:
     return build_matcher(RULES, ALIASES)
 
 
-def found(m: Matcher, text: str, title: str = "") -> list[tuple[str, str]]:
+def found(m: Matcher, text: str, title: str = "", officials: bool = False) -> list[tuple[str, str]]:
     res = m.scan(ArticleInput("t", title, text))
     for e in res.entities:
         source = title if e.field == "title" else text
         assert source[e.start : e.end] == e.matched
-    return [(e.entity_id.split(":")[1], e.matched) for e in res.entities]
+    return [(e.entity_id.split(":")[1], e.matched) for e in res.entities
+            if officials or e.dataset != "named_officials"]
 
 
 def test_name_forms(matcher: Matcher) -> None:
@@ -70,9 +73,10 @@ def test_bare_surnames_need_support(matcher: Matcher) -> None:
     assert found(matcher, "Kim said nothing.") == []
     assert found(matcher, "Lee said nothing.") == []  # two listed Lees, and an everyday name
     assert found(matcher, "President Putin said nothing.") == [("35096", "Putin")]
-    # a surname that is no English word and only one listed person has is a distinctive alias
-    assert found(matcher, "Shoigu said nothing.") == [("35173", "Shoigu")]
-    assert found(matcher, "Putin makes a rare trip") == [("35096", "Putin")]
+    # the surname of a person on the curated watch list is a distinctive alias (and names the
+    # same person on the sanctions list); other people's surnames are not
+    assert sorted(found(matcher, "Shoigu said nothing.", officials=True)) == [("2", "Shoigu"), ("35173", "Shoigu")]
+    assert found(matcher, "Conte said nothing.") == []
     text = "Sergei Shoigu visited. Later Shoigu left."
     assert found(matcher, text) == [("35173", "Sergei Shoigu"), ("35173", "Shoigu")]
     # the most recent of several entities with that surname is meant
@@ -103,14 +107,14 @@ def test_alert_evidence_score_and_explanation(matcher: Matcher) -> None:
             "to supply artillery ammunition to Russia. Nothing else.")
     res = matcher.scan(ArticleInput("a", "", text))
     alerts = {a.rule: a for a in res.alerts}
-    assert set(alerts) == {"sanctioned-entity", "arms-transfer"}
+    assert set(alerts) == {"sanctioned-entity", "arms-transfer", "officials"}  # Shoigu is on both lists
     arms = alerts["arms-transfer"]
     (ev,) = arms.evidence
     assert ev.text.startswith("Russia's Defense Minister") and ev.text.endswith("to Russia.")
     assert text[ev.start : ev.end] == ev.text
-    assert arms.entity_ids == ["us_ofac_sdn:35173"]
-    assert ("Sergei Shoigu (us_ofac_sdn:35173, RUSSIA-EO14024) in the same sentence as 'supply artillery ammunition'"
-            in arms.explanation)
+    assert arms.entity_ids == ["us_ofac_sdn:35173", "named_officials:2"]
+    assert ("Sergei Shoigu (us_ofac_sdn:35173, RUSSIA-EO14024; named_officials:2, named_officials) "
+            "in the same sentence as 'supply artillery ammunition'") in arms.explanation
     assert 0.0 <= arms.score <= 1.0
     plain = matcher.scan(ArticleInput("b", "", "Factories supply artillery ammunition to many buyers."))
     plain_arms = next(a for a in plain.alerts if a.rule == "arms-transfer")
