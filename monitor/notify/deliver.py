@@ -318,11 +318,20 @@ def claim_due(session: Session, limit: int = 500, now: datetime | None = None) -
     SQLite: one UPDATE ... RETURNING (SQLite runs one writer at a time).
     """
     now = now or utcnow()
+    earlier = aliased(Delivery)
     due = or_(
         and_(
             col(Delivery.status) == "pending",
             col(Delivery.next_attempt_at) <= now,
             or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
+            # A message queued behind an open earlier one of its subscription is not due: the
+            # earlier one's sender pulls it forward, or a later sweep finds it once unblocked.
+            # So a long-failing endpoint costs one row per sweep, not its whole backlog.
+            ~exists().where(
+                col(earlier.subscription_id) == col(Delivery.subscription_id),
+                col(earlier.id) < col(Delivery.id),
+                col(earlier.status).in_(OPEN),
+            ),
         ),
         and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < now),
     )

@@ -18,10 +18,9 @@ from tests.notify.conftest import make_alert, make_subscription
 
 def test_concurrent_sweeps_never_claim_a_row_twice(any_engine: Engine) -> None:
     with session_scope(any_engine) as s:
-        for k in range(4):
+        for k in range(120):  # 120 heads of 120 queues: every row is due
             make_subscription(s, target=f"http://127.0.0.1:9/{k}")
-        for _ in range(30):
-            enqueue_for_alert(s, make_alert(s))
+        enqueue_for_alert(s, make_alert(s))
     results: list[list[int]] = []
     barrier = threading.Barrier(3)
 
@@ -58,3 +57,18 @@ def test_sweep_skips_future_rows_and_recovers_dead_senders(any_engine: Engine) -
         assert claim_due(s) == [ids[0]]
         row = s.exec(select(Delivery).where(col(Delivery.id) == ids[0])).one()
         assert row.status == "pending" and row.lease_until is not None and row.lease_until > now
+
+
+def test_sweep_skips_messages_queued_behind_an_open_one(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as s:
+        make_subscription(s)
+        ids = [d.id for _ in range(4) for d in enqueue_for_alert(s, make_alert(s))]
+    with session_scope(sqlite_engine) as s:  # the head failed once and waits for its retry
+        s.execute(update(Delivery).where(col(Delivery.id) == ids[0])
+                  .values(attempts=1, next_attempt_at=utcnow() + timedelta(minutes=5)))
+    with Session(sqlite_engine) as s:
+        assert claim_due(s) == []  # the three behind it are not handed out
+    with session_scope(sqlite_engine) as s:  # the head is settled (say, delivered)
+        s.execute(update(Delivery).where(col(Delivery.id) == ids[0]).values(status="delivered"))
+    with Session(sqlite_engine) as s:
+        assert claim_due(s) == [ids[1]]  # only the new head

@@ -27,7 +27,9 @@ def _drain(engine: Engine, settings, rounds: int = 50) -> None:
             open_rows = s.exec(select(Delivery).where(Delivery.status.in_(("pending", "sending")))).all()
             if not open_rows:
                 return
-            soonest = min(r.next_attempt_at for r in open_rows)
+            # rows queued behind a retrying head keep a past time; the head's next try is what counts
+            future = [r.next_attempt_at for r in open_rows if r.next_attempt_at > utcnow()]
+            soonest = min(future) if future else utcnow()
         if soonest > utcnow():
             yield_to = soonest + timedelta(seconds=1)
             yield yield_to
