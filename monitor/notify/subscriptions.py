@@ -170,6 +170,8 @@ def check_target(channel: str, target: str, settings: Settings, resolver: netgua
             netguard.check_url(target, settings, resolver)
         except netguard.BlockedAddressError as exc:
             raise SubscriptionError(f"webhook URL refused: {exc}") from exc
+        except ValueError as exc:  # urlsplit on a malformed URL ("http://[::1")
+            raise SubscriptionError(f"not a valid URL: {exc}") from exc
     elif channel == "email":
         if not _EMAIL.match(target):
             raise SubscriptionError(f"not an e-mail address: {target!r}")
@@ -183,10 +185,13 @@ def check_apprise_url(url: str, settings: Settings, resolver: netguard.Resolver 
     """Raise SubscriptionError unless apprise understands the URL and its host (if user-chosen) is allowed."""
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    try:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        plugin = None
     if not plugin:
         raise SubscriptionError("apprise does not understand this URL (see https://github.com/caronc/apprise/wiki)")
-    scheme = urlsplit(url).scheme.lower()
     if scheme in _FIXED_HOST_APPRISE:
         return
     host = getattr(plugin, "host", None)
@@ -200,6 +205,8 @@ def check_apprise_url(url: str, settings: Settings, resolver: netguard.Resolver 
         netguard.check_url(probe + "/", settings, resolver)
     except netguard.BlockedAddressError as exc:
         raise SubscriptionError(f"apprise target refused: {exc}") from exc
+    except ValueError as exc:
+        raise SubscriptionError(f"apprise target has no usable host: {exc}") from exc
 
 
 def _audit(session: Session, actor: str, action: str, sub: Subscription, **detail: Any) -> None:

@@ -63,6 +63,18 @@ def test_create_refuses_internal_and_bad_input(api: Api) -> None:
     assert r.status_code == 422 and "channel" in r.json()["error"]["message"]
     r = c.post("/api/v1/subscriptions", json={"channel": "email", "target": "not-an-address"}, headers=api.h())
     assert r.status_code == 422
+    for target in ("http://[::1", "ftp://127.0.0.1/x", "not a url"):
+        r = c.post("/api/v1/subscriptions", json={"channel": "webhook", "target": target}, headers=api.h())
+        assert r.status_code == 422, (target, r.text)
+    r = c.post("/api/v1/subscriptions", json={"channel": "apprise", "target": "nonsense://x"}, headers=api.h())
+    assert r.status_code == 422 and "apprise" in r.json()["error"]["message"]
+    assert c.get("/api/v1/subscriptions", headers=api.h()).json() == []  # nothing was saved
+    sub = c.post("/api/v1/subscriptions", json={"channel": "email", "target": "a@example.org"}, headers=api.h())
+    sid = sub.json()["id"]
+    r = c.post(f"/api/v1/subscriptions/{sid}/redeliver", json={"since": "2026-01-01T00:00:00"}, headers=api.h())
+    assert r.status_code == 200 and r.json() == {"redelivering": []}
+    r = c.get(f"/api/v1/digests/preview?subscription={sid}&date=0001-01-01", headers=api.h())
+    assert r.status_code == 422
 
 
 def test_deliveries_attempts_and_redelivery(api: Api, make_settings) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import not_found
+from monitor.api.errors import not_found, validation_error
 from monitor.api.params import MAX_ID
 from monitor.models import Subscription
 from monitor.notify.digest import build_digest, digest_json, render_digest
@@ -37,6 +37,8 @@ def preview(
     sub = session.get(Subscription, subscription)
     if sub is None:
         raise not_found("subscription", subscription)
+    if not date(1900, 1, 1) <= date_ <= date(9000, 1, 1):
+        raise validation_error("query.date", "must be between 1900-01-01 and 9000-01-01")
     content = build_digest(session, settings, sub, date_)
     text, html = render_digest(content, settings)
     return DigestPreview(subject=content.subject, digest=digest_json(content), text=text, html=html)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import Session, col, select
 
 from monitor.api.auth import AdminKey
@@ -74,11 +74,18 @@ class DeliveryPublic(BaseModel):
 
 
 class RedeliverRange(BaseModel):
-    """Deliveries created in [since, until) to send again."""
+    """Deliveries created in [since, until) to send again (times without a zone are UTC)."""
 
     since: datetime
     until: datetime | None = None
     failed_only: bool = False
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Redelivering(BaseModel):
