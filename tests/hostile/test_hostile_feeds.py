@@ -162,6 +162,17 @@ CASES = [
 ]
 
 
+def _record(case: Case, outcome: dict[str, object], kb: int, baseline_kb: int, stored: int) -> None:
+    # One line for scripts/reliability-report when it runs the suite.
+    path = os.environ.get("FAULTS_REPORT")
+    if path:
+        line = {"kind": "hostile", "case": case.name, "status": outcome["status"], "error": outcome["error"],
+                "seconds": outcome["seconds"], "rss_mb": round(kb / 1024), "baseline_mb": round(baseline_kb / 1024),
+                "stored": stored}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
+
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[FeedServer, corpus.DripServer]]:
     """The feed server (with two good feeds) and the drip server."""
@@ -236,6 +247,7 @@ def test_hostile_feed_is_contained(case: Case, servers, pg_engine: Engine, basel
         assert n == 5
     assert feed.lease_until is None  # never left leased
     status = feeds[str(bad)]["status"]
+    _record(case, feeds[str(bad)], kb, baseline_kb, len(arts))
     if status == "error":
         # a clear error on the feed, naming what went wrong
         assert case.error, f"unexpected error: {feed.last_error}"
