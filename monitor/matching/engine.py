@@ -563,16 +563,18 @@ class Matcher:
         strong_entities = {form_entity[f] for sp in strong_span for f in form_hits[sp] if form_kind[f] <= CAPS}
         if weak_spans:
             # most weak hits are everyday surnames with no support anywhere: drop them before sorting
+            entity_of, kind_of = form_entity.__getitem__, form_kind.__getitem__
             for sp in weak_spans:
                 fids = form_hits[sp]
-                if any(form_entity[f] in strong_entities for f in fids):
+                # C-level set and membership tests: this loop sees every everyday surname
+                if not strong_entities.isdisjoint(map(entity_of, fids)):
                     strong_span[sp] = False
                     continue
                 fs = fields[sp[0]]
                 assert fs is not None
                 before = fs.nt.token_before(sp[1])
-                if any(form_kind[f] == DISTINCT for f in fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
-                    any(form_kind[f] == VESSEL for f in fids)
+                if DISTINCT in map(kind_of, fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
+                    VESSEL in map(kind_of, fids)
                     and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
                 ):
                     strong_span[sp] = False
