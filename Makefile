@@ -33,7 +33,11 @@ test-faults: $(STAMP)
 # database: offline it warns and succeeds, so an air-gapped CI run is not failed by it).
 audit: $(STAMP)
 	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('https://pypi.org/pypi/pip/json', timeout=5)" 2>/dev/null; then \
-		$(BIN)/pip-audit --skip-editable --progress-spinner off; \
+		$(BIN)/pip-audit --skip-editable --progress-spinner off > .audit.log 2>&1; rc=$$?; \
+		grep -v "could not be audited" .audit.log; \
+		n=$$(grep -c "could not be audited" .audit.log); rm -f .audit.log; \
+		if [ "$$n" -gt 0 ]; then echo "make audit: $$n dependencies had no vulnerability data (mirror or offline)" >&2; fi; \
+		exit $$rc; \
 	else \
 		echo "make audit: vulnerability database unreachable (offline); skipped" >&2; \
 	fi
