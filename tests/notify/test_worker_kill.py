@@ -113,3 +113,31 @@ def test_concurrent_workers_keep_order_without_the_sweep(fresh_pg_engine: Engine
                 print(worker.log_text()[-3000:])
                 raise
     assert [c.webhook_id for c in rx.accepted()] == [d.message_id for d in deliveries]
+
+
+@pytest.mark.slow
+def test_embedded_worker_delivers_on_sqlite_and_filesystem_broker(tmp_path, make_settings) -> None:
+    """The one-machine default (`up` with no URLs): SQLite file, kombu filesystem broker."""
+    from monitor.db import make_engine, upgrade
+
+    db_url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    settings = make_settings(database_url=db_url)
+    celery = make_celery(settings)
+    with ReceiverServer() as rx:
+        with session_scope(engine) as s:
+            _, secret = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target=rx.url))
+            rx.secrets = [secret or ""]
+            deliveries = [d for _ in range(5) for d in enqueue_for_alert(s, make_alert(s))]
+        with CeleryWorker(settings_env(settings), concurrency=2, pool="threads"):
+            for d in deliveries:
+                celery.send_task("monitor.deliver", args=[d.id])
+
+            def done() -> bool:
+                with Session(engine) as s:
+                    return all(d.status == "delivered" for d in s.exec(select(Delivery)))
+
+            _wait(done, 60, "embedded deliveries")
+    assert [c.webhook_id for c in rx.accepted()] == [d.message_id for d in deliveries]
+    engine.dispose()
