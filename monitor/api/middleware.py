@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +16,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("monitor.api.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The current request's id, so every log line written while serving it can carry it.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp records with the id of the request being served (when there is one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add `request_id` unless the record already has one."""
+        if not hasattr(record, "request_id"):
+            rid = request_id_var.get()
+            if rid is not None:
+                record.request_id = rid
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,12 +65,16 @@ class RequestIdMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
 
+        started_response = False
+
         async def _send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
@@ -63,7 +82,25 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, _send)
+        except Exception:
+            # Answer here rather than in Starlette's outermost error middleware, so the 500
+            # still carries the request id (header and log line) and the JSON error body.
+            if started_response:
+                raise
+            logging.getLogger("monitor.api").exception(
+                "unhandled error on %s %s", scope.get("method"), scope.get("path"), extra={"request_id": request_id}
+            )
+            body = b'{"error":{"code":"internal_error","message":"internal server error","details":null}}'
+            await _send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await _send({"type": "http.response.body", "body": body})
         finally:
+            request_id_var.reset(token)
             if log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 log.info(
@@ -83,6 +120,7 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     """Send the monitor's logs to stderr as JSON lines (called by `up` / the API entry point)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger("monitor")
     root.handlers = [handler]
     root.setLevel(level)

@@ -99,3 +99,29 @@ def test_cors_is_off_unless_origins_are_set(sqlite_engine, make_settings) -> Non
     with TestClient(create_app(settings)) as client:
         r = client.options("/api/v1/alerts", headers=pre)
         assert r.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+
+
+def test_unexpected_errors_are_json_500_and_logged_with_the_request_id(sqlite_api: Api) -> None:
+    import io
+
+    from monitor.api.middleware import RequestIdFilter
+
+    @sqlite_api.app.get("/boom-for-test")
+    def boom() -> dict[str, str]:
+        raise RuntimeError("kaboom")
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("monitor.api")
+    logger.addHandler(handler)
+    try:
+        r = sqlite_api.client.get("/boom-for-test", headers={"X-Request-ID": "req-500"})
+    finally:
+        logger.removeHandler(handler)
+    assert r.status_code == 500 and r.headers["x-request-id"] == "req-500"
+    assert r.json() == {"error": {"code": "internal_error", "message": "internal server error", "details": None}}
+    lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+    error = next(x for x in lines if x["level"] == "error")
+    assert error["request_id"] == "req-500" and "kaboom" in error["exc"]
