@@ -32,6 +32,7 @@ WEAK = 2  # counts after an earlier strong mention of the same entity
 SURNAME = 3  # a person's surname alone: earlier mention, or a title just before it
 VESSEL = 4  # a vessel's or aircraft's name: earlier mention, or "tanker", "vessel"... just before it
 DISTINCT = 5  # a surname that is no English word and (nearly) only one listed person has: "Putin"
+ORGSHORT = 6  # the quoted short name of an organisation ("Wagner"): with "group", "fighters", "chief"...
 
 # A bare surname among the most frequent English words ("Said", "Brown", "John") is dropped;
 # a single-word company alias among the top words is not distinctive; nor is an alias
@@ -213,6 +214,10 @@ def _strip_legal(tokens: list[str]) -> list[str]:
     return out
 
 
+_QUOTE_CHARS = "'\"\u2018\u2019\u201c\u201d\u00ab\u00bb"
+_QUOTED = re.compile(f"[{_QUOTE_CHARS}]([^{_QUOTE_CHARS}]{{3,60}})[{_QUOTE_CHARS}]")
+
+
 def _zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
@@ -264,6 +269,12 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         stripped = _strip_legal(tokens)
         if stripped and stripped != tokens:
             add(stripped, spec.weak, 0.95, derived=True)
+        if not vessel:
+            for quoted in _QUOTED.findall(spec.alias):
+                # PRIVATE MILITARY COMPANY 'WAGNER' is "Wagner" in news, next to group, fighters...
+                short = normalise_name(quoted)
+                if short and short != " ".join(tokens) and len(short) >= 4 and short not in forms:
+                    forms[short] = Form(short, ORGSHORT, 0.85)
     return list(forms.values())
 
 

@@ -29,6 +29,7 @@ from monitor.matching.aliasforms import (
     CAPS,
     DISTINCT,
     DISTINCT_TOP,
+    ORGSHORT,
     STRONG,
     SURNAME,
     VESSEL,
@@ -51,7 +52,7 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import TITLE_WORDS, VESSEL_WORDS, common_words
+from monitor.matching.words import ORG_CONTEXT, TITLE_WORDS, VESSEL_WORDS, common_words
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -520,6 +521,14 @@ class Matcher:
                     # asks for that country (the pronoun "us" is in every other article)
                     country_hits.setdefault(f"?{code_}" if caps else code_, []).append((fi, t0, t1))
 
+    def _org_context(self, fs: _FieldState, t0: int, t1: int) -> bool:
+        """An organisation word right after the short name (or after its possessive), or
+        "PMC" before it: "Wagner fighters", "Wagner's chief", "PMC Wagner"."""
+        after = fs.nt.token_after(t1)
+        if after == "s":
+            after = fs.nt.token_after(fs.nt.token_end(t1 + 1))
+        return after in ORG_CONTEXT or fs.nt.token_before(t0) in ("pmc", "mercenary", "mercenaries")
+
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
         ("Kim Kardashian", "Edward Wong"): then it is someone else's name."""
@@ -574,6 +583,8 @@ class Matcher:
                 assert fs is not None
                 before = fs.nt.token_before(sp[1])
                 if DISTINCT in map(kind_of, fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
+                    ORGSHORT in map(kind_of, fids) and self._org_context(fs, sp[1], sp[2])
+                ) or (
                     VESSEL in map(kind_of, fids)
                     and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
                 ):
@@ -601,7 +612,7 @@ class Matcher:
             fs = fields[fi]
             assert fs is not None
             fids = form_hits[sp]
-            titled = vessel_word = False
+            titled = vessel_word = org_word = False
             if not strong_span[sp] and not any(form_entity[f] in last_seen for f in fids):
                 # weak forms with no earlier mention need a title or vessel word in front (or be
                 # a distinctive surname); checked on the scan string first, so everyday surnames
@@ -609,11 +620,12 @@ class Matcher:
                 kinds = {form_kind[f] for f in fids}
                 before = fs.nt.token_before(t0)
                 titled = bool(kinds & {SURNAME, DISTINCT}) and before in TITLE_WORDS
+                org_word = ORGSHORT in kinds and self._org_context(fs, t0, t1)
                 vessel_word = VESSEL in kinds and (
                     before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
                     or fs.nt.token_before(t0, 3) in VESSEL_WORDS
                 )
-                if not (titled or vessel_word or DISTINCT in kinds):
+                if not (titled or vessel_word or org_word or DISTINCT in kinds):
                     continue
             o0, o1 = fs.nt.orig_span(t0, t1)
             surface = fs.text[o0:o1]
@@ -650,11 +662,16 @@ class Matcher:
                     elif distinct:
                         for ent in distinct:  # one person on the watch list and on a sanctions list
                             chosen[ent] = weak[ent][1] * 0.9
-                    elif len(weak) == 1:
-                        # a title supports a surname that only one listed person has
-                        ((ent, (kind, conf)),) = weak.items()
-                        if (kind in (SURNAME, DISTINCT) and titled) or (kind == VESSEL and vessel_word):
-                            chosen[ent] = conf * 0.85
+                    elif weak:
+                        # a title supports a surname that one listed person has, or one listed far
+                        # more fully than the namesakes (Prigozhin the father, not the son)
+                        ranked = sorted(((self._alias_counts[e], e) for e in weak), reverse=True)
+                        if len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]:
+                            ent = ranked[0][1]
+                            kind, conf = weak[ent]
+                            if ((kind in (SURNAME, DISTINCT) and titled) or (kind == VESSEL and vessel_word)
+                                    or (kind == ORGSHORT and org_word)):
+                                chosen[ent] = conf * 0.85
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
                 last_seen[ent] = (fi, t0)

@@ -146,6 +146,11 @@ class NormText:
             token, pos = self.padded[prev + 1 : pos], prev
         return token
 
+    def token_after(self, end: int) -> str:
+        """The token right after a span ending at `end` ("" at the end)."""
+        nxt = self.padded.find(" ", end + 1)
+        return self.padded[end + 1 : nxt] if nxt > end + 1 else ""
+
     def token_end(self, pos: int) -> int:
         """End (exclusive) of the token holding `pos`."""
         return self.padded.find(" ", pos)

@@ -84,3 +84,12 @@ LEGAL_FORMS = word_set(
 def common_words(top: int) -> frozenset[str]:
     """The `top` most frequent English words (wordfreq), plus COMMON_WORDS."""
     return frozenset(top_n_list("en", top)) | COMMON_WORDS
+
+# Words next to an organisation's short name that make it the organisation ("Wagner fighters").
+ORG_CONTEXT = word_set(
+    """
+    group groups mercenary mercenaries fighters fighter chief chiefs boss founder leader leaders head troops
+    forces force militia militias soldiers units unit army paramilitary paramilitaries contractors company
+    pmc members member commander commanders mutiny rebellion operatives network
+    """
+)

@@ -89,6 +89,10 @@ def test_other_people_with_a_listed_surname(matcher: Matcher) -> None:
     assert found(matcher, "Wagner's Ring cycle opened; the composer Wagner would approve.") == []
     assert found(matcher, "Anna Shoigu, a dentist, and Shoigu Smith met.") == []
     assert found(matcher, "Members of PMC Wagner fought.") == [("22543", "PMC Wagner")]
+    # the quoted short name of PRIVATE MILITARY COMPANY 'WAGNER' counts next to an organisation word
+    assert found(matcher, "Wagner fighters left Bakhmut.") == [("22543", "Wagner")]
+    assert found(matcher, "Russia's Wagner mercenary group grew.") == [("22543", "Wagner")]
+    assert found(matcher, "David Wagner scored twice.") == []
 
 
 def test_distinctive_single_words_and_legal_forms(matcher: Matcher) -> None:
