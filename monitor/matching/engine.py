@@ -17,6 +17,7 @@ for rules that fire. No regex runs per rule and no I/O happens here.
 from __future__ import annotations
 
 import hashlib
+import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
@@ -71,6 +72,7 @@ _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "ent
                     "company": "organization", "ship": "vessel"}
 
 Occ = tuple[int, int, int]  # (field index, start, end) in the field's padded scan string
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
 class _TermSet:
@@ -125,6 +127,15 @@ class _FieldState:
     nt: NormText
     _starts: list[int] | None = None
     _sent_cache: dict[int, int] = field(default_factory=dict)
+    _title_case: bool | None = None
+
+    @property
+    def title_case(self) -> bool:
+        """True for a headline whose longer words are nearly all capitalised."""
+        if self._title_case is None:
+            words = [w for w in _WORD.findall(self.text) if len(w) > 3]
+            self._title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+        return self._title_case
 
     @property
     def sent_starts(self) -> list[int]:
@@ -531,7 +542,10 @@ class Matcher:
 
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
-        ("Kim Kardashian", "Edward Wong"): then it is someone else's name."""
+        ("Kim Kardashian", "Edward Wong"): then it is someone else's name. A headline in Title
+        Case says nothing by its capitals ("Desperate Putin Empties Museums")."""
+        if fs.title_case:
+            return False
         text = fs.text
         j = o1
         while j < len(text) and text[j] == " ":
@@ -688,6 +702,8 @@ class Matcher:
                 fields.append(None)
                 continue
             fs = _FieldState(raw, normalise_field(raw))
+            if fi:
+                fs._title_case = False  # only a headline is written in Title Case
             fields.append(fs)
             self._scan_field(fi, fs, term_hits, form_hits, country_hits)
         mentions = self._resolve(fields, form_hits)

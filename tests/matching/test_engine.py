@@ -75,6 +75,8 @@ def test_bare_surnames_need_support(matcher: Matcher) -> None:
     assert found(matcher, "President Putin said nothing.") == [("35096", "Putin")]
     # the surname of a person on the curated watch list is a distinctive alias (and names the
     # same person on the sanctions list); other people's surnames are not
+    assert found(matcher, "", title="Desperate Shoigu Empties Museums") == [("35173", "Shoigu")]
+    assert found(matcher, "Desperate Shoigu empties museums.") == []
     assert sorted(found(matcher, "Shoigu said nothing.", officials=True)) == [("2", "Shoigu"), ("35173", "Shoigu")]
     assert found(matcher, "Conte said nothing.") == []
     text = "Sergei Shoigu visited. Later Shoigu left."
