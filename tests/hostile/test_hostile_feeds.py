@@ -88,10 +88,6 @@ def _scripts_gone(arts: list[Article]) -> None:
         assert "onerror" not in blob
 
 
-def _many(arts: list[Article]) -> None:
-    assert len(arts) > 0
-
-
 def _gzip_bomb(srv: FeedServer) -> str:
     srv.add("/gzbomb.xml", corpus.gzip_bomb(), headers={"Content-Encoding": "gzip"})
     return srv.url("/gzbomb.xml")
@@ -154,8 +150,7 @@ CASES = [
          private_hosts=("feeds.hostile.test",)),
     Case("invalid UTF-8", _served("/bad-utf8.xml", corpus.invalid_utf8()), ok=_texts_clean),
     Case("mixed encodings", _served("/mixed.xml", corpus.mixed_encodings()), ok=_texts_clean),
-    Case("100,000 items", _served("/many.xml", corpus.many_items()), ok=_many, max_seconds=150.0,
-         error=("too many", "items")),
+    Case("100,000 items", _served("/many.xml", corpus.many_items()), error=("too many items",)),
     Case("1 MB titles", _served("/titles.xml", corpus.huge_titles()), ok=_clipped),
     Case("NUL bytes", _served("/nul.xml", corpus.nul_bytes()), ok=_texts_clean),
     Case("script in HTML", _served("/script.xml", corpus.script_html()), ok=_scripts_gone),
