@@ -2,43 +2,64 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from monitor.api.schemas import RulePublic
 from monitor.models import Rule
-from monitor.settings import CONFIG_DIR, Settings
+from monitor.settings import Settings
+
+_FILE_RULES: dict[str, list[RulePublic]] = {}
+_LOCK = threading.Lock()
 
 
 def rule_dirs(settings: Settings) -> list[Path]:
-    """The default rule pack plus the user's own rule folder, when set."""
-    dirs = [CONFIG_DIR / "rules"]
-    if settings.rules_dir:
-        dirs.append(Path(settings.rules_dir))
-    return [d for d in dirs if d.exists()]
+    """The default rule pack plus the user's own rule folder, when set and present."""
+    from monitor.alerts.matcher_cache import rule_paths
+
+    return rule_paths(settings)
+
+
+def _files_key(paths: list[Path]) -> str:
+    from monitor.matching.rulefile import rule_files
+
+    return "\x1e".join(f"{p}\x1f{p.stat().st_size}\x1f{p.stat().st_mtime_ns}" for p in rule_files(paths))
 
 
 def file_rules(settings: Settings) -> list[RulePublic]:
-    """Rules defined in YAML files (read-only through the API)."""
+    """Rules defined in YAML files (read-only through the API), re-read only when a file changes.
+
+    Parsing and checking the rule pack takes tens of milliseconds, too much for every alert
+    detail; the cache is keyed on the files' names, sizes and modification times.
+    """
     from monitor.matching.rulefile import load_rules
 
-    dirs = rule_dirs(settings)
-    if not dirs:
+    paths = rule_dirs(settings)
+    if not paths:
         return []
-    return [
-        RulePublic(
-            id=spec.id,
-            title=spec.title,
-            description=spec.description,
-            category=spec.category,
-            severity=spec.severity,
-            query=spec.query,
-            enabled=spec.enabled,
-            source="file",
-        )
-        for spec in load_rules(dirs)
-    ]
+    key = _files_key(paths)
+    cached = _FILE_RULES.get(key)
+    if cached is not None:
+        return cached
+    with _LOCK:
+        rules = [
+            RulePublic(
+                id=spec.id,
+                title=spec.title,
+                description=spec.description,
+                category=spec.category,
+                severity=spec.severity,
+                query=spec.query,
+                enabled=spec.enabled,
+                source="file",
+            )
+            for spec in load_rules(paths)
+        ]
+        _FILE_RULES.clear()
+        _FILE_RULES[key] = rules
+    return rules
 
 
 def db_rule_public(rule: Rule) -> RulePublic:
