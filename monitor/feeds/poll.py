@@ -218,10 +218,14 @@ def due_feeds(
     ids = [int(r[0]) for r in session.execute(stmt).all()]
     if claim and ids:
         begin_write(session)
-        session.execute(
+        # Only the feeds this UPDATE moved are ours: a second beat ticking at the same moment
+        # read the same ids, and must not queue them again (found by tests/faults).
+        claimed = set(session.execute(
             update(Feed).where(col(Feed.id).in_(ids), col(Feed.next_poll_at) <= now)
             .values(next_poll_at=now + DISPATCH_HOLD)
-        )
+            .returning(col(Feed.id))
+        ).scalars())
+        ids = [i for i in ids if i in claimed]
     session.commit()
     return ids
 
