@@ -13,11 +13,12 @@ import secrets
 
 from sqlmodel import Session, col, select
 
-from monitor.models import ApiKey, AuditEvent, utcnow
+from monitor.models import ApiKey, AuditEvent, KeyValue, utcnow
 
 ROLES = ("reader", "analyst", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 KEY_PREFIX = "smk_"
+_FIRST_START_FLAG = "first_start_admin_key"
 
 
 class KeyError_(ValueError):
@@ -85,7 +86,17 @@ def revoke_key(session: Session, key_id: int, *, actor: str = "cli") -> ApiKey:
 
 
 def ensure_admin_key(session: Session) -> str | None:
-    """Create an admin key when the store has no key at all (first start); None otherwise."""
-    if session.exec(select(ApiKey.id).limit(1)).first() is not None:
+    """On first start only, create an admin key and return it (None on every later start).
+
+    "First start" is remembered in KeyValue, so revoking that key later does not make the next
+    start mint a new one; a store that already has an active admin key gets none either.
+    """
+    if session.get(KeyValue, _FIRST_START_FLAG) is not None:
         return None
-    return create_key(session, "admin", "first-start admin", actor="startup")
+    has_admin = session.exec(
+        select(ApiKey.id).where(ApiKey.role == "admin", col(ApiKey.revoked_at).is_(None)).limit(1)
+    ).first()
+    plain = None if has_admin is not None else create_key(session, "admin", "first-start admin", actor="startup")
+    session.add(KeyValue(key=_FIRST_START_FLAG, value=utcnow().isoformat()))
+    session.flush()
+    return plain

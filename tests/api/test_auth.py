@@ -124,11 +124,22 @@ def test_admin_creates_and_revokes_keys_over_the_api(api: Api) -> None:
 
 def test_ensure_admin_key_only_on_first_start(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     with session_scope(sqlite_engine) as s:
+        create_key(s, "reader", "made before the first start")
         first = ensure_admin_key(s)
+    assert first and first.startswith("smk_")
     with session_scope(sqlite_engine) as s:
-        second = ensure_admin_key(s)
-        assert first and first.startswith("smk_") and second is None
-        assert s.query(ApiKey).one().role == "admin"
+        admin = s.query(ApiKey).filter(ApiKey.role == "admin").one()
+        revoke_key(s, admin.id, actor="test")
+    with session_scope(sqlite_engine) as s:
+        assert ensure_admin_key(s) is None  # not again, even with the first admin key revoked
+        assert s.query(ApiKey).filter(ApiKey.role == "admin").count() == 1
+
+
+def test_no_first_start_key_when_an_admin_exists(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(sqlite_engine) as s:
+        create_key(s, "admin", "made by hand")
+        assert ensure_admin_key(s) is None
+        assert s.query(ApiKey).count() == 1
 
 
 def test_create_key_rejects_unknown_role(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
