@@ -162,3 +162,44 @@ def test_atom_feed_lists_matching_alerts(api: Api) -> None:
     ids = [int(e.id.rsplit("/", 1)[1]) for e in feed.entries]
     assert ids == [store.alert_ids[0], store.alert_ids[1], store.alert_ids[4]]
     assert feed.entries[0].title.startswith("[critical] arms-transfer")
+
+
+def test_entity_pages_follow_alert_time_across_pages(api: Api) -> None:
+    from monitor.db import session_scope
+    from monitor.models import AlertEntity
+
+    store = seed(api.engine)
+    now = utcnow()
+    # Inserted out of time order, so id order and time order disagree.
+    offsets = [5, 1, 9, 3, 7, 2, 8]
+    ids = [
+        add_alert(
+            api.engine,
+            article_id=store.article_ids[n % 3],
+            feed_id=None,
+            rule_id=f"ent-{n}",
+            entity_ids=("us_ofac_sdn:999",),
+            created_at=now - timedelta(hours=h),
+        )
+        for n, h in enumerate(offsets)
+    ]
+    expected = [i for _, i in sorted(zip(offsets, ids, strict=True))]
+    with session_scope(api.engine) as s:  # the link carries the alert's own time
+        links = {
+            x.alert_id: x.created_at for x in s.query(AlertEntity).filter(AlertEntity.entity_id == "us_ofac_sdn:999")
+        }
+    assert [links[i] for i in expected] == sorted(links.values(), reverse=True)
+    got: list[int] = []
+    cursor = ""
+    while True:
+        page = api.client.get(f"/api/v1/alerts?entity_id=us_ofac_sdn:999&limit=3{cursor}", headers=api.h()).json()
+        got += [a["id"] for a in page["items"]]
+        if not page["next_cursor"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert got == expected
+    assert _ids(api, "?entity_id=us_ofac_sdn:999&since=4h") == expected[:3]
+    # Two entities (the EXISTS path) interleave by time with the same ordering.
+    crit, sanc = store.alert_ids[0], store.alert_ids[1]  # seeded 1 h and 2 h before this test's `now`
+    both = _ids(api, "?entity_id=us_ofac_sdn:999&entity_id=us_ofac_sdn:35173&since=4h")
+    assert both == [expected[0], crit, expected[1], sanc, expected[2]]
