@@ -89,7 +89,8 @@ def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
 
     try:
         # no base URL: a guid that is not a URL stays as written (it becomes the article id)
-        parsed = parse_feed(path.read_bytes(), url="", content_type="application/xml")
+        ctype = "application/feed+json" if path.suffix.lower() == ".json" else "application/xml"
+        parsed = parse_feed(path.read_bytes(), url="", content_type=ctype)
     except FeedParseError as exc:
         yield InputError(label, f"not a readable feed: {exc}")
         return
@@ -97,6 +98,13 @@ def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
         ident = draft.guid or draft.url or f"{label}#{i}"
         yield ArticleInput(id=ident, title=draft.title or "", text=draft.text or "", url=draft.url,
                            published=draft.published_at)
+
+
+def _is_json_feed(path: Path) -> bool:
+    """True for a JSON Feed document (https://jsonfeed.org): one object with version and items."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return b"jsonfeed.org" in head and b'"items"' in path.read_bytes()
 
 
 def _sniff(path: Path) -> str:
@@ -130,7 +138,9 @@ def read_inputs(paths: list[Path]) -> Iterator[ArticleInput | InputError]:
         kind = ("json" if suffix in _JSON_SUFFIXES else "feed" if suffix in _FEED_SUFFIXES
                 else "text" if suffix in (".txt", ".text", ".md") else _sniff(path))
         try:
-            if kind == "json":
+            if kind == "json" and suffix == ".json" and _is_json_feed(path):
+                yield from _read_feed(path, path.name)
+            elif kind == "json":
                 yield from _read_json(path, path.name)
             elif kind == "feed":
                 yield from _read_feed(path, path.name)

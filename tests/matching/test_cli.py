@@ -100,6 +100,18 @@ def test_scan_feed_file_and_json_format(env: Path) -> None:
     assert objs[0]["entities"][0]["entity_id"] == "us_ofac_sdn:35173" and objs[1]["alerts"] == []
 
 
+def test_scan_json_feed(env: Path) -> None:
+    path = env / "feed.json"
+    path.write_text(json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": "j1", "title": "Visit", "content_text": "Sergei Shoigu asked them to supply weapons."},
+        {"id": "j2", "title": "Other", "content_text": "Nothing."}]}))
+    result = run("scan", str(path))
+    assert result.exit_code == 0, result.output
+    objs = lines(result.stdout)
+    assert [o["id"] for o in objs] == ["j1", "j2"]
+    assert objs[0]["entities"][0]["matched"] == "Sergei Shoigu"
+
+
 def test_scan_with_other_rules_and_stdin(env: Path) -> None:
     other = env / "other.yaml"
     other.write_text(RULES.replace("cli-arms", "other-arms"))
