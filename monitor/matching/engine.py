@@ -37,13 +37,11 @@ from monitor.matching.aliasforms import (
     WEAK,
     entity_forms,
     group_by_entity,
-    is_person,
 )
 from monitor.matching.countries import SANCTIONED_JURISDICTIONS, gazetteer
 from monitor.matching.normalise import NormText, normalise_field, normalise_name, sentence_span, sentence_starts
 from monitor.matching.query import And, Country, EntityPred, Near, Node, Not, Or, Term, parse_query, walk
 from monitor.matching.types import (
-    SEVERITIES,
     SEVERITY_RANK,
     AlertFinding,
     AliasSpec,
@@ -755,14 +753,6 @@ class Matcher:
         """An entity's metadata by internal index."""
         return self._entities[index]
 
-    def term_ident(self, node: Term) -> int:
-        """Internal id of a term."""
-        return self._term_index[(node.tokens, node.prefix)]
-
-    def term_tokens(self, tid: int) -> tuple[str, ...]:
-        """Tokens of a term by id."""
-        return self._terms[tid][0]
-
     @property
     def rules(self) -> list[RuleSpec]:
         """The enabled rules compiled into this matcher."""
@@ -1008,4 +998,4 @@ def build_matcher(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> Ma
     return Matcher().build(rules, aliases)
 
 
-__all__ = ["NON_SANCTIONS_DATASETS", "SEVERITIES", "Matcher", "build_matcher", "is_person"]
+__all__ = ["NON_SANCTIONS_DATASETS", "Matcher", "build_matcher"]
