@@ -148,6 +148,11 @@ def test_matcher_is_rebuilt_when_rules_or_lists_change(any_engine: Engine, cfg: 
         third = current_matcher(session, cfg)
         assert third is not second
         assert {"db-rule", "test-listed"} <= {a.rule for a in third.scan(_inp(article)).alerts}
+        # a new rule file in the rules folder is picked up without a restart
+        assert cfg.rules_dir is not None
+        (cfg.rules_dir / "more.yaml").write_text(RULES.replace("test-listed", "file-new").replace("test-arms", "x2"))
+        with_file = current_matcher(session, cfg)
+        assert with_file is not third and "file-new" in {r.id for r in with_file.rules}
         # an invalid DB rule is left out, the rest keeps working
         session.add(Rule(id="broken", title="Broken", category="sanctions", severity="low", query="supply AND"))
         session.commit()
