@@ -70,6 +70,7 @@ _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "ent
                     "company": "organization", "ship": "vessel"}
 
 Occ = tuple[int, int, int]  # (field index, start, end) in the field's padded scan string
+_NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
@@ -656,6 +657,9 @@ class Matcher:
                     prev = weak.get(ent)
                     if prev is None or prev[0] > kind:
                         weak[ent] = (kind, conf)
+            if strong and not fs.title_case and _NAME_GOES_ON.match(fs.text, o1) and surface.count(" ") == 1:
+                # "Kim Jong" of "Kim Jong Il": the name in the text is longer than the listed one
+                strong = {}
             chosen = dict(strong)
             if weak and not strong and surface[:1] and not surface[:1].islower():
                 surname_only = all(k in (SURNAME, DISTINCT) for k, _ in weak.values())

@@ -24,7 +24,7 @@ ALIASES = [
     *person("35173", "SHOIGU, Sergei Kuzhugetovich", "SHOIGU, Sergey", "SHOYGU, Sergey Kuzhugetovich"),
     *person("35096", "PUTIN, Vladimir Vladimirovich", "PUTIN, Vladimir"),
     *person("20157", "KIM, Jong Un", programs=("DPRK3",)),
-    *person("99001", "KIM, Yo Jong", programs=("DPRK3",)),
+    *person("99001", "KIM, Yo Jong", "KIM, Yo", programs=("DPRK3",)),
     *person("99003", "LEE, Min Ho", programs=("SDGT",)),
     *person("99004", "LEE, Sung Ho", programs=("SDGT",)),
     *person("1", "SMITH, John", dataset="named_officials", programs=()),
@@ -88,6 +88,7 @@ def test_bare_surnames_need_support(matcher: Matcher) -> None:
 
 def test_other_people_with_a_listed_surname(matcher: Matcher) -> None:
     assert found(matcher, "Kim Jong Un spoke. Kim Kardashian posted.") == [("20157", "Kim Jong Un")]
+    assert found(matcher, "His father Kim Yo Il ruled.") == []  # the listed "Kim Yo" name goes on
     assert found(matcher, "Wagner's Ring cycle opened; the composer Wagner would approve.") == []
     assert found(matcher, "Anna Shoigu, a dentist, and Shoigu Smith met.") == []
     assert found(matcher, "Members of PMC Wagner fought.") == [("22543", "PMC Wagner")]
