@@ -117,14 +117,22 @@ class RequestIdMiddleware:
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:
-    """Send the monitor's logs to stderr as JSON lines (called by `up` / the API entry point)."""
+    """Send the monitor's logs to stderr as JSON lines, unless the process already set up logging.
+
+    When the root logger has handlers (a host application, or pytest's log capture), they are
+    left to receive the records as configured; otherwise the `monitor` loggers get one JSON
+    handler (added once, however many apps are created).
+    """
+    root = logging.getLogger()
+    logger = logging.getLogger("monitor")
+    if root.handlers or any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
-    root = logging.getLogger("monitor")
-    root.handlers = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def install_middleware(app: FastAPI) -> None:
