@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -45,6 +46,7 @@ from monitor.models import Alert, Article, Entity, Mention
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 FilterDep = Annotated[AlertFilter, Depends(alert_filter)]
 EXPORT_FIELDS = list(AlertPublic.model_fields)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of an empty feed
 
 
 def alert_public(alert: Alert) -> dict[str, Any]:
@@ -114,7 +116,7 @@ def alerts_atom(
     fg.id(f"{base}/api/v1/alerts.atom?{request.url.query}")
     fg.title("sanctions-monitor alerts")
     fg.link(href=f"{base}/api/v1/alerts.atom?{request.url.query}", rel="self")
-    fg.updated(page.items[0].created_at if page.items else _epoch())
+    fg.updated(page.items[0].created_at if page.items else _EPOCH)
     for alert in reversed(page.items):  # feedgen prepends, so add oldest first to keep newest on top
         entry = fg.add_entry()
         entry.id(f"{base}/api/v1/alerts/{alert.id}")
@@ -126,12 +128,6 @@ def alerts_atom(
         spans = "\n".join(f"- {e.get('text', '')}" for e in alert.evidence or [] if isinstance(e, dict))
         entry.content(f"{alert.explanation}\n{spans}".strip() or alert.title, type="text")
     return Response(fg.atom_str(pretty=False), media_type="application/atom+xml")
-
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _new_alerts(engine: Engine, flt: AlertFilter, after_id: int) -> list[dict[str, Any]]:
