@@ -80,8 +80,10 @@ def test_sigkill_during_delivery_loses_nothing(fresh_pg_engine: Engine, make_set
         by_id[c.webhook_id] = by_id.get(c.webhook_id, 0) + 1
     assert set(by_id) == {d.message_id for d in deliveries}  # nothing lost
     duplicates = {k: v for k, v in by_id.items() if v > 1}
-    assert len(got) <= len(deliveries) + 1 and all(v == 2 for v in duplicates.values())
-    assert set(duplicates) <= {deliveries[0].message_id}
+    print(f"received {len(got)} messages for {len(deliveries)} deliveries; repeated: {duplicates}")
+    # The message on the wire when the worker died reached the endpoint, so it is sent again:
+    # exactly one duplicate, carrying the same webhook-id.
+    assert duplicates == {deliveries[0].message_id: 2} and len(got) == len(deliveries) + 1
     first_seen = list(dict.fromkeys(c.webhook_id for c in got))
     assert first_seen == [d.message_id for d in deliveries]  # still in creation order
 
