@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("monitor.api")
@@ -115,6 +116,15 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_json(422, "validation_error", f"invalid {fields}: {first}", details)
 
 
+async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    # A number or text the database cannot hold (an id beyond 32 bits, say) came from the
+    # request: the client's mistake, answered as such, never a 500.
+    log.info(
+        "value out of range for the database on %s %s: %s", request.method, request.url.path, exc.__class__.__name__
+    )
+    return error_json(422, "invalid_value", "a value in the request is out of range for this field")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_json(500, "internal_error", "internal server error")
@@ -125,6 +135,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -125,3 +125,21 @@ def test_unexpected_errors_are_json_500_and_logged_with_the_request_id(sqlite_ap
     lines = [json.loads(x) for x in stream.getvalue().splitlines()]
     error = next(x for x in lines if x["level"] == "error")
     assert error["request_id"] == "req-500" and "kaboom" in error["exc"]
+
+
+def test_out_of_range_ids_are_client_errors_on_every_route(api: Api) -> None:
+    import re
+
+    document = api.client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in document["paths"].items():
+        if "{" not in path:
+            continue
+        for method in operations:
+            for big in ("99999999999", str(10**20)):
+                url = re.sub(r"\{[^}]+\}", big, path)
+                r = api.client.request(method, url, headers=api.h("admin"), json={})
+                assert r.status_code < 500, (method, url, r.text)
+                assert "error" in r.json(), (method, url)
+                checked += 1
+    assert checked >= 30
