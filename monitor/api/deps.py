@@ -17,13 +17,17 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request, committed when the handler returns without error."""
+    """A session per request, committed when the handler returns without error.
+
+    Used with scope="function" so the commit happens before the response is sent: a
+    client that got 201 knows its write is stored, and a failed commit is a 500, not a
+    silent loss. Streaming routes open their own sessions inside the stream."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
         session.commit()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
