@@ -415,13 +415,28 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
     local_date: date
-    status: str = Field(default="claimed", max_length=16, description="claimed | sent | empty | failed")
+    status: str = Field(default="claimed", max_length=16, description="claimed | sent | empty | failed | superseded")
     claimed_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     alert_count: int = 0
     first_alert_id: int | None = None
     last_alert_id: int | None = None
     error: str | None = _text()
+
+
+class DigestItem(SQLModel, table=True):
+    """One alert included in one digest; the key makes an alert part of at most one digest per subscription.
+
+    The digest gathers "matching alerts with no item yet" (an anti-join on this key), so an
+    alert committed late, with a lower id than alerts already sent, still gets into the next one.
+    """
+
+    __tablename__ = "digest_item"
+    __table_args__ = (Index("ix_digest_item_digest", "digest_id", "alert_id"),)
+
+    subscription_id: int = Field(foreign_key="subscription.id", primary_key=True, ondelete="CASCADE")
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True, ondelete="CASCADE")
+    digest_id: int = Field(foreign_key="digest.id", ondelete="CASCADE")
 
 
 # --------------------------------------------------------------------------- operations

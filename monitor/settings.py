@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     smtp_sender: str = Field("sanctions-monitor@localhost", description="From address of e-mails")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links in messages")
     digest_skip_empty: bool = Field(False, description="Send no digest on a day without alerts")
+    digest_lookback_days: float = Field(
+        7.0, gt=0, description="A digest gathers not-yet-digested alerts created at most this many days ago"
+    )
     secret_key: str = Field("", description="Encrypts webhook secrets at rest; empty = key file in data_dir")
     webhook_timeout: float = Field(10.0, description="Seconds a webhook or apprise endpoint has to answer")
     secret_rotation_hours: float = Field(24.0, description="Hours the previous webhook secret still signs")

@@ -4,9 +4,14 @@ A beat tick every 5 minutes computes each digest subscription's send time for it
 own local date with zoneinfo (a time that does not exist on a spring-forward day is
 read with the offset before the change, so it still happens once that day), claims
 (subscription, local date) by inserting the Digest row (the unique constraint lets
-exactly one process win), and sends the alerts raised after the last alert of the
-previous digest. The row records what was sent, so nothing is sent twice and
-nothing falls between two days. A failed send is retried on later ticks that day.
+exactly one process win), and sends the matching alerts that no digest of this
+subscription has included yet. Which alerts a digest includes is recorded as
+DigestItem rows, written in the claim's transaction and keyed by (subscription,
+alert): an alert is in at most one digest per subscription, and an alert committed
+late with a lower id than alerts already sent still goes out in the next digest
+(gathering by "id after the last one sent" would lose it). A failed send is retried
+on later ticks that day with the same items; a digest that never went out hands its
+items to the next date's digest.
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, exists, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from monitor.alerts.queries import AlertFilter, filter_conditions
-from monitor.models import Alert, Article, Digest, Entity, Feed, Subscription, utcnow
+from monitor.models import Alert, Article, Digest, DigestItem, Entity, Feed, Subscription, utcnow
 from monitor.notify import apprise_channel, email, render
 from monitor.notify.payload import alert_url
 from monitor.notify.secretbox import SecretError
@@ -38,6 +43,7 @@ log = logging.getLogger("monitor.notify.digest")
 MAX_LISTED = 200  # alerts shown one by one; the counts cover all of them
 STALE_CLAIM = timedelta(minutes=15)  # a claim older than this with no result is taken over
 FAILED_RETRY = timedelta(minutes=10)
+DONE = ("sent", "empty")  # a digest in these states holds exactly what it sent, for good
 
 
 @dataclass
@@ -92,29 +98,7 @@ def digest_subscriptions(session: Session, subscription_id: int | None = None) -
     return list(session.exec(stmt))
 
 
-def _window(session: Session, sub: Subscription, local_date: date) -> tuple[int | None, datetime | None, int | None]:
-    """(after_id, since, upto_id) of the alerts that belong in this subscription's digest for this date."""
-    prev = list(
-        session.exec(
-            select(Digest)
-            .where(Digest.subscription_id == sub.id, col(Digest.local_date) < local_date)
-            .where(col(Digest.status).in_(("sent", "empty")))
-            .order_by(col(Digest.local_date).desc())
-        )
-    )
-    ids = [d.last_alert_id for d in prev if d.last_alert_id is not None]
-    after_id = max(ids) if ids else None
-    since = None
-    if after_id is None:
-        since = prev[0].claimed_at if prev else scheduled_at(sub, local_date) - timedelta(days=1)
-    own = session.exec(
-        select(Digest).where(Digest.subscription_id == sub.id, Digest.local_date == local_date)
-    ).first()
-    upto = own.last_alert_id if own is not None and own.status in ("sent", "empty") else None
-    return after_id, since, upto
-
-
-def _filter(sub: Subscription, after_id: int | None, since: datetime | None) -> AlertFilter:
+def _filter(sub: Subscription, since: datetime) -> AlertFilter:
     return AlertFilter(
         rules=list(sub.rules or []),
         categories=list(sub.categories or []),
@@ -123,9 +107,71 @@ def _filter(sub: Subscription, after_id: int | None, since: datetime | None) -> 
         entity_ids=list(sub.entity_ids or []),
         datasets=list(sub.datasets or []),
         feed_ids=list(sub.feed_ids or []),
-        after_id=after_id,
         since=since,
     )
+
+
+def lookback_start(settings: Settings, sub: Subscription, now: datetime) -> datetime:
+    """The oldest creation time an alert not yet in a digest may have to be gathered.
+
+    Bounds the anti-join: at most `digest_lookback_days` back, and for a new subscription
+    the day before it was made (its first digest covers the last day, as before).
+    """
+    return max(now - timedelta(days=settings.digest_lookback_days), sub.created_at - timedelta(days=1))
+
+
+def pending_conditions(settings: Settings, sub: Subscription, now: datetime) -> list[Any]:
+    """Alerts matching `sub`, created in the look-back window up to `now`, in no digest of `sub` yet."""
+    conds = filter_conditions(_filter(sub, lookback_start(settings, sub, now)))
+    conds.append(col(Alert.created_at) <= now)
+    # Anti-join on digest_item's primary key (subscription_id, alert_id).
+    conds.append(
+        ~exists().where(and_(col(DigestItem.subscription_id) == sub.id, col(DigestItem.alert_id) == col(Alert.id)))
+    )
+    return conds
+
+
+def _unfinished(sub_id: int, local_date: date, now: datetime, *, before: bool) -> Any:
+    """Ids of this subscription's digests that never went out and whose items the digest of `local_date` takes.
+
+    Failed ones and claims whose sender died (older than STALE_CLAIM); with `before`,
+    only earlier dates, else also the date's own row.
+    """
+    day = col(Digest.local_date) < local_date if before else col(Digest.local_date) <= local_date
+    return select(Digest.id).where(
+        Digest.subscription_id == sub_id,
+        day,
+        or_(
+            col(Digest.status) == "failed",
+            and_(col(Digest.status) == "claimed", col(Digest.claimed_at) < now - STALE_CLAIM),
+        ),
+    )
+
+
+def _own(session: Session, sub_id: int, local_date: date) -> Digest | None:
+    return session.exec(
+        select(Digest).where(Digest.subscription_id == sub_id, Digest.local_date == local_date)
+    ).first()
+
+
+def digest_conditions(
+    session: Session, settings: Settings, sub: Subscription, local_date: date, now: datetime
+) -> list[Any]:
+    """SQL conditions on Alert selecting exactly the alerts of this digest.
+
+    A digest that was sent (or is being sent right now) holds its items; otherwise the
+    digest would take the items of unfinished digests (its own failed try, earlier dates
+    that never went out) plus the pending alerts - what `run_digest` will record.
+    """
+    own = _own(session, sub.id or 0, local_date)
+    if own is not None and (
+        own.status in (*DONE, "superseded") or (own.status == "claimed" and own.claimed_at >= now - STALE_CLAIM)
+    ):
+        return [col(Alert.id).in_(select(DigestItem.alert_id).where(DigestItem.digest_id == own.id))]
+    held = select(DigestItem.alert_id).where(
+        col(DigestItem.digest_id).in_(_unfinished(sub.id or 0, local_date, now, before=False))
+    )
+    return [or_(col(Alert.id).in_(held), and_(*pending_conditions(settings, sub, now)))]
 
 
 def build_digest(
@@ -133,14 +179,11 @@ def build_digest(
 ) -> DigestContent:
     """What the digest of `sub` for `local_date` says (read-only: preview, CLI and send share it)."""
     now = now or utcnow()
-    after_id, since, upto = _window(session, sub, local_date)
-    conds = filter_conditions(_filter(sub, after_id, since))
-    conds.append(col(Alert.created_at) <= now)
-    if upto is not None:
-        conds.append(col(Alert.id) <= upto)
-    total = session.exec(select(func.count()).select_from(Alert).where(*conds)).one()
+    conds = digest_conditions(session, settings, sub, local_date, now)
+    total, first_id, last_id = session.execute(
+        select(func.count(), func.min(col(Alert.id)), func.max(col(Alert.id))).select_from(Alert).where(*conds)
+    ).one()
     alerts = list(session.exec(select(Alert).where(*conds).order_by(col(Alert.id)).limit(MAX_LISTED * 5)))
-    ids = [a.id for a in alerts if a.id is not None]
     by_rule = Counter(a.rule_id for a in alerts)
     by_sev = Counter(a.severity for a in alerts)
     ent_counts = Counter(e for a in alerts for e in (a.entity_ids or []))
@@ -190,8 +233,8 @@ def build_digest(
         top_entities=top_entities,
         items=items,
         failing=failing,
-        first_alert_id=min(ids) if ids else None,
-        last_alert_id=max(ids) if ids else None,
+        first_alert_id=first_id,
+        last_alert_id=last_id,
     )
 
 
@@ -253,7 +296,20 @@ def claim(session: Session, sub_id: int, local_date: date, now: datetime | None 
     (after FAILED_RETRY) can be taken over; a sent or skipped digest never again.
     """
     now = now or utcnow()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = _claim_row(session, sub_id, local_date, now)
+    session.commit()
+    if new_id is None:
+        return None
+    return session.get(Digest, new_id, populate_existing=True)
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _claim_row(session: Session, sub_id: int, local_date: date, now: datetime) -> int | None:
+    """Insert or take over the (subscription, local date) row, uncommitted; its id, or None when held."""
+    insert = _insert(session)
     stmt = (
         insert(Digest)
         .values(subscription_id=sub_id, local_date=local_date, status="claimed", claimed_at=now, alert_count=0)
@@ -275,10 +331,38 @@ def claim(session: Session, sub_id: int, local_date: date, now: datetime | None 
             .returning(col(Digest.id))
         )
         new_id = session.execute(retake).scalar()
-    session.commit()
-    if new_id is None:
-        return None
-    return session.get(Digest, new_id, populate_existing=True)
+    return int(new_id) if new_id is not None else None
+
+
+def reserve_items(session: Session, settings: Settings, sub: Subscription, digest_id: int, local_date: date,
+                  now: datetime) -> None:
+    """Record in `digest_id` the alerts it includes (uncommitted: the caller commits with the claim).
+
+    Earlier digests that never went out are marked superseded and their items move here;
+    then every pending alert gets an item. A concurrent digest of another date that
+    recorded an alert first keeps it (the key ignores the second insert).
+    """
+    gone = session.execute(
+        update(Digest)
+        .where(col(Digest.id).in_(_unfinished(sub.id or 0, local_date, now, before=True)))
+        .values(status="superseded", error=f"its alerts went into the digest of {local_date.isoformat()}")
+        .returning(col(Digest.id))
+    ).scalars().all()
+    if gone:
+        session.execute(
+            update(DigestItem)
+            .where(col(DigestItem.subscription_id) == sub.id, col(DigestItem.digest_id).in_(list(gone)))
+            .values(digest_id=digest_id)
+        )
+    pending = select(literal(sub.id), col(Alert.id), literal(digest_id)).where(
+        *pending_conditions(settings, sub, now)
+    )
+    stmt = (
+        _insert(session)(DigestItem)
+        .from_select(["subscription_id", "alert_id", "digest_id"], pending)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "alert_id"])
+    )
+    session.execute(stmt)
 
 
 def run_digest(
@@ -286,9 +370,16 @@ def run_digest(
 ) -> Digest | None:
     """Claim, build, send and record one digest; None when it was claimed already."""
     now = now or utcnow()
-    row = claim(session, sub.id or 0, local_date, now)
-    if row is None:
+    # The claim and the record of what this digest includes commit together: a crash
+    # leaves either neither or both (the items then wait for a retry or the next date).
+    row_id = _claim_row(session, sub.id or 0, local_date, now)
+    if row_id is None:
+        session.commit()
         return None
+    reserve_items(session, settings, sub, row_id, local_date, now)
+    session.commit()
+    row = session.get(Digest, row_id, populate_existing=True)
+    assert row is not None
     content = build_digest(session, settings, sub, local_date, now)
     row.alert_count = content.total
     row.first_alert_id, row.last_alert_id = content.first_alert_id, content.last_alert_id

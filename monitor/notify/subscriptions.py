@@ -284,7 +284,7 @@ def set_active(session: Session, sub_id: int, active: bool, *, actor: str = "cli
 
 def delete_subscription(session: Session, sub_id: int, *, actor: str = "cli") -> None:
     """Delete a subscription and its outbox rows."""
-    from monitor.models import Delivery, DeliveryAttempt, Digest
+    from monitor.models import Delivery, DeliveryAttempt, Digest, DigestItem
 
     sub = get_subscription(session, sub_id)
     _audit(session, actor, "subscription.delete", sub, channel=sub.channel)
@@ -294,6 +294,9 @@ def delete_subscription(session: Session, sub_id: int, *, actor: str = "cli") ->
         session.delete(attempt)
     for row in session.exec(select(Delivery).where(Delivery.subscription_id == sub_id)):
         session.delete(row)
+    for item in session.exec(select(DigestItem).where(DigestItem.subscription_id == sub_id)):
+        session.delete(item)
+    session.flush()
     for dg in session.exec(select(Digest).where(Digest.subscription_id == sub_id)):
         session.delete(dg)
     session.flush()

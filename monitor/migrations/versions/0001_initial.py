@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 13:31:52.253652
+Create Date: 2026-11-29 13:54:33.426797
 """
 
 from collections.abc import Sequence
@@ -353,6 +353,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_delivery_sub_status', ['subscription_id', 'status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
 
+    op.create_table('digest_item',
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('digest_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['digest_id'], ['digest.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('subscription_id', 'alert_id')
+    )
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.create_index('ix_digest_item_digest', ['digest_id', 'alert_id'], unique=False)
+
     op.create_table('delivery_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
@@ -377,6 +389,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_delivery_attempt_delivery_id'))
 
     op.drop_table('delivery_attempt')
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_digest_item_digest')
+
+    op.drop_table('digest_item')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
         batch_op.drop_index('ix_delivery_sub_status')
