@@ -166,3 +166,30 @@ def test_no_alert_in_two_digests_and_an_unsent_day_hands_its_alerts_on(any_engin
         items = list(s.exec(select(DigestItem)))
     assert statuses == {1: "superseded", 2: "sent", 3: "sent"}
     assert sorted(i.alert_id for i in items) == sorted(titles)  # each alert recorded once
+
+
+def test_realtime_delivery_of_an_alert_committed_late_with_a_lower_id(fresh_pg_engine: Engine, make_settings) -> None:
+    """The outbox has no such gap: rows are written in the alert's transaction and swept by state, not id."""
+    from monitor.notify.deliver import claim_due, deliver_one
+    from monitor.notify.outbox import enqueue_for_alert
+    from tests.notify.receiver import ReceiverServer
+
+    settings = make_settings()
+    with ReceiverServer() as rx:
+        with session_scope(fresh_pg_engine) as s:
+            _, secret = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target=rx.url))
+        rx.secrets = [secret or ""]
+        late = Session(fresh_pg_engine, expire_on_commit=False)  # takes the lower ids, commits last
+        (low,) = enqueue_for_alert(late, make_alert(late, title="late"))
+        with session_scope(fresh_pg_engine) as s:
+            (high,) = enqueue_for_alert(s, make_alert(s, title="early"))
+        assert (low.id or 0) < (high.id or 0)
+        with Session(fresh_pg_engine, expire_on_commit=False) as s:
+            assert claim_due(s) == [high.id]
+            assert deliver_one(s, high.id or 0, settings).result == "delivered"
+        late.commit()
+        late.close()
+        with Session(fresh_pg_engine, expire_on_commit=False) as s:
+            assert claim_due(s) == [low.id]
+            assert deliver_one(s, low.id or 0, settings).result == "delivered"
+    assert [c.payload["data"]["title"] for c in rx.accepted()] == ["early", "late"]
