@@ -38,6 +38,8 @@ ORGSHORT = 6  # the quoted short name of an organisation ("Wagner"): with "group
 # a single-word company alias among the top words is not distinctive; nor is an alias
 # whose words all are.
 SURNAME_STOP_TOP = 2500
+EVERYDAY_NAME_TOP = 300  # "said", "than", "which": never half of a two-part name on their own
+SECONDARY_ZIPF = 2.0  # a secondary one-word alias of an organisation known to English ("Baikal" 2.4)
 DISTINCT_TOP = 5000
 EVERYDAY_TOP = 20000
 PRIMARY_ZIPF = 3.8  # "Hamas" 3.6, "Taliban" 3.7 count; "plasma" 3.95 does not
@@ -79,14 +81,25 @@ def _common(tokens: list[str]) -> bool:
     return all(t in common or t.isdigit() or len(t) <= 2 for t in tokens)
 
 
-def _split_person(alias: str) -> tuple[list[str], list[str]]:
-    """(given tokens, surname tokens) of a person's alias."""
+def _split_person(alias: str, korean: bool = False) -> tuple[list[str], list[str]]:
+    """(given tokens, surname tokens) of a person's alias: "SURNAME, Given", a surname written
+    in capitals among mixed-case words ("Jong Un KIM"), Korean order for Korean names ("Kim
+    Jong Un"), else the last word."""
     if "," in alias:
         last, _, rest = alias.partition(",")
         return normalise_name(rest).split(), normalise_name(last).split()
     tokens = normalise_name(alias).split()
     if len(tokens) < 2:
         return [], tokens
+    words = alias.split()
+    caps = [i for i, w in enumerate(words) if w.isupper() and len(w) > 1]
+    if (len(words) == len(tokens) and caps and len(caps) < len(words) and caps[-1] - caps[0] == len(caps) - 1
+            and not any(w.isupper() for i, w in enumerate(words) if i not in caps)):
+        # "Diana ESPINOZA AGUILAR", "ESPINOZA AGUILAR Diana": the capitals are the surname
+        i, j = caps[0], caps[-1] + 1
+        return tokens[:i] + tokens[j:], tokens[i:j]
+    if korean and tokens[0] in _KOREAN_SURNAMES:
+        return tokens[1:], tokens[:1]
     return tokens[:-1], tokens[-1:]
 
 
@@ -95,11 +108,16 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
     forms: dict[str, Form] = {}
 
     stop = common_words(SURNAME_STOP_TOP)
+    everyday = common_words(EVERYDAY_NAME_TOP)
 
     def add(tokens: list[str], kind: int, confidence: float) -> None:
         key = " ".join(tokens)
         if len(key) < 3 or (kind == STRONG and len(tokens) < 2):
             kind = max(kind, WEAK if len(tokens) > 1 else SURNAME)
+        if kind == STRONG and len(tokens) == 2 and (tokens[0] in everyday or tokens[1] in everyday):
+            # "Khan said", "than Charlie": a two-part name with an everyday word in it is a
+            # sentence as often as a name
+            kind = WEAK
         if len(key.replace(" ", "")) < 3 or (len(tokens) == 1 and key in stop):
             return
         old = forms.get(key)
@@ -110,8 +128,9 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
     surnames: set[str] = set()
     first_surnames: dict[str, set[str]] = {}
     parts = []
+    korean_list = bool(specs) and _is_korean(specs[0], set())
     for spec in specs:
-        given, surname = _split_person(spec.alias)
+        given, surname = _split_person(spec.alias, korean_list)
         if not surname:
             continue
         parts.append((given, surname, spec.weak))
@@ -120,10 +139,15 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             firsts.add(given[0])
             first_surnames.setdefault(given[0], set()).add(" ".join(surname))
     korean = bool(specs) and _is_korean(specs[0], surnames)
+    # surnames of the entity's multi-part names: a bare one may be supported by a title
+    real_surnames = {" ".join(s) for g, s, _w in parts if g}
     for given, surname, weak in parts:
         base = WEAK if weak else STRONG
         if not given:
-            add(surname, WEAK if len(surname) > 1 and not weak else SURNAME, 0.8)
+            # a one-word alias ("Jean", "Chavez", "Hollywood") is a nickname: only an earlier
+            # full mention supports it, never a title ("Euronext chief Jean-Francois")
+            single = len(surname) == 1 and " ".join(surname) not in real_surnames
+            add(surname, WEAK if (len(surname) > 1 and not weak) or single else SURNAME, 0.8)
             continue
         add(given + surname, base, 1.0)
         if korean or (len(given) == 1 and given[0] not in common_words(DISTINCT_TOP)):
@@ -252,6 +276,11 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
                 kind = CAPS if _zipf(key) < RARE_ZIPF else WEAK
             else:
                 limit = PRIMARY_ZIPF if key == primary and not derived else RARE_ZIPF
+                if key != primary and not primary.startswith(key + " ") and not derived:
+                    # a brand or other one-word alias that is not the organisation's own name
+                    # ("Baikal" of IZHEVSKY MEKHANICHESKY ZAVOD: a lake, a finance group) needs
+                    # support unless English text never uses the word ("Rosoboronexport")
+                    limit = SECONDARY_ZIPF
                 kind = STRONG if _zipf(key) < limit else WEAK
         elif derived:
             kind = WEAK if all(t in common_words(EVERYDAY_TOP) or len(t) <= 2 for t in tokens) else STRONG

@@ -70,6 +70,16 @@ _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "ent
                     "company": "organization", "ship": "vessel"}
 
 Occ = tuple[int, int, int]  # (field index, start, end) in the field's padded scan string
+# programme prefixes (OFAC's "DPRK3", "IRAN-EO13902", "RUSSIA-EO14024"...) -> the country they are about
+_PROGRAM_COUNTRIES = {"DPRK": "KP", "NKSR": "KP", "IRAN": "IR", "IRGC": "IR", "IFSR": "IR", "SYRIA": "SY",
+                      "RUSSIA": "RU", "BELARUS": "BY", "CUBA": "CU", "VENEZUELA": "VE", "BURMA": "MM",
+                      "UKRAINE": "RU", "LIBYA": "LY", "SUDAN": "SD", "SOMALIA": "SO", "YEMEN": "YE",
+                      "IRAQ": "IQ", "LEBANON": "LB", "NICARAGUA": "NI", "ZIMBABWE": "ZW", "MALI": "ML",
+                      "CAR": "CF", "DRCONGO": "CD", "SOUTH SUDAN": "SS"}
+# words anywhere in the same field that make an organisation's short name the organisation
+# ("Wagner after Wagner: the Kremlin reorganises Russian mercenaries")
+_ORG_FIELD_WORDS = (" mercenar", " mutiny ", " mutinies ", " paramilitar", " militia", " warlord",
+                    " insurrection ", " uprising ", " revolt ", " rebellion ", " private military ")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
@@ -199,6 +209,9 @@ class Matcher:
         self._term_costs: dict[int, float] = {}
         self._alias_counts: array[int] = array("i")
         self._surnames: dict[str, list[int]] = {}
+        # curated (watch-list) entity -> the sanctions entities sharing one of its full names
+        self._links: dict[int, tuple[int, ...]] = {}
+        self._ent_countries: dict[int, frozenset[str]] = {}
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -280,6 +293,43 @@ class Matcher:
             if others and (len(others) == 1 or others[0][0] >= 2 * others[1][0]):
                 self._form_kind[others[0][1]] = DISTINCT
         self._surnames.clear()
+
+    def _link_curated(self) -> None:
+        """A person on the curated watch list is the sanctions-list entry that shares one of
+        their full names ("Kim Jong Un" is named_officials:kim-jong-un and us_ofac_sdn:20157):
+        a bare surname resolved to the curated person names the linked entries too."""
+        ents = self._entities
+        if not any(e.dataset in NON_SANCTIONS_DATASETS for e in ents):
+            return
+        links: dict[int, set[int]] = {}
+        for codes in self._multi.values():
+            curated: set[int] = set()
+            listed: set[int] = set()
+            for code in codes:
+                if code & 3 != _FORM:
+                    continue
+                fid = code >> 3
+                if self._form_kind[fid] != STRONG or self._form_conf[fid] < 0.95:
+                    continue
+                ent = self._form_entity[fid]
+                (curated if ents[ent].dataset in NON_SANCTIONS_DATASETS else listed).add(ent)
+            if curated and listed and len(listed) <= _MAX_NAMESAKES:
+                for ent in curated:
+                    links.setdefault(ent, set()).update(listed)
+        self._links = {k: tuple(sorted(v)) for k, v in links.items()}
+
+    def entity_countries(self, index: int) -> frozenset[str]:
+        """Countries of an entity: its own, and those its sanctions programmes are about."""
+        found = self._ent_countries.get(index)
+        if found is None:
+            ent = self._entities[index]
+            codes = set(ent.countries)
+            for prog in ent.programs:
+                code = _PROGRAM_COUNTRIES.get(prog.upper().split("-")[0].rstrip("0123456789"))
+                if code:
+                    codes.add(code)
+            found = self._ent_countries[index] = frozenset(codes)
+        return found
 
     def _add_countries(self) -> None:
         for form, code, caps in gazetteer():
@@ -494,6 +544,7 @@ class Matcher:
         self._add_rules(rules, digest)
         self._add_aliases(aliases, digest)
         self._mark_distinct_surnames()
+        self._link_curated()
         self._add_countries()
         self.key_count = len(self._klen)
         self._auto.make_automaton()
@@ -533,11 +584,32 @@ class Matcher:
 
     def _org_context(self, fs: _FieldState, t0: int, t1: int) -> bool:
         """An organisation word right after the short name (or after its possessive), or
-        "PMC" before it: "Wagner fighters", "Wagner's chief", "PMC Wagner"."""
+        "PMC" before it: "Wagner fighters", "Wagner's chief", "PMC Wagner"; or mercenary
+        language anywhere in the same field ("Wagner revolt", "Russian mercenaries")."""
         after = fs.nt.token_after(t1)
         if after == "s":
             after = fs.nt.token_after(fs.nt.token_end(t1 + 1))
-        return after in ORG_CONTEXT or fs.nt.token_before(t0) in ("pmc", "mercenary", "mercenaries")
+        if after in ORG_CONTEXT or fs.nt.token_before(t0) in ("pmc", "mercenary", "mercenaries"):
+            return True
+        padded = fs.nt.padded
+        return any(word in padded for word in _ORG_FIELD_WORDS)
+
+    @staticmethod
+    def _country_before(fi: int, fs: _FieldState, t0: int, country_ends: dict[tuple[int, int], str]) -> str:
+        """The country named right before a name ("North Korea's Kim", "Russia's Wagner"), or
+        before the title in front of it ("North Korean leader Kim"); "" when none."""
+        if not country_ends:
+            return ""
+        pos = t0 - 1
+        for _ in range(2):
+            code = country_ends.get((fi, pos))
+            if code:
+                return code
+            before = fs.nt.token_before(pos + 1)
+            if before != "s" and before not in TITLE_WORDS:
+                return ""
+            pos -= len(before) + 1
+        return country_ends.get((fi, pos), "")
 
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
@@ -546,6 +618,8 @@ class Matcher:
         if fs.title_case:
             return False
         text = fs.text
+        if o1 + 1 < len(text) and text[o1] in "-\u2010" and text[o1 + 1].isupper():
+            return True  # "Jean-Francois", "Hans-Werner": the name goes on
         j = o1
         while j < len(text) and text[j] == " ":
             j += 1
@@ -559,6 +633,8 @@ class Matcher:
             while k > 0 and (text[k - 1].isalpha() or text[k - 1] in ".'-\u2019"):
                 k -= 1
             word = text[k:i]
+            if word.endswith(("'s", "\u2019s")):
+                return False  # "Russia's Shoigu", "Putin's Wagner": a possessive, not a first name
             if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
                 before = text[:k].rstrip(" \"'\u201c\u2018(")
                 sentence_start = not before or before[-1] in ".!?\n:;"
@@ -567,18 +643,34 @@ class Matcher:
                 return not sentence_start or word.lower() not in common_words(500)
         return False
 
-    def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]]) -> list[_Mention]:
+    def _shared_short_form(self, fids: list[int], ents: set[int]) -> bool:
+        """True when a shortened form (first given name and surname, middle names left out)
+        belongs to two listed people who are not the same person on two lists ("Jose Lopez",
+        "Mohammed Ali"): it identifies neither."""
+        if len(ents) < 2 or max(self._form_conf[f] for f in fids if self._form_kind[f] <= CAPS) >= 1.0:
+            return False
+        names = [frozenset(normalise_name(self._entities[e].caption).split()) for e in ents]
+        return any(not (a <= b or b <= a) for i, a in enumerate(names) for b in names[i + 1:])
+
+    def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]],
+                 country_hits: dict[str, list[Occ]] | None = None) -> list[_Mention]:
         """Entity mentions from alias-form hits: strong spans first, then longest; weak forms
         (surnames, vessel names, weak or common-word aliases) only with support."""
         if not form_hits:
             return []
         form_entity, form_kind, form_conf = self._form_entity, self._form_kind, self._form_conf
+        country_ends: dict[tuple[int, int], str] = {}
+        for code, occs in (country_hits or {}).items():
+            if not code.startswith("?"):
+                for cfi, _c0, c1 in occs:
+                    country_ends[(cfi, c1)] = code
+        context_countries = set(country_ends.values())
         strong_span: dict[Occ, bool] = {}
         weak_spans: list[Occ] = []
         for sp, fids in form_hits.items():
             strong_ents = {form_entity[f] for f in fids if form_kind[f] <= CAPS}
             # a name shared by many listed people ("Muhammad Ali") identifies none of them
-            if strong_ents and len(strong_ents) <= _MAX_NAMESAKES:
+            if strong_ents and len(strong_ents) <= _MAX_NAMESAKES and not self._shared_short_form(fids, strong_ents):
                 strong_span[sp] = True
             else:
                 weak_spans.append(sp)
@@ -596,6 +688,8 @@ class Matcher:
                 assert fs is not None
                 before = fs.nt.token_before(sp[1])
                 if DISTINCT in map(kind_of, fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
+                    before == "s" and self._country_before(sp[0], fs, sp[1], country_ends)
+                ) or (
                     ORGSHORT in map(kind_of, fids) and self._org_context(fs, sp[1], sp[2])
                 ) or (
                     VESSEL in map(kind_of, fids)
@@ -618,6 +712,8 @@ class Matcher:
             ends.insert(i + 1, t1)
             kept.append(sp)
         kept.sort()
+        # entities named in full by a span that survived (not "Kim Jong" inside "Kim Jong Un")
+        named = {form_entity[f] for sp in kept if strong_span[sp] for f in form_hits[sp] if form_kind[f] <= CAPS}
         last_seen: dict[int, tuple[int, int]] = {}
         mentions: list[_Mention] = []
         for sp in kept:
@@ -632,14 +728,17 @@ class Matcher:
                 # cost no offset work
                 kinds = {form_kind[f] for f in fids}
                 before = fs.nt.token_before(t0)
-                titled = bool(kinds & {SURNAME, DISTINCT}) and before in TITLE_WORDS
-                org_word = ORGSHORT in kinds and self._org_context(fs, t0, t1)
+                place = self._country_before(fi, fs, t0, country_ends)
+                titled = bool(kinds & {SURNAME, DISTINCT}) and (before in TITLE_WORDS or bool(place))
+                org_word = ORGSHORT in kinds and (bool(place) or self._org_context(fs, t0, t1))
                 vessel_word = VESSEL in kinds and (
                     before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
                     or fs.nt.token_before(t0, 3) in VESSEL_WORDS
                 )
                 if not (titled or vessel_word or org_word or DISTINCT in kinds):
                     continue
+            else:
+                place = ""
             o0, o1 = fs.nt.orig_span(t0, t1)
             surface = fs.text[o0:o1]
             strong: dict[int, float] = {}
@@ -661,13 +760,14 @@ class Matcher:
                 # "Kim Jong" of "Kim Jong Il": the name in the text is longer than the listed one
                 strong = {}
             chosen = dict(strong)
+            picked = -1
             if weak and not strong and surface[:1] and not surface[:1].islower():
-                surname_only = all(k in (SURNAME, DISTINCT) for k, _ in weak.values())
+                surname_only = all(k in (SURNAME, DISTINCT, ORGSHORT) for k, _ in weak.values())
                 if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
                     seen = [(last_seen[e], e) for e in weak if e in last_seen]
                     if not seen and fi == 0:
                         # a headline's bare surname is supported by the full name in the text
-                        seen = [((1, 0), e) for e in weak if e in strong_entities]
+                        seen = [((1, 0), e) for e in weak if e in named]
                     distinct = [e for e, (k, _c) in weak.items() if k == DISTINCT]
                     if seen:
                         # the person named last (on every list that named them at that place)
@@ -679,19 +779,40 @@ class Matcher:
                         for ent in distinct:  # one person on the watch list and on a sanctions list
                             chosen[ent] = weak[ent][1] * 0.9
                     elif weak:
-                        # a title supports a surname that one listed person has, or one listed far
-                        # more fully than the namesakes (Prigozhin the father, not the son)
-                        ranked = sorted(((self._alias_counts[e], e) for e in weak), reverse=True)
-                        if len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]:
-                            ent = ranked[0][1]
+                        ent = picked = self._pick_namesake(weak, place, context_countries)
+                        if ent >= 0:
                             kind, conf = weak[ent]
                             if ((kind in (SURNAME, DISTINCT) and titled) or (kind == VESSEL and vessel_word)
                                     or (kind == ORGSHORT and org_word)):
                                 chosen[ent] = conf * 0.85
+            for ent in [e for e in chosen if e in self._links and e == picked]:
+                for linked in self._links[ent]:  # the curated person's own entry on the lists
+                    chosen.setdefault(linked, chosen[ent])
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
                 last_seen[ent] = (fi, t0)
         return mentions
+
+    def _pick_namesake(self, weak: dict[int, tuple[int, float]], place: str, countries: set[str]) -> int:
+        """Which listed person a title-supported surname names (-1: none). A country named right
+        before the name rules out namesakes of other countries ("North Korean leader Kim" is no
+        Kim of Vietnam); of the rest, a person on the curated watch list from a country the article
+        names (the one listed with the most names when several are), else the one listed far more
+        fully than the namesakes (Prigozhin the father, not the son)."""
+        cands = list(weak)
+        if place:
+            cands = [e for e in cands if not self.entity_countries(e) or place in self.entity_countries(e)]
+        wanted = {place} if place else countries
+        curated = [e for e in cands if self._entities[e].dataset in NON_SANCTIONS_DATASETS
+                   and self.entity_countries(e) & wanted]
+        if curated:
+            top = sorted(((self._alias_counts[e], e) for e in curated), reverse=True)
+            if len(top) == 1 or top[0][0] > top[1][0]:
+                return top[0][1]
+        ranked = sorted(((self._alias_counts[e], e) for e in weak), reverse=True)
+        if (len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]) and ranked[0][1] in cands:
+            return ranked[0][1]
+        return -1
 
     def scan(self, article: ArticleInput) -> ScanResult:
         """Match one article: entity mentions and the alerts of every rule that fires."""
@@ -708,7 +829,7 @@ class Matcher:
                 fs._title_case = False  # only a headline is written in Title Case
             fields.append(fs)
             self._scan_field(fi, fs, term_hits, form_hits, country_hits)
-        mentions = self._resolve(fields, form_hits)
+        mentions = self._resolve(fields, form_hits, country_hits)
         findings = [
             EntityFinding(
                 entity_id=self._entities[m.entity].entity_id,
