@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Text, and_, cast, exists, or_, select
+from sqlalchemy import Integer, Text, and_, bindparam, cast, exists, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -93,61 +94,122 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# A filter is first reduced to terms (kind, values): cheap plain data. The SQL is built from the
+# terms by one function, either with the values bound (every caller) or with named parameters
+# (the API's list, whose SQL then depends only on the filter's shape and is compiled once).
+Term = tuple[str, tuple[Any, ...]]
+_IN_COLUMNS = {"rule": "rule_id", "category": "category", "severity": "severity", "feed": "feed_id", "status": "status"}
+
+
+def _terms(flt: AlertFilter, *, entity_exists: bool = True) -> list[Term]:
+    terms: list[Term] = []
+    if flt.since is not None:
+        terms.append(("since", (flt.since,)))
+    if flt.until is not None:
+        terms.append(("until", (flt.until,)))
+    for kind, values in (
+        ("rule", flt.rules),
+        ("category", flt.categories),
+        ("severity", flt.severities),
+        ("feed", flt.feed_ids),
+        ("status", flt.statuses),
+    ):
+        if values:
+            terms.append((kind, tuple(values)))
+    if flt.min_severity:
+        terms.append(("min_severity", (SEVERITY_RANK[flt.min_severity],)))
+    if flt.min_score is not None:
+        terms.append(("min_score", (flt.min_score,)))
+    if flt.entity_ids and entity_exists:
+        terms.append(("entity", tuple(flt.entity_ids)))
+    if flt.datasets:
+        terms.append(("dataset", tuple(flt.datasets)))
+    if flt.q:
+        terms.append(("q", (_like(flt.q),)))
+    if flt.suppressed != "include":
+        terms.append(("suppressed_" + flt.suppressed, ()))
+    if flt.after_id is not None:
+        terms.append(("after_id", (flt.after_id,)))
+    return terms
+
+
+Bind = Callable[[str, Any, Any], Any]
+
+
+def _valued(_name: str, value: Any, type_: Any) -> Any:
+    return bindparam(None, value, type_=type_, unique=True)
+
+
+def _named(name: str, _value: Any, type_: Any) -> Any:
+    return bindparam(name, type_=type_)
+
+
+def _term_type(kind: str) -> Any:
+    table = Alert.__table__  # type: ignore[attr-defined]
+    links = AlertEntity.__table__  # type: ignore[attr-defined]
+    if kind in _IN_COLUMNS:
+        return table.c[_IN_COLUMNS[kind]].type
+    return {
+        "since": table.c.created_at.type,
+        "until": table.c.created_at.type,
+        "min_severity": table.c.severity_rank.type,
+        "min_score": table.c.score.type,
+        "entity": links.c.entity_id.type,
+        "dataset": links.c.dataset.type,
+        "q": Text(),
+        "after_id": table.c.id.type,
+    }.get(kind)
+
+
+def _conditions(terms: list[Term], bind: Bind) -> list[Any]:
+    table = Alert.__table__  # type: ignore[attr-defined]
+    links = AlertEntity.__table__  # type: ignore[attr-defined]
+    conds: list[Any] = []
+    for kind, values in terms:
+        # Parameter names are `<kind>_<i>`, as in `_term_params`.
+        params = [bind(f"{kind}_{i}", v, _term_type(kind)) for i, v in enumerate(values)]
+        if kind in _IN_COLUMNS:
+            column = table.c[_IN_COLUMNS[kind]]
+            conds.append(column == params[0] if len(params) == 1 else column.in_(params))
+        elif kind == "since":
+            conds.append(table.c.created_at >= params[0])
+        elif kind == "until":
+            conds.append(table.c.created_at < params[0])
+        elif kind == "min_severity":
+            conds.append(table.c.severity_rank >= params[0])
+        elif kind == "min_score":
+            conds.append(table.c.score >= params[0])
+        elif kind in ("entity", "dataset"):
+            column = links.c.entity_id if kind == "entity" else links.c.dataset
+            conds.append(exists().where(and_(links.c.alert_id == table.c.id, column.in_(params))))
+        elif kind == "q":
+            conds.append(
+                or_(
+                    table.c.title.ilike(params[0], escape="\\"),
+                    cast(table.c.evidence, Text()).ilike(params[0], escape="\\"),
+                )
+            )
+        elif kind == "suppressed_exclude":
+            conds.append(table.c.suppressed.is_(False))
+        elif kind == "suppressed_only":
+            conds.append(table.c.suppressed.is_(True))
+        elif kind == "after_id":
+            conds.append(table.c.id > params[0])
+        else:  # pragma: no cover - _terms and _conditions are written together
+            raise ValueError(kind)
+    return conds
+
+
+def _term_params(terms: list[Term]) -> dict[str, Any]:
+    return {f"{kind}_{i}": v for kind, values in terms for i, v in enumerate(values)}
+
+
 def filter_conditions(flt: AlertFilter, *, entity_exists: bool = True) -> list[Any]:
     """SQL conditions on Alert for this filter (also used by counts and the stream).
 
     With `entity_exists=False` the entity filter is left to the caller (see `alerts_query`).
     """
-    conds: list[Any] = []
-    if flt.since is not None:
-        conds.append(col(Alert.created_at) >= flt.since)
-    if flt.until is not None:
-        conds.append(col(Alert.created_at) < flt.until)
-    for column, values in (
-        (Alert.rule_id, flt.rules),
-        (Alert.category, flt.categories),
-        (Alert.severity, flt.severities),
-        (Alert.feed_id, flt.feed_ids),
-        (Alert.status, flt.statuses),
-    ):
-        if len(values) == 1:
-            conds.append(col(column) == values[0])
-        elif values:
-            conds.append(col(column).in_(values))
-    if flt.min_severity:
-        conds.append(col(Alert.severity_rank) >= SEVERITY_RANK[flt.min_severity])
-    if flt.min_score is not None:
-        conds.append(col(Alert.score) >= flt.min_score)
-    if flt.entity_ids and entity_exists:
-        conds.append(
-            exists().where(
-                and_(col(AlertEntity.alert_id) == col(Alert.id), col(AlertEntity.entity_id).in_(flt.entity_ids))
-            )
-        )
-    if flt.datasets:
-        conds.append(
-            exists().where(
-                and_(col(AlertEntity.alert_id) == col(Alert.id), col(AlertEntity.dataset).in_(flt.datasets))
-            )
-        )
-    if flt.q:
-        pattern = _like(flt.q)
-        evidence_text = cast(Alert.__table__.c.evidence, Text())  # type: ignore[attr-defined]
-        conds.append(
-            or_(
-                col(Alert.title).ilike(pattern, escape="\\"),
-                evidence_text.ilike(pattern, escape="\\"),
-            )
-        )
-    if flt.suppressed == "exclude":
-        conds.append(col(Alert.suppressed).is_(False))
-    elif flt.suppressed == "only":
-        conds.append(col(Alert.suppressed).is_(True))
-    if flt.after_id is not None:
-        conds.append(col(Alert.id) > flt.after_id)
-    return conds
-
-
+    return _conditions(_terms(flt, entity_exists=entity_exists), _valued)
 
 
 _JSON_COLUMNS = ("entity_ids", "evidence")
@@ -160,9 +222,7 @@ def _plain_columns() -> list[Any]:
     return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in table.c]
 
 
-def alerts_query(flt: AlertFilter, cursor: str | None = None, *, columns: bool = False) -> Select[Any]:
-    """SELECT of Alert rows (or, with `columns`, of the alert table's columns, JSON ones as text) after
-    `cursor`, newest first."""
+def _select(flt: AlertFilter, bind: Bind, cursor: tuple[datetime, int] | None, columns: bool) -> Select[Any]:
     stmt = select(*_plain_columns()) if columns else select(Alert)
     at_col, id_col = col(Alert.created_at), col(Alert.id)
     if len(flt.entity_ids) == 1:
@@ -170,18 +230,26 @@ def alerts_query(flt: AlertFilter, cursor: str | None = None, *, columns: bool =
         # and fetch each alert by id, stopping at the page size. Keyed on the link's copy of the
         # alert's (created_at, id), so the order and the cursor are those of every other list.
         at_col, id_col = col(AlertEntity.created_at), col(AlertEntity.alert_id)
+        entity = bind("entity_0", flt.entity_ids[0], _term_type("entity"))
         stmt = (
             stmt.select_from(AlertEntity)
             .join(Alert, col(Alert.id) == col(AlertEntity.alert_id))
-            .where(col(AlertEntity.entity_id) == flt.entity_ids[0])
+            .where(col(AlertEntity.entity_id) == entity)
         )
-        stmt = stmt.where(*filter_conditions(flt, entity_exists=False))
+        stmt = stmt.where(*_conditions(_terms(flt, entity_exists=False), bind))
     else:
-        stmt = stmt.where(*filter_conditions(flt))
-    if cursor:
-        at, ident = decode_cursor(cursor)
+        stmt = stmt.where(*_conditions(_terms(flt), bind))
+    if cursor is not None:
+        at = bind("cursor_at", cursor[0], Alert.__table__.c.created_at.type)  # type: ignore[attr-defined]
+        ident = bind("cursor_id", cursor[1], Alert.__table__.c.id.type)  # type: ignore[attr-defined]
         stmt = stmt.where(or_(at_col < at, and_(at_col == at, id_col < ident)))
     return stmt.order_by(at_col.desc(), id_col.desc())
+
+
+def alerts_query(flt: AlertFilter, cursor: str | None = None, *, columns: bool = False) -> Select[Any]:
+    """SELECT of Alert rows (or, with `columns`, of the alert table's columns, JSON ones as text) after
+    `cursor`, newest first."""
+    return _select(flt, _valued, decode_cursor(cursor) if cursor else None, columns)
 
 
 def list_alerts(session: Session, flt: AlertFilter, cursor: str | None = None, limit: int = 50) -> AlertPage:
@@ -201,6 +269,66 @@ def list_alert_rows(
     no ORM objects, for the API's hot path."""
     limit = max(1, min(limit, MAX_LIMIT))
     rows = [dict(r) for r in session.execute(alerts_query(flt, cursor, columns=True).limit(limit + 1)).mappings()]
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(rows[-1])
+    return rows, None
+
+
+# Compiled SQL of the API's alert list per filter shape (which terms, how many values, cursor or
+# not, entity page or not): the values change per request, the SQL does not.
+_PAGE_SQL: dict[tuple[Any, ...], str] = {}
+_PAGE_SQL_MAX = 512
+
+
+def _page_sql(engine: Engine, flt: AlertFilter, terms: list[Term], position: tuple[datetime, int] | None) -> str:
+    shape = (
+        engine.dialect.name,
+        len(flt.entity_ids) == 1,
+        position is not None,
+        tuple((kind, len(values)) for kind, values in terms),
+    )
+    sql = _PAGE_SQL.get(shape)
+    if sql is None:
+        stmt = _select(flt, _named, position, columns=True).limit(bindparam("page_limit", type_=Integer()))
+        sql = str(stmt.compile(dialect=engine.dialect))
+        if len(_PAGE_SQL) >= _PAGE_SQL_MAX:
+            _PAGE_SQL.clear()
+        _PAGE_SQL[shape] = sql
+    return sql
+
+
+def alert_rows_page(
+    engine: Engine, flt: AlertFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`list_alert_rows` for the API's hot path, in its own short connection (raises InvalidCursor).
+
+    On PostgreSQL the SQL is compiled once per filter shape and run as it is, in autocommit (no
+    BEGIN/ROLLBACK round trips); psycopg returns the columns in their final types (aware datetimes,
+    JSON as text). SQLite goes through SQLAlchemy's type processing (it stores datetimes as text).
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    if engine.dialect.name != "postgresql":
+        with Session(engine) as session:
+            return list_alert_rows(session, flt, cursor, limit)
+    position = decode_cursor(cursor) if cursor else None
+    terms = _terms(flt, entity_exists=len(flt.entity_ids) != 1)
+    sql = _page_sql(engine, flt, terms, position)
+    params = _term_params(terms)
+    params["page_limit"] = limit + 1
+    if len(flt.entity_ids) == 1:
+        params["entity_0"] = flt.entity_ids[0]
+    if position is not None:
+        params["cursor_at"], params["cursor_id"] = position
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        result = conn.exec_driver_sql(sql, params)
+        names = list(result.keys())
+        rows = [dict(zip(names, row, strict=True)) for row in result.all()]
+    for row in rows:
+        for name in ("created_at", "updated_at"):
+            if row[name].utcoffset():  # a session time zone other than UTC
+                row[name] = row[name].astimezone(UTC)
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1])

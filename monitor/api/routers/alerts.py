@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from monitor.alerts.queries import (
     AlertFilter,
     InvalidCursor,
+    alert_rows_page,
     filter_conditions,
     iter_alerts,
-    list_alert_rows,
     list_alerts,
 )
 from monitor.alerts.review import ReviewError, history, review
@@ -79,13 +79,12 @@ def get_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Alerts matching the filters, newest first, `limit` per page (keyset pagination, stable under inserts)."""
-    # The hot path: plain rows (no ORM objects), its own short session, and orjson. The rows
+    # The hot path: plain rows (no ORM objects), its own short connection, and orjson. The rows
     # already have the declared shape, so they are not validated a second time.
-    with Session(request.app.state.engine) as session:
-        try:
-            rows, next_cursor = list_alert_rows(session, flt, cursor, limit)
-        except InvalidCursor as exc:
-            raise validation_error("query.cursor", str(exc)) from None
+    try:
+        rows, next_cursor = alert_rows_page(request.app.state.engine, flt, cursor, limit)
+    except InvalidCursor as exc:
+        raise validation_error("query.cursor", str(exc)) from None
     for row in rows:
         del row["severity_rank"]
         row["entity_ids"] = orjson.Fragment(row["entity_ids"])
