@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import ahocorasick
-from wordfreq import word_frequency
+from wordfreq import word_frequency, zipf_frequency
 
 from monitor.matching.aliasforms import (
     CAPS,
@@ -80,6 +80,7 @@ _PROGRAM_COUNTRIES = {"DPRK": "KP", "NKSR": "KP", "IRAN": "IR", "IRGC": "IR", "I
 # ("Wagner after Wagner: the Kremlin reorganises Russian mercenaries")
 _ORG_FIELD_WORDS = (" mercenar", " mutiny ", " mutinies ", " paramilitar", " militia", " warlord",
                     " insurrection ", " uprising ", " revolt ", " rebellion ", " private military ")
+_RARE_NAME_ZIPF = 2.0  # "Prigozhin" 1.2, "Shoigu" 1.6; "Conte" 3.2, "Lopez" 3.8
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
@@ -211,6 +212,9 @@ class Matcher:
         self._surnames: dict[str, list[int]] = {}
         # curated (watch-list) entity -> the sanctions entities sharing one of its full names
         self._links: dict[int, tuple[int, ...]] = {}
+        # bare surnames that English text hardly uses ("Prigozhin", "Shoigu"): a sanctioned
+        # country of theirs named in the same sentence supports them
+        self._rare_fids: set[int] = set()
         self._ent_countries: dict[int, frozenset[str]] = {}
         self.version = ""
         self.alias_count = 0
@@ -283,6 +287,8 @@ class Matcher:
         for key, fids in self._surnames.items():
             if len(fids) > 4 or key in common:
                 continue
+            if zipf_frequency(key, "en") < _RARE_NAME_ZIPF:
+                self._rare_fids.update(fids)
             curated = [f for f in fids if self._entities[self._form_entity[f]].dataset in NON_SANCTIONS_DATASETS]
             if not curated:
                 continue
@@ -594,6 +600,24 @@ class Matcher:
         padded = fs.nt.padded
         return any(word in padded for word in _ORG_FIELD_WORDS)
 
+    def _sentence_place(self, fi: int, fs: _FieldState, t0: int, ents: Iterable[int],
+                        country_ends: dict[tuple[int, int], str]) -> str:
+        """A sanctioned jurisdiction named in the same sentence that is the country of one of
+        the entities ("Putin met with Prigozhin days after the Russian mutiny"); "" when none."""
+        codes = {code for code in country_ends.values() if code in SANCTIONED_JURISDICTIONS}
+        if not codes:
+            return ""
+        theirs = set()
+        for ent in ents:
+            theirs |= self.entity_countries(ent) & codes
+        if not theirs:
+            return ""
+        sentence = fs.sentence_of(t0)
+        for (cfi, c1), code in country_ends.items():
+            if cfi == fi and code in theirs and fs.sentence_of(c1 - 1) == sentence:
+                return code
+        return ""
+
     @staticmethod
     def _country_before(fi: int, fs: _FieldState, t0: int, country_ends: dict[tuple[int, int], str]) -> str:
         """The country named right before a name ("North Korea's Kim", "Russia's Wagner"), or
@@ -692,6 +716,9 @@ class Matcher:
                 ) or (
                     ORGSHORT in map(kind_of, fids) and self._org_context(fs, sp[1], sp[2])
                 ) or (
+                    (ORGSHORT in map(kind_of, fids) or not self._rare_fids.isdisjoint(fids))
+                    and self._sentence_place(sp[0], fs, sp[1], map(entity_of, fids), country_ends)
+                ) or (
                     VESSEL in map(kind_of, fids)
                     and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
                 ):
@@ -731,6 +758,11 @@ class Matcher:
                 place = self._country_before(fi, fs, t0, country_ends)
                 titled = bool(kinds & {SURNAME, DISTINCT}) and (before in TITLE_WORDS or bool(place))
                 org_word = ORGSHORT in kinds and (bool(place) or self._org_context(fs, t0, t1))
+                rare = [form_entity[f] for f in fids if f in self._rare_fids or form_kind[f] == ORGSHORT]
+                if rare and not (titled or org_word):
+                    place = self._sentence_place(fi, fs, t0, rare, country_ends)
+                    titled = bool(place) and bool(kinds & {SURNAME, DISTINCT})
+                    org_word = bool(place) and ORGSHORT in kinds
                 vessel_word = VESSEL in kinds and (
                     before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
                     or fs.nt.token_before(t0, 3) in VESSEL_WORDS

@@ -36,6 +36,10 @@ ALIASES = [
     *person("504", "ESPINOZA AGUILAR, Diana", "ESPINOZA AGUILAR Diana", "Diana ESPINOZA AGUILAR"),
     *thing("600", "IZHEVSKY MEKHANICHESKY ZAVOD JSC", "BAIKAL"),
     *thing("601", "ROSOBORONEXPORT OAO", "ROSOBORONEXPORT"),
+    *person("21171", "PRIGOZHIN, Yevgeniy Viktorovich", "PRIGOZHIN, Evgeny", "Evgeny PRIGOZHIN",
+            programs=("RUSSIA-EO14024",), countries=("RU",)),
+    *person("21172", "PRIGOZHIN, Pavel Evgenyevich", programs=("RUSSIA-EO14024",), countries=("RU",)),
+    *person("700", "SAFIN, Rustam", programs=("SDGT",), countries=("AF",)),
     *thing("22543", "PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER", "WAGNER GROUP", countries=("RU",)),
 ]
 RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
@@ -92,3 +96,14 @@ def test_organisation_short_name_in_context(matcher: Matcher) -> None:
     assert ids(matcher, "", "Richard Wagner's operas were played in Bayreuth.") == set()
     assert ids(matcher, "", "The Ring cycle by Wagner opened; Wagner's music soared.") == set()
     assert ids(matcher, "", "David Wagner, a mercenary in a novel, died.") == set()
+
+
+def test_rare_surname_with_its_sanctioned_country_in_the_sentence(matcher: Matcher) -> None:
+    father = {"us_ofac_sdn:21171"}
+    assert ids(matcher, "Kremlin says Putin met with Prigozhin days after the mutiny") == father
+    assert ids(matcher, "Timeline: What Led to the Standoff Between Russia and Prigozhin") == father
+    # no country of his in the sentence, or a country that is not his: no support
+    assert ids(matcher, "Prigozhin and the art of the deal") == set()
+    assert ids(matcher, "Safin beat the Russian in Moscow") == set()
+    assert ids(matcher, "Wagner warns Russia military chief of imminent attack") == {"us_ofac_sdn:22543"}
+    assert ids(matcher, "", "Wagner's Ring was staged in Paris.") == set()
