@@ -607,7 +607,7 @@ class Matcher:
         codes = {code for code in country_ends.values() if code in SANCTIONED_JURISDICTIONS}
         if not codes:
             return ""
-        theirs = set()
+        theirs: set[str] = set()
         for ent in ents:
             theirs |= self.entity_countries(ent) & codes
         if not theirs:
