@@ -80,7 +80,8 @@ def test_sigkill_workers_at_random_points(stack, rng: random.Random, record) -> 
     finally:
         dep.stop()
     print(v, kinds, f"recovery rounds {rounds}")
-    record("worker SIGKILL at random points", f"{done} SIGKILLs of a worker ({kinds})", v, runs=done)
+    during = ", ".join(f"{n} during {k}" for k, n in sorted(kinds.items()))
+    record("worker SIGKILL at random points", f"{done} SIGKILLs of a worker ({during})", v, runs=done)
     v.check()
     assert done == kills
 

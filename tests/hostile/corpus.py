@@ -73,7 +73,7 @@ def many_items(n: int = 100_000) -> bytes:
 
 def huge_titles(n: int = 3, size: int = 1024 * 1024) -> bytes:
     """Items whose titles (and descriptions) are 1 MB each."""
-    return _rss("".join(_item(f"t{i}", "T" * size, "D" * size) for i in range(n)))
+    return _rss("".join(_item(f"t{i}", f"{i} " + "T" * size, f"{i} " + "D" * size) for i in range(n)))
 
 
 def invalid_utf8() -> bytes:
