@@ -133,15 +133,18 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         given, surname = _split_person(spec.alias, korean_list)
         if not surname:
             continue
-        parts.append((given, surname, spec.weak))
+        parts.append((given, surname, spec.weak, "," in spec.alias))
         surnames.add(" ".join(surname))
         if given and not spec.weak:
             firsts.add(given[0])
             first_surnames.setdefault(given[0], set()).add(" ".join(surname))
     korean = bool(specs) and _is_korean(specs[0], surnames)
     # surnames of the entity's multi-part names: a bare one may be supported by a title
-    real_surnames = {" ".join(s) for g, s, _w in parts if g}
-    for given, surname, weak in parts:
+    real_surnames = {" ".join(s) for g, s, _w, _c in parts if g}
+    # the surnames the list writes as "SURNAME, Given": when it does, the last word of an
+    # unstructured alias ("EL DIABLITO DE HOLLYWOOD", "Comrade Olga") is no surname
+    structured = {" ".join(s) for g, s, _w, comma in parts if g and comma}
+    for given, surname, weak, _comma in parts:
         base = WEAK if weak else STRONG
         if not given:
             # a one-word alias ("Jean", "Chavez", "Hollywood") is a nickname: only an earlier
@@ -165,7 +168,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         if korean:
             add(korean_key(" ".join(surname + given)).split(), base, 0.95)
             add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
-        if len(" ".join(surname)) >= 3:
+        if len(" ".join(surname)) >= 3 and (not structured or " ".join(surname) in structured):
             add(surname, SURNAME, 0.85)
     slavic = bool(specs) and _is_slavic(specs[0])
     if not korean:

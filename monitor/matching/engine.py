@@ -22,8 +22,10 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import ahocorasick
+import numpy as np
 from wordfreq import word_frequency, zipf_frequency
 
 from monitor.matching.aliasforms import (
@@ -37,6 +39,7 @@ from monitor.matching.aliasforms import (
     WEAK,
     entity_forms,
     group_by_entity,
+    is_person,
 )
 from monitor.matching.countries import SANCTIONED_JURISDICTIONS, gazetteer
 from monitor.matching.normalise import NormText, normalise_field, normalise_name, sentence_span, sentence_starts
@@ -56,7 +59,7 @@ from monitor.matching.words import ORG_CONTEXT, TITLE_WORDS, VESSEL_WORDS, commo
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
 
-_FORM, _TERM, _COUNTRY = 0, 1, 2
+_FORM, _TERM, _COUNTRY, _PART = 0, 1, 2, 3
 _PREFIX = 4  # owner flag: no end-of-word check (trailing wildcard)
 _MAX_OCC = 400  # occurrences kept per query node: bounds the cost of proximity on huge texts
 _MAX_EVIDENCE = 5
@@ -80,6 +83,10 @@ _PROGRAM_COUNTRIES = {"DPRK": "KP", "NKSR": "KP", "IRAN": "IR", "IRGC": "IR", "I
 # ("Wagner after Wagner: the Kremlin reorganises Russian mercenaries")
 _ORG_FIELD_WORDS = (" mercenar", " mutiny ", " mutinies ", " paramilitar", " militia", " warlord",
                     " insurrection ", " uprising ", " revolt ", " rebellion ", " private military ")
+# one-typo tolerance: the long part of a two-part person name, the other part exact
+_TYPO_MIN = 6  # letters of the listed part ("Shoigu" 6, "Prigozhin" 9)
+_TYPO_MAX_CHECKS = 40  # name-part hits checked per article
+_TYPO_ZIPF = 2.5  # only surnames English text hardly uses ("Shoigu" 1.6, "Yanukovych" 1.9; "Griffin" 3.7)
 _RARE_NAME_ZIPF = 2.0  # "Prigozhin" 1.2, "Shoigu" 1.6; "Conte" 3.2, "Lopez" 3.8
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -215,6 +222,9 @@ class Matcher:
         # bare surnames that English text hardly uses ("Prigozhin", "Shoigu"): a sanctioned
         # country of theirs named in the same sentence supports them
         self._rare_fids: set[int] = set()
+        # deletion neighbourhood of listed surnames: hash("given variant") -> form id, sorted
+        self._typo_hash: Any = array("q")  # an array while building, a numpy array after
+        self._typo_fid: Any = array("i")
         self._ent_countries: dict[int, frozenset[str]] = {}
         self.version = ""
         self.alias_count = 0
@@ -267,14 +277,68 @@ class Matcher:
             if index == len(self._alias_counts):
                 self._alias_counts.append(0)
             self._alias_counts[index] += len(specs)
+            person = is_person(first.schema)
             for form in entity_forms(specs):
                 fid = len(self._form_entity)
                 self._form_entity.append(index)
                 self._form_kind.append(form.kind)
                 self._form_conf.append(form.confidence)
                 self._add_key(form.key, (fid << 3) | _FORM)
+                if person and form.kind == STRONG and form.confidence >= 0.85:
+                    self._add_typo_variants(form.key, fid)
                 if form.kind == SURNAME and len(form.key) >= 5 and " " not in form.key:
                     self._surnames.setdefault(form.key, []).append(fid)
+
+    def _add_typo_variants(self, key: str, fid: int) -> None:
+        """Index "given surname" under every one-letter deletion of a long surname, and make the
+        given name a key of its own, so that the scan can find "Sergei Shouigu" and "Yevgeny
+        Prigozin" (symmetric deletion: text and list each lose at most one letter) without
+        a loop over the aliases."""
+        given, _, surname = key.rpartition(" ")
+        if not given or " " in given or len(surname) < _TYPO_MIN or zipf_frequency(surname, "en") >= _TYPO_ZIPF:
+            return  # a common surname one letter from another ("Griffin", "Griffen") is someone else
+        self._add_key(given, _PART)
+        hashes, fids = self._typo_hash, self._typo_fid
+        hashes.append(hash(key))
+        fids.append(fid)
+        for i in range(len(surname)):
+            hashes.append(hash(f"{given} {surname[:i]}{surname[i + 1:]}"))
+            fids.append(fid)
+
+    def _sort_typo_index(self) -> None:
+        hashes = np.frombuffer(self._typo_hash, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        fids = np.frombuffer(self._typo_fid, dtype=np.int32)[order]
+        self._typo_hash = hashes[order]
+        self._typo_fid = fids
+        del order
+
+    def _typo_hits(self, fields: list[_FieldState | None], parts: list[Occ], form_hits: dict[Occ, list[int]]) -> None:
+        """Form hits for a listed given name followed by its surname with one typo."""
+        hashes = self._typo_hash
+        if not len(hashes):
+            return
+        common = common_words(DISTINCT_TOP)
+        for fi, t0, t1 in parts[:_TYPO_MAX_CHECKS]:
+            fs = fields[fi]
+            assert fs is not None
+            word = fs.nt.token_after(t1)
+            if len(word) < _TYPO_MIN - 1 or word in common or not word.isalpha():
+                continue
+            end = t1 + 1 + len(word)
+            if (fi, t0, end) in form_hits or not fs.text[fs.nt.orig_start(t1 + 1):][:1].isupper():
+                continue
+            given = fs.nt.padded[t0:t1]
+            probes = {hash(f"{given} {word}")}
+            probes.update(hash(f"{given} {word[:i]}{word[i + 1:]}") for i in range(len(word)))
+            found: list[int] = []
+            for h in probes:
+                i = int(np.searchsorted(hashes, h))
+                while i < len(hashes) and hashes[i] == h:
+                    found.append(int(self._typo_fid[i]))
+                    i += 1
+            if found:
+                form_hits[(fi, t0, end)] = sorted(set(found))
 
     def _mark_distinct_surnames(self) -> None:
         """The surname of a person on a curated watch list (named officials: Putin, Shoigu,
@@ -551,6 +615,7 @@ class Matcher:
         self._add_aliases(aliases, digest)
         self._mark_distinct_surnames()
         self._link_curated()
+        self._sort_typo_index()
         self._add_countries()
         self.key_count = len(self._klen)
         self._auto.make_automaton()
@@ -560,7 +625,8 @@ class Matcher:
     # ------------------------------------------------------------------ scan
 
     def _scan_field(self, fi: int, fs: _FieldState, term_hits: dict[int, list[Occ]],
-                    form_hits: dict[Occ, list[int]], country_hits: dict[str, list[Occ]]) -> None:
+                    form_hits: dict[Occ, list[int]], country_hits: dict[str, list[Occ]],
+                    parts: list[Occ]) -> None:
         nt = fs.nt
         s = nt.padded
         if len(s) <= 2:
@@ -582,6 +648,9 @@ class Matcher:
                 elif kind == _FORM:
                     if len(form_hits) < _MAX_HITS:
                         form_hits.setdefault((fi, t0, t1), []).append(idx)
+                elif kind == _PART:
+                    if len(parts) < _TYPO_MAX_CHECKS:
+                        parts.append((fi, t0, t1))
                 else:
                     code_, caps = self._countries[idx]
                     # an acronym ("US") counts only in capitals: checked later, and only if a rule
@@ -852,6 +921,7 @@ class Matcher:
         term_hits: dict[int, list[Occ]] = {}
         form_hits: dict[Occ, list[int]] = {}
         country_hits: dict[str, list[Occ]] = {}
+        parts: list[Occ] = []
         for fi, raw in enumerate((article.title or "", article.text or "")):
             if not raw:
                 fields.append(None)
@@ -860,7 +930,9 @@ class Matcher:
             if fi:
                 fs._title_case = False  # only a headline is written in Title Case
             fields.append(fs)
-            self._scan_field(fi, fs, term_hits, form_hits, country_hits)
+            self._scan_field(fi, fs, term_hits, form_hits, country_hits, parts)
+        if parts:
+            self._typo_hits(fields, parts, form_hits)
         mentions = self._resolve(fields, form_hits, country_hits)
         findings = [
             EntityFinding(

@@ -107,3 +107,25 @@ def test_rare_surname_with_its_sanctioned_country_in_the_sentence(matcher: Match
     assert ids(matcher, "Safin beat the Russian in Moscow") == set()
     assert ids(matcher, "Wagner warns Russia military chief of imminent attack") == {"us_ofac_sdn:22543"}
     assert ids(matcher, "", "Wagner's Ring was staged in Paris.") == set()
+
+
+def test_one_typo_in_a_long_rare_surname_when_the_given_name_is_exact() -> None:
+    m = build_matcher(RULES, [
+        *person("35173", "SHOIGU, Sergei Kuzhugetovich", "SHOIGU, Sergey", programs=("RUSSIA-EO14024",)),
+        *person("21171", "PRIGOZHIN, Yevgeniy Viktorovich", "PRIGOZHIN, Evgeny", programs=("RUSSIA-EO14024",)),
+        *person("9000", "GRIFFIN, Paul Nicholas"),
+    ])
+    assert ids(m, "Sergei Shouigu visits Pyongyang") == {"us_ofac_sdn:35173"}
+    assert ids(m, "", "Yevgeny Prigozin is dead, officials say.") == {"us_ofac_sdn:21171"}
+    assert ids(m, "", "Evgeny Prigozhyn spoke.") == {"us_ofac_sdn:21171"}
+    # the other part must be exact, the typo'd part long, rare in English and capitalised
+    assert ids(m, "", "Sergio Shouigu and Sergei Shoi spoke; Sergei shouigu too.") == set()
+    assert ids(m, "", "Paul Griffen scored twice.") == set()
+    assert ids(m, "", "Sergei Shuigux came.") == set()
+
+
+def test_unstructured_aliases_give_no_bare_surname() -> None:
+    m = build_matcher(RULES, person("9001", "HENRIQUEZ SOLORZANO, Borromeo Enrique", "EL DIABLITO DE HOLLYWOOD",
+                                    "Comrade Olga"))
+    assert ids(m, "", "Hollywood star Olga said. President Hollywood spoke.") == set()
+    assert ids(m, "", "El Diablito de Hollywood was arrested.") == {"us_ofac_sdn:9001"}
