@@ -314,31 +314,48 @@ class Matcher:
         del order
 
     def _typo_hits(self, fields: list[_FieldState | None], parts: list[Occ], form_hits: dict[Occ, list[int]]) -> None:
-        """Form hits for a listed given name followed by its surname with one typo."""
+        """Form hits for a listed given name followed by its surname with one typo (all of an
+        article's probes looked up in one vectorised search)."""
         hashes = self._typo_hash
         if not len(hashes):
             return
         common = common_words(DISTINCT_TOP)
-        for fi, t0, t1 in parts[:_TYPO_MAX_CHECKS]:
+        spans: list[Occ] = []
+        probes: list[int] = []
+        owner: list[int] = []
+        for fi, t0, t1 in parts:
             fs = fields[fi]
             assert fs is not None
             word = fs.nt.token_after(t1)
             if len(word) < _TYPO_MIN - 1 or word in common or not word.isalpha():
                 continue
-            end = t1 + 1 + len(word)
-            if (fi, t0, end) in form_hits or not fs.text[fs.nt.orig_start(t1 + 1):][:1].isupper():
+            span = (fi, t0, t1 + 1 + len(word))
+            if span in form_hits:
                 continue
             given = fs.nt.padded[t0:t1]
-            probes = {hash(f"{given} {word}")}
-            probes.update(hash(f"{given} {word[:i]}{word[i + 1:]}") for i in range(len(word)))
-            found: list[int] = []
-            for h in probes:
-                i = int(np.searchsorted(hashes, h))
-                while i < len(hashes) and hashes[i] == h:
-                    found.append(int(self._typo_fid[i]))
-                    i += 1
-            if found:
-                form_hits[(fi, t0, end)] = sorted(set(found))
+            n = len(spans)
+            spans.append(span)
+            probes.append(hash(f"{given} {word}"))
+            probes.extend(hash(f"{given} {word[:i]}{word[i + 1:]}") for i in range(len(word)))
+            owner.extend([n] * (len(word) + 1))
+        if not probes:
+            return
+        wanted = np.array(probes, dtype=np.int64)
+        pos = np.searchsorted(hashes, wanted)
+        hit = hashes[np.minimum(pos, len(hashes) - 1)] == wanted
+        found: dict[int, set[int]] = {}
+        for j in np.flatnonzero(hit).tolist():
+            i = int(pos[j])
+            while i < len(hashes) and hashes[i] == wanted[j]:
+                found.setdefault(owner[j], set()).add(int(self._typo_fid[i]))
+                i += 1
+        for n, fids in found.items():
+            fi, t0, end = spans[n]
+            fs = fields[fi]
+            assert fs is not None
+            start = fs.nt.padded.rfind(" ", 0, end - 1) + 1
+            if fs.text[fs.nt.orig_start(start):][:1].isupper():  # a name is written with a capital
+                form_hits[spans[n]] = sorted(fids)
 
     def _mark_distinct_surnames(self) -> None:
         """The surname of a person on a curated watch list (named officials: Putin, Shoigu,
