@@ -172,6 +172,16 @@ class _FieldState:
         return sentence_span(self.text, starts, starts[index])
 
 
+def _vessel_before(nt: NormText, t0: int) -> bool:
+    """A vessel word among the three tokens before a name ("the tanker Ocean Star", "M/V Forest");
+    a lone "v" is no "M/V" ("Newcastle v Nottingham Forest")."""
+    for back in (1, 2, 3):
+        word = nt.token_before(t0, back)
+        if word in VESSEL_WORDS or (word == "v" and nt.token_before(t0, back + 1) == "m"):
+            return True
+    return False
+
+
 def _schema_key(value: str) -> str:
     low = value.casefold()
     return _SCHEMA_SYNONYMS.get(low, low)
@@ -805,8 +815,7 @@ class Matcher:
                     (ORGSHORT in map(kind_of, fids) or not self._rare_fids.isdisjoint(fids))
                     and self._sentence_place(sp[0], fs, sp[1], map(entity_of, fids), country_ends)
                 ) or (
-                    VESSEL in map(kind_of, fids)
-                    and (fs.nt.token_before(sp[1], 2) in VESSEL_WORDS or fs.nt.token_before(sp[1], 3) in VESSEL_WORDS)
+                    VESSEL in map(kind_of, fids) and _vessel_before(fs.nt, sp[1])
                 ):
                     strong_span[sp] = False
         if not strong_span:
@@ -849,10 +858,7 @@ class Matcher:
                     place = self._sentence_place(fi, fs, t0, rare, country_ends)
                     titled = bool(place) and bool(kinds & {SURNAME, DISTINCT})
                     org_word = bool(place) and ORGSHORT in kinds
-                vessel_word = VESSEL in kinds and (
-                    before in VESSEL_WORDS or fs.nt.token_before(t0, 2) in VESSEL_WORDS
-                    or fs.nt.token_before(t0, 3) in VESSEL_WORDS
-                )
+                vessel_word = VESSEL in kinds and _vessel_before(fs.nt, t0)
                 if not (titled or vessel_word or org_word or DISTINCT in kinds):
                     continue
             else:

@@ -67,7 +67,7 @@ TITLE_WORDS = word_set(
 
 VESSEL_WORDS = word_set(
     """
-    vessel vessels tanker tankers ship ships mv m v freighter carrier barge tug yacht trawler boat aircraft
+    vessel vessels tanker tankers ship ships mv freighter carrier barge tug yacht trawler boat aircraft
     plane jet airliner helicopter flight imo
     """
 )

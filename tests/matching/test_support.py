@@ -129,3 +129,10 @@ def test_unstructured_aliases_give_no_bare_surname() -> None:
                                     "Comrade Olga"))
     assert ids(m, "", "Hollywood star Olga said. President Hollywood spoke.") == set()
     assert ids(m, "", "El Diablito de Hollywood was arrested.") == {"us_ofac_sdn:9001"}
+
+
+def test_a_lone_v_is_no_vessel_word() -> None:
+    m = build_matcher(RULES, [AliasSpec("us_ofac_sdn:1", "us_ofac_sdn", "1", "FOREST", "FOREST", schema="Vessel")])
+    assert ids(m, "", "Newcastle v Tottenham or Nottingham Forest.") == set()
+    assert ids(m, "", "The M/V Forest docked.") == {"us_ofac_sdn:1"}
+    assert ids(m, "", "The tanker Forest docked.") == {"us_ofac_sdn:1"}
