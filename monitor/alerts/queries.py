@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Integer, Text, and_, bindparam, cast, exists, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -281,9 +281,19 @@ _PAGE_SQL: dict[tuple[Any, ...], str] = {}
 _PAGE_SQL_MAX = 512
 
 
-def _page_sql(engine: Engine, flt: AlertFilter, terms: list[Term], position: tuple[datetime, int] | None) -> str:
+def alert_page_sql(
+    dialect: Dialect, flt: AlertFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[str, dict[str, Any]]:
+    """The SQL of one page of `alert_rows_page` for this dialect and its parameters (raises InvalidCursor).
+
+    The SQL depends only on the filter's shape and is compiled once per shape; JSON columns are
+    selected as text. Meant for PostgreSQL drivers that return the columns in their final types.
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    position = decode_cursor(cursor) if cursor else None
+    terms = _terms(flt, entity_exists=len(flt.entity_ids) != 1)
     shape = (
-        engine.dialect.name,
+        dialect.name,
         len(flt.entity_ids) == 1,
         position is not None,
         tuple((kind, len(values)) for kind, values in terms),
@@ -291,40 +301,22 @@ def _page_sql(engine: Engine, flt: AlertFilter, terms: list[Term], position: tup
     sql = _PAGE_SQL.get(shape)
     if sql is None:
         stmt = _select(flt, _named, position, columns=True).limit(bindparam("page_limit", type_=Integer()))
-        sql = str(stmt.compile(dialect=engine.dialect))
+        sql = str(stmt.compile(dialect=dialect))
         if len(_PAGE_SQL) >= _PAGE_SQL_MAX:
             _PAGE_SQL.clear()
         _PAGE_SQL[shape] = sql
-    return sql
-
-
-def alert_rows_page(
-    engine: Engine, flt: AlertFilter, cursor: str | None = None, limit: int = 50
-) -> tuple[list[dict[str, Any]], str | None]:
-    """`list_alert_rows` for the API's hot path, in its own short connection (raises InvalidCursor).
-
-    On PostgreSQL the SQL is compiled once per filter shape and run as it is, in autocommit (no
-    BEGIN/ROLLBACK round trips); psycopg returns the columns in their final types (aware datetimes,
-    JSON as text). SQLite goes through SQLAlchemy's type processing (it stores datetimes as text).
-    """
-    limit = max(1, min(limit, MAX_LIMIT))
-    if engine.dialect.name != "postgresql":
-        with Session(engine) as session:
-            return list_alert_rows(session, flt, cursor, limit)
-    position = decode_cursor(cursor) if cursor else None
-    terms = _terms(flt, entity_exists=len(flt.entity_ids) != 1)
-    sql = _page_sql(engine, flt, terms, position)
     params = _term_params(terms)
     params["page_limit"] = limit + 1
     if len(flt.entity_ids) == 1:
         params["entity_0"] = flt.entity_ids[0]
     if position is not None:
         params["cursor_at"], params["cursor_id"] = position
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        result = conn.exec_driver_sql(sql, params)
-        names = list(result.keys())
-        rows = [dict(zip(names, row, strict=True)) for row in result.all()]
+    return sql, params
+
+
+def finish_alert_page(rows: list[dict[str, Any]], limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows fetched with `alert_page_sql` (limit + 1 of them) as a page: times in UTC, the next cursor."""
+    limit = max(1, min(limit, MAX_LIMIT))
     for row in rows:
         for name in ("created_at", "updated_at"):
             if row[name].utcoffset():  # a session time zone other than UTC
@@ -333,6 +325,27 @@ def alert_rows_page(
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1])
     return rows, None
+
+
+def alert_rows_page(
+    engine: Engine, flt: AlertFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`list_alert_rows` in its own short connection (raises InvalidCursor).
+
+    On PostgreSQL the SQL of `alert_page_sql` runs as it is, in autocommit (no BEGIN/ROLLBACK
+    round trips) and without SQLAlchemy's type processing: psycopg returns the columns in their
+    final types. SQLite goes through SQLAlchemy's types (it stores datetimes as text).
+    """
+    if engine.dialect.name != "postgresql":
+        with Session(engine) as session:
+            return list_alert_rows(session, flt, cursor, limit)
+    sql, params = alert_page_sql(engine.dialect, flt, cursor, limit)
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        result = conn.exec_driver_sql(sql, params)
+        names = list(result.keys())
+        rows = [dict(zip(names, row, strict=True)) for row in result.all()]
+    return finish_alert_page(rows, limit)
 
 
 def iter_alerts(session: Session, flt: AlertFilter, batch: int = 500) -> Iterator[Alert]:

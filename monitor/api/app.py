@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 
-from monitor.api import deps
+from monitor.api import deps, pgread
 from monitor.api.auth import require_role
 from monitor.api.errors import ERROR_RESPONSES
 from monitor.api.middleware import configure_json_logging
@@ -41,6 +44,12 @@ V1_ROUTERS = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await pgread.close(app.state)  # the async read pool, opened by the first request that needed it
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for these settings (read from the environment when omitted)."""
     settings = settings or Settings()
@@ -51,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Sanctions-risk alerts from news feeds: alerts, entities, rules, feeds, subscriptions. "
         "Every route but /healthz and /metrics needs `Authorization: Bearer <key>`.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
