@@ -241,7 +241,7 @@ def start_server(workers: int, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     cmd = [
         sys.executable, "-m", "uvicorn", "monitor.api.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
+        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"

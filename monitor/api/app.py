@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,8 +45,19 @@ V1_ROUTERS = [
 ]
 
 
+_FROZEN = False
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    global _FROZEN
+    if not _FROZEN:
+        # The ~160,000 objects of the loaded app live as long as the process: moved out of the
+        # collector's reach once, a full collection no longer walks them (40-80 ms pauses on
+        # this machine, i.e. the API's p95 under load).
+        _FROZEN = True
+        gc.collect()
+        gc.freeze()
     yield
     await pgread.close(app.state)  # the async read pool, opened by the first request that needed it
 
