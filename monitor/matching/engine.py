@@ -305,7 +305,9 @@ class Matcher:
         Prigozin" (symmetric deletion: text and list each lose at most one letter) without
         a loop over the aliases."""
         given, _, surname = key.rpartition(" ")
-        if not given or " " in given or len(surname) < _TYPO_MIN or zipf_frequency(surname, "en") >= _TYPO_ZIPF:
+        if not given or " " in given or len(surname) < _TYPO_MIN or given in common_words(DISTINCT_TOP):
+            return  # given names that are everyday words ("John", "Mark") would be probed in every article
+        if zipf_frequency(surname, "en") >= _TYPO_ZIPF:
             return  # a common surname one letter from another ("Griffin", "Griffen") is someone else
         self._add_key(given, _PART)
         hashes, fids = self._typo_hash, self._typo_fid
