@@ -8,7 +8,7 @@ The pool belongs to the event loop that first used it (a uvicorn worker has one 
 life); a request on another loop (a test client without a lifespan) gets None from `pool()` and
 the caller takes its sync path instead. `close()` runs at shutdown (the app's lifespan).
 A connection broken by a server restart fails the query: the pool then checks its idle
-connections and the query is tried once more.
+connections and the query is tried once more. No connection within `POOL_WAIT` is a 503.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ import logging
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 from starlette.datastructures import State
 
+from monitor.api.errors import ApiError
+
 log = logging.getLogger("monitor.api")
 POOL_MAX = 10  # per process, like the sync engine's pool_size
+POOL_WAIT = 10.0  # seconds a request waits for a connection before a 503 (database down or pool exhausted)
 
 
 def conninfo(engine: Engine) -> str:
@@ -53,6 +56,7 @@ async def pool(state: State) -> AsyncConnectionPool | None:
         max_size=POOL_MAX,
         kwargs={"autocommit": True},
         configure=_configure,
+        timeout=POOL_WAIT,
         open=False,
         name="api-read",
     )
@@ -76,6 +80,8 @@ async def fetch_dicts(pg: AsyncConnectionPool, sql: str, params: dict[str, Any])
                 return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
         except psycopg.DataError as exc:
             raise DataError(sql, params, exc) from exc
+        except PoolTimeout:
+            raise ApiError(503, "the database is not answering; try again shortly", code="unavailable") from None
         except psycopg.OperationalError:
             if attempt == 2:
                 raise

@@ -85,3 +85,26 @@ def test_compiled_page_matches_orm_path(fresh_pg_engine: Engine) -> None:
             if cursor is None:
                 break
     assert alert_rows_page(engine, AlertFilter(rules=["rule-1"]), None, 50)[0], "the filters should find rows"
+
+
+def test_list_is_503_when_the_database_refuses_connections(pg_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Database gone (connections refused): the list answers 503 with the JSON error, after a short wait."""
+    from monitor.api import pgread
+
+    monkeypatch.setattr(pgread, "POOL_WAIT", 1.0)
+    seed(pg_api.engine)
+    url = "/api/v1/alerts?limit=2"
+    assert pg_api.client.get(url, headers=pg_api.h("reader")).status_code == 200  # key cached, pool open
+    dbname = pg_api.engine.url.database
+    pg_api.engine.dispose()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
+        try:
+            for pid in _pool_backends(str(dbname)):
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            down = pg_api.client.get(url, headers=pg_api.h("reader"))
+        finally:
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
+    assert down.status_code == 503, down.text
+    assert down.json()["error"]["code"] == "unavailable"
+    assert pg_api.client.get(url, headers=pg_api.h("reader")).status_code == 200  # back once it is
