@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from monitor.api.schemas import RulePublic
+from monitor.matching.types import RuleSpec
 from monitor.models import Rule
 from monitor.settings import Settings
 
@@ -44,22 +45,23 @@ def file_rules(settings: Settings) -> list[RulePublic]:
     if cached is not None:
         return cached
     with _LOCK:
-        rules = [
-            RulePublic(
-                id=spec.id,
-                title=spec.title,
-                description=spec.description,
-                category=spec.category,
-                severity=spec.severity,
-                query=spec.query,
-                enabled=spec.enabled,
-                source="file",
-            )
-            for spec in load_rules(paths)
-        ]
+        rules = [spec_public(spec, source="file") for spec in load_rules(paths)]
         _FILE_RULES.clear()
         _FILE_RULES[key] = rules
     return rules
+
+
+_RULE_FIELDS = ("id", "title", "description", "category", "severity", "query", "enabled")
+
+
+def spec_public(spec: RuleSpec, source: str) -> RulePublic:
+    """A matcher's RuleSpec as the API shows it (escalations are not part of RulePublic)."""
+    return RulePublic.model_validate({**{name: getattr(spec, name) for name in _RULE_FIELDS}, "source": source})
+
+
+def rule_spec(rule: RulePublic) -> RuleSpec:
+    """The RuleSpec the matcher runs for a rule as the API shows it."""
+    return RuleSpec(**{name: getattr(rule, name) for name in _RULE_FIELDS})
 
 
 def db_rule_public(rule: Rule) -> RulePublic:

@@ -10,7 +10,6 @@ so nothing is silently lost.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -212,14 +211,8 @@ def rules_test(
     limit: int = typer.Option(100000, "--limit", min=1, help="Scan at most this many articles"),
 ) -> None:
     """Backtest one rule over stored articles: print what it would have flagged."""
-    from sqlalchemy import func, or_
-    from sqlmodel import col, select
-
+    from monitor.alerts.backtest import stored_hits
     from monitor.alerts.matcher_cache import load_all_rules
-    from monitor.alerts.store import article_input
-    from monitor.matching.engine import build_matcher
-    from monitor.models import Article
-    from monitor.watchlists.aliases import iter_alias_specs
 
     cutoff = parse_since(since)
     cfg = settings()
@@ -227,17 +220,13 @@ def rules_test(
         spec = next((r for r in load_all_rules(session, cfg) if r.id == rule_id), None)
         if spec is None:
             fail(f"unknown rule {rule_id!r} (see config/rules, the rules folder and the API's rules)")
-        matcher = build_matcher([dataclasses.replace(spec, enabled=True)], iter_alias_specs(session))
-        when = func.coalesce(col(Article.published_at), col(Article.fetched_at))
-        stmt = select(Article).order_by(col(Article.id)).limit(limit)
-        if cutoff is not None:
-            stmt = stmt.where(or_(when >= cutoff, col(Article.fetched_at) >= cutoff))
         scanned = flagged = 0
         rows = []
-        for article in session.exec(stmt):
+        # oldest first, with every listed party in the evidence named (the API lists the newest)
+        for article, alerts in stored_hits(session, spec, articles=limit, since=cutoff, newest_first=False,
+                                           all_entities=True):
             scanned += 1
-            result = matcher.scan(article_input(article))
-            for alert in result.alerts:
+            for alert in alerts:
                 flagged += 1
                 row = {"article_id": article.id, "article_title": article.title, "url": article.url,
                        **alert.to_json()}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.api.auth import AdminKey, AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found
-from monitor.api.rules_source import all_rules, db_rule_public, file_rules, rule_public
+from monitor.api.rules_source import all_rules, db_rule_public, file_rules, rule_public, rule_spec
 from monitor.api.schemas import RuleCreate, RulePublic, RuleTestHit, RuleTestResult, RuleUpdate
-from monitor.models import Article, AuditEvent, Rule, utcnow
+from monitor.matching.types import RuleSpec
+from monitor.models import AuditEvent, Rule, utcnow
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -120,41 +121,21 @@ def test_rule(
     limit: Annotated[int, Query(ge=1, le=200, description="hits listed at most")] = 50,
 ) -> RuleTestResult:
     """Run the rule alone over the newest stored articles and report where it would fire."""
-    from monitor.matching.engine import build_matcher
-    from monitor.matching.types import ArticleInput, RuleSpec
-
     rule = rule_public(session, settings, rule_id)
     if rule is None:
         raise not_found("rule", rule_id)
-    spec = RuleSpec(
-        id=rule.id,
-        title=rule.title,
-        description=rule.description,
-        category=rule.category,
-        severity=rule.severity,
-        query=rule.query,
-    )
-    aliases: list[Any] = []
-    if "entity:" in rule.query:  # only entity predicates need the (large) alias set
-        from monitor.watchlists.aliases import iter_alias_specs
+    return backtest(session, rule_spec(rule), articles=articles, limit=limit)
 
-        aliases = list(iter_alias_specs(session))
-    matcher = build_matcher([spec], aliases)
-    rows = session.exec(select(Article).order_by(col(Article.id).desc()).limit(articles)).all()
+
+def backtest(session: Session, spec: RuleSpec, *, articles: int, limit: int) -> RuleTestResult:
+    """What `spec` would flag over the newest `articles` stored articles (at most `limit` hits listed)."""
+    from monitor.alerts.backtest import stored_hits
+
     hits: list[RuleTestHit] = []
-    count = 0
-    for article in rows:
-        assert article.id is not None
-        result = matcher.scan(
-            ArticleInput(
-                id=str(article.id),
-                title=article.title,
-                text=article.text,
-                url=article.url,
-                published=article.published_at,
-            )
-        )
-        for finding in result.alerts:
+    count = scanned = 0
+    for article, findings in stored_hits(session, spec, articles=articles):
+        scanned += 1
+        for finding in findings:
             count += 1
             if len(hits) < limit:
                 hits.append(
@@ -172,4 +153,4 @@ def test_rule(
                         }
                     )
                 )
-    return RuleTestResult(rule_id=rule_id, articles_scanned=len(rows), hits=count, items=hits)
+    return RuleTestResult(rule_id=spec.id, articles_scanned=scanned, hits=count, items=hits)

@@ -1,10 +1,9 @@
 """Rules: the list with hit counts, an editor that shows syntax errors where they are, a backtest, save.
 
 Checking, backtesting and saving call the API's own rule functions (`check_query`,
-`test_rule`, `create_rule`, `update_rule`), so a rule behaves here exactly as through
-`/api/v1/rules`. The backtest of an unsaved draft puts the draft in the request's
-transaction, runs the API's backtest on it, and rolls the transaction back: nothing is
-stored until the analyst presses Save.
+`backtest`, `create_rule`, `update_rule`), so a rule behaves here exactly as through
+`/api/v1/rules`. An unsaved draft is backtested as a RuleSpec built from the form: nothing
+is written (no write lock held on SQLite) until the analyst presses Save.
 """
 
 from __future__ import annotations
@@ -22,13 +21,13 @@ from sqlmodel import Session, col
 
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError
-from monitor.api.routers.rules import check_query, create_rule, test_rule, update_rule
+from monitor.api.routers.rules import backtest, check_query, create_rule, update_rule
 from monitor.api.rules_source import rule_public
-from monitor.api.schemas import RuleCreate, RuleUpdate
+from monitor.api.schemas import RuleCreate, RuleTestResult, RuleUpdate
 from monitor.console.rulecache import all_rules_cached
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
-from monitor.matching.types import CATEGORIES
+from monitor.matching.types import CATEGORIES, RuleSpec
 from monitor.models import Alert, Rule, utcnow
 from monitor.settings import Settings
 
@@ -187,22 +186,11 @@ def check_rule(
     return _page(request, session, settings, user, Draft(query=query), check=result)
 
 
-def backtest(session: Session, settings: Settings, user: ConsoleUser, draft: Draft) -> Any:
-    """Run the API's backtest on the draft without storing it (the transaction is rolled back)."""
-    row = session.get(Rule, draft.id) if draft.id else None
+def draft_backtest(session: Session, draft: Draft) -> RuleTestResult:
+    """Run the API's backtest on the draft as typed; nothing is written."""
     draft_id = draft.id or "console-draft"
-    if row is None:
-        row = Rule(id=draft_id, title=draft.title or draft_id, query=draft.query)
-    for name, value in draft.spec().items():
-        if name != "id":
-            setattr(row, name, value)
-    row.title = row.title or draft_id
-    session.add(row)
-    try:
-        session.flush()
-        return test_rule(draft_id, session, settings, user.key, articles=500, limit=25)
-    finally:
-        session.rollback()
+    spec = RuleSpec(**{**draft.spec(), "id": draft_id, "title": draft.title or draft_id})
+    return backtest(session, spec, articles=500, limit=25)
 
 
 @router.post("/rules/backtest")
@@ -223,7 +211,7 @@ def backtest_rule(
     user.require("analyst")
     draft = _draft_from(rule_id, title, description, category, severity, query, enabled)
     result = check(query)
-    outcome = backtest(session, settings, user, draft) if result.ok else None
+    outcome = draft_backtest(session, draft) if result.ok else None
     if request.headers.get("hx-request"):
         return render(request, "_backtest.html", user, check=result, outcome=outcome, inline_check=True)
     return _page(request, session, settings, user, draft, check=result, outcome=outcome)
