@@ -54,7 +54,7 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import ORG_CONTEXT, TITLE_WORDS, VESSEL_WORDS, common_words
+from monitor.matching.words import FUNCTION_WORDS, ORG_CONTEXT, TITLE_WORDS, VESSEL_WORDS, common_words
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -1186,16 +1186,21 @@ class _Eval:
                     hits.append((t0, t1))
         if not hits:
             return ""
-        lo = min(h[0] for h in hits)
-        hi = max(h[1] for h in hits)
+
+        def said(hit: tuple[int, int]) -> str:
+            o0, o1 = fs.nt.orig_span(*hit)
+            return fs.text[o0:o1]
+
+        # 'with', 'to' tell an auditor nothing: name the span of the content terms, or those terms
+        content = [h for h in hits if not set(said(h).casefold().split()) <= FUNCTION_WORDS] or hits
+        lo = min(h[0] for h in content)
+        hi = max(h[1] for h in content)
         if fs.nt.words_between(lo, hi) <= 8:
-            o0, o1 = fs.nt.orig_span(lo, hi)
-            return f"'{fs.text[o0:o1]}'"
-        parts = []
-        for t0, t1 in sorted(set(hits))[:4]:
-            o0, o1 = fs.nt.orig_span(t0, t1)
-            parts.append(f"'{fs.text[o0:o1]}'")
-        return ", ".join(parts)
+            return f"'{said((lo, hi))}'"
+        terms: dict[str, str] = {}
+        for hit in sorted(set(content)):
+            terms.setdefault(said(hit).casefold(), said(hit))
+        return ", ".join(f"'{term}'" for term in list(terms.values())[:4])
 
     def _explain(self, rule: _Rule, severity: str, raised: list[str], chosen: list[tuple[int, int]],
                  by_sentence: dict[tuple[int, int], list[_Mention]], entity_order: list[int],

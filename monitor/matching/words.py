@@ -55,6 +55,19 @@ COMMON_WORDS = word_set(
     """
 )
 
+# English closed-class words (articles, prepositions, conjunctions, pronouns, auxiliaries): a rule
+# term made only of these says nothing to an auditor, so explanations leave it out.
+FUNCTION_WORDS = word_set(
+    """
+    a an the and or nor but if then than as so to of in on at by for from with without within into onto upon
+    over under about above below across after before against among around along between beyond during
+    through throughout toward towards via per near off out up down amid despite except including is are was
+    were be been being am has have had do does did will would shall should can could may might must it its
+    he she they them their his her we us our you your i me my this that these those which who whom whose
+    what there here not no
+    """
+)
+
 TITLE_WORDS = word_set(
     """
     president presidents premier chancellor minister ministers leader leaders chairman chairwoman chair general

@@ -212,3 +212,18 @@ def test_bad_input_gives_a_clean_result(matcher: Matcher, text: str) -> None:
         assert src[e.start : e.end] == e.matched
     for a in res.alerts:
         assert 0.0 <= a.score <= 1.0 and len(a.evidence) <= 5
+
+
+def test_explanation_names_content_terms_not_function_words() -> None:
+    rule = RuleSpec("help", "Help to Russia", "", "sanctions", "medium",
+                    '"North Korea" AND providing AND Moscow AND (with OR to)')
+    text = ("North Korea, according to several officials speaking on condition of anonymity, is providing "
+            "Moscow with shells and with rockets.")
+    (alert,) = build_matcher([rule], []).scan(ArticleInput("a", "", text)).alerts
+    assert "'North Korea', 'providing', 'Moscow' in the text" in alert.explanation
+    assert "'with'" not in alert.explanation and "'to'" not in alert.explanation
+    (ev,) = alert.evidence  # the evidence is still the whole sentence
+    assert (ev.start, ev.end) == (0, len(text))
+    near = "North Korea is providing Moscow with shells."
+    (close,) = build_matcher([rule], []).scan(ArticleInput("b", "", near)).alerts
+    assert "'North Korea is providing Moscow' in the text" in close.explanation  # the span, without 'with'
