@@ -314,13 +314,18 @@ def alert_page_sql(
     return sql, params
 
 
-def finish_alert_page(rows: list[dict[str, Any]], limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
-    """Rows fetched with `alert_page_sql` (limit + 1 of them) as a page: times in UTC, the next cursor."""
+def finish_alert_page(
+    rows: list[dict[str, Any]], limit: int = 50, *, utc: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows fetched with `alert_page_sql` (limit + 1 of them) as a page: times in UTC, the next cursor.
+
+    `utc=True` says the session's time zone was UTC, so the times need no conversion."""
     limit = max(1, min(limit, MAX_LIMIT))
-    for row in rows:
-        for name in ("created_at", "updated_at"):
-            if row[name].utcoffset():  # a session time zone other than UTC
-                row[name] = row[name].astimezone(UTC)
+    if not utc:
+        for row in rows:
+            for name in ("created_at", "updated_at"):
+                if row[name].utcoffset():  # a session time zone other than UTC
+                    row[name] = row[name].astimezone(UTC)
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1])

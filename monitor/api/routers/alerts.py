@@ -90,7 +90,7 @@ async def get_alerts(
         pg = await pgread.pool(state)
         if pg is not None:
             sql, params = alert_page_sql(state.engine.dialect, flt, cursor, limit)
-            rows, next_cursor = finish_alert_page(await pgread.fetch_dicts(pg, sql, params), limit)
+            rows, next_cursor = finish_alert_page(await pgread.fetch_dicts(pg, sql, params), limit, utc=True)
         else:
             rows, next_cursor = await run_in_threadpool(alert_rows_page, state.engine, flt, cursor, limit)
     except InvalidCursor as exc:
