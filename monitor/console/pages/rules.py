@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import case, func, select
@@ -106,20 +106,6 @@ def check(query: str) -> QueryCheck:
     return QueryCheck(ok=True)
 
 
-def _draft_from(
-    rule_id: str, title: str, description: str, category: str, severity: str, query: str, enabled: str
-) -> Draft:
-    return Draft(
-        id=rule_id.strip(),
-        title=title.strip(),
-        description=description.strip(),
-        category=category,
-        severity=severity,
-        query=query,
-        enabled=enabled in ("on", "true", "1"),
-    )
-
-
 def _page(
     request: Request,
     session: Session,
@@ -155,20 +141,35 @@ def rules_page(request: Request, session: SessionDep, settings: SettingsDep, use
     if wanted:
         rule = rule_public(session, settings, wanted[:100])
         if rule is not None:
-            draft = Draft(
-                id=rule.id,
-                title=rule.title,
-                description=rule.description,
-                category=rule.category,
-                severity=rule.severity,
-                query=rule.query,
-                enabled=rule.enabled,
-                source=rule.source,
-            )
+            draft = Draft(**rule.model_dump(exclude={"created_at", "updated_at"}))
     return _page(request, session, settings, user, draft, check=check(draft.query) if draft.query else None)
 
 
 Field = Annotated[str, Form(max_length=300)]
+
+
+def draft_form(
+    rule_id: Field = "",
+    title: Field = "",
+    description: Annotated[str, Form(max_length=10000)] = "",
+    category: Field = "sanctions",
+    severity: Field = "medium",
+    query: Annotated[str, Form(max_length=20000)] = "",
+    enabled: Field = "",
+) -> Draft:
+    """The editor's form as a Draft (an unchecked 'enabled' box sends nothing, so it is off)."""
+    return Draft(
+        id=rule_id.strip(),
+        title=title.strip(),
+        description=description.strip(),
+        category=category,
+        severity=severity,
+        query=query,
+        enabled=enabled in ("on", "true", "1"),
+    )
+
+
+DraftForm = Annotated[Draft, Depends(draft_form)]
 
 
 @router.post("/rules/check")
@@ -199,18 +200,11 @@ def backtest_rule(
     session: SessionDep,
     settings: SettingsDep,
     user: UserDep,
-    rule_id: Field = "",
-    title: Field = "",
-    description: Annotated[str, Form(max_length=10000)] = "",
-    category: Field = "sanctions",
-    severity: Field = "medium",
-    query: Annotated[str, Form(max_length=20000)] = "",
-    enabled: Field = "on",
+    draft: DraftForm,
 ) -> Response:
     """What the draft would have flagged over the newest stored articles, before saving it."""
     user.require("analyst")
-    draft = _draft_from(rule_id, title, description, category, severity, query, enabled)
-    result = check(query)
+    result = check(draft.query)
     outcome = draft_backtest(session, draft) if result.ok else None
     if request.headers.get("hx-request"):
         return render(request, "_backtest.html", user, check=result, outcome=outcome, inline_check=True)
@@ -223,18 +217,11 @@ def save_rule(
     session: SessionDep,
     settings: SettingsDep,
     user: UserDep,
-    rule_id: Field = "",
-    title: Field = "",
-    description: Annotated[str, Form(max_length=10000)] = "",
-    category: Field = "sanctions",
-    severity: Field = "medium",
-    query: Annotated[str, Form(max_length=20000)] = "",
-    enabled: Field = "",
+    draft: DraftForm,
 ) -> Response:
     """Create or update a database rule through the API's own functions (admin)."""
     user.require("admin")
-    draft = _draft_from(rule_id, title, description, category, severity, query, enabled)
-    result = check(query)
+    result = check(draft.query)
     if not result.ok:
         return _page(request, session, settings, user, draft, 422, check=result)
     try:
