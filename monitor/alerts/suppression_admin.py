@@ -9,6 +9,8 @@ An alert is suppressed when every entity it names is covered. Both actions are a
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -64,19 +66,8 @@ def create_suppression(
         reason=reason.strip(),
         created_by=actor,
     )
-    session.add(sup)
-    session.flush()
-    changed = reapply(session, sup)
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="suppression.create",
-            object_type="suppression",
-            object_id=str(sup.id),
-            detail={"entity_id": entity_id, "scope": scope, "matched": matched, "alerts_suppressed": changed},
-        )
-    )
-    session.flush()
+    _apply(session, sup, actor, "suppression.create", "alerts_suppressed",
+           entity_id=entity_id, scope=scope, matched=matched)
     return sup
 
 
@@ -88,20 +79,18 @@ def withdraw_suppression(session: Session, suppression_id: int, *, actor: str) -
     if sup.withdrawn_at is None:
         sup.withdrawn_at = utcnow()
         sup.withdrawn_by = actor
-        session.add(sup)
-        session.flush()
-        changed = reapply(session, sup)
-        session.add(
-            AuditEvent(
-                actor=actor,
-                action="suppression.withdraw",
-                object_type="suppression",
-                object_id=str(sup.id),
-                detail={"alerts_unsuppressed": changed},
-            )
-        )
-        session.flush()
+        _apply(session, sup, actor, "suppression.withdraw", "alerts_unsuppressed")
     return sup
+
+
+def _apply(session: Session, sup: Suppression, actor: str, action: str, counted: str, **detail: Any) -> None:
+    """Store the change, re-apply it to the alerts in scope and audit it with how many alerts changed."""
+    session.add(sup)
+    session.flush()
+    changed = reapply(session, sup)
+    session.add(AuditEvent(actor=actor, action=action, object_type="suppression", object_id=str(sup.id),
+                           detail={**detail, counted: changed}))
+    session.flush()
 
 
 def list_suppressions(session: Session, *, active_only: bool = True, entity_id: str | None = None) -> list[Suppression]:
