@@ -8,8 +8,9 @@ What it does (all traffic on loopback):
 2. Prints EXPLAIN (ANALYZE, BUFFERS) for the typical query and the entity query, as the
    API issues them (compiled from `monitor.alerts.queries`).
 3. Starts uvicorn (`monitor.api.app:create_app`, 2 workers, uvloop, httptools, as docker-compose
-   runs it) in its own processes and drives it from a second process, wrk, with 32 connections: GET /api/v1/alerts with rule + severity +
-   last 7 days, 50 per page. Reports p50/p95/p99 and requests/s.
+   runs it) in its own processes and drives it from a second process, wrk, with 32 connections:
+   GET /api/v1/alerts with rule + severity + last 7 days, 50 per page. Reports p50/p95/p99 and
+   requests/s.
 4. Entity page: sequential requests for the entity with 10,000 alerts (the alert list
    filtered by entity, and SCREEN's /entities/{id} page when present), p50/p95.
 5. Baseline side by side: the same load with the composite index
