@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,6 +70,14 @@ class EntityRecord:
                     self.names[i] = NameRecord(name, kind, weak, lang or existing.lang)
                 return
         self.names.append(NameRecord(name, kind, weak, lang))
+
+    def add_address(self, parts: Iterable[str | None], country: str | None) -> None:
+        """Add an address from its parts (empty ones left out) and its country code, each when present."""
+        line = ", ".join(p for p in parts if p)
+        if line:
+            self.addresses.append(line)
+        if country:
+            self.countries.append(country)
 
     def finish(self) -> EntityRecord:
         """Make the primary name the first name and drop duplicates in the lists."""
@@ -181,6 +189,17 @@ def clean(value: str | None) -> str:
     if value in ("-0-", "-0", "--"):
         return ""
     return value
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 timestamp as an aware datetime (UTC when it names no zone); None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def unique(values: list[str]) -> list[str]:

@@ -15,13 +15,13 @@ caption; strong="false" aliases are weak. Source id: the EU logicalId of the ent
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from monitor.watchlists.countries import country_code
-from monitor.watchlists.loaders.base import EntityRecord, LoadReport, clean
+from monitor.watchlists.loaders.base import EntityRecord, LoadReport, clean, parse_timestamp
 from monitor.watchlists.loaders.xmlutil import children, iter_records, root_tag
 
 SCHEMA = {"person": "person", "enterprise": "organization", "vessel": "vessel", "aircraft": "aircraft"}
@@ -56,7 +56,7 @@ class EuXmlLoader:
         """Yield one record per sanctionEntity."""
         for elem in iter_records(path, ("export",), {"sanctionEntity"}):
             if report.published_at is None:
-                report.published_at = _datetime(elem.getroottree().getroot().get("generationDate"))
+                report.published_at = parse_timestamp(elem.getroottree().getroot().get("generationDate"))
             rec = self._record(elem, report)
             if rec is not None:
                 yield rec
@@ -128,23 +128,8 @@ class EuXmlLoader:
             rec.identifiers.append(item)
         for addr in children(elem, "address"):
             fields = ("street", "poBox", "city", "zipCode", "region", "place", "countryDescription")
-            line = ", ".join(p for p in (clean(addr.get(f)) for f in fields) if p)
-            if line:
-                rec.addresses.append(line)
-            code = _code(addr)
-            if code:
-                rec.countries.append(code)
+            rec.add_address((clean(addr.get(f)) for f in fields), _code(addr))
         remarks = [clean(r.text) for r in children(elem, "remark") if clean(r.text)]
         rec.remarks = "\n".join(remarks) or None
         rec.properties = props
         return rec.finish()
-
-
-def _datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

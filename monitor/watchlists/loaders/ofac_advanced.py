@@ -239,10 +239,7 @@ class OfacAdvancedXmlLoader:
                     rec.properties["flag"] = values[0]
             elif low == "location":
                 for line, code in places:
-                    if line:
-                        rec.addresses.append(line)
-                    if code:
-                        rec.countries.append(code)
+                    rec.add_address([line], code)
             elif low == "place of birth":
                 place = "; ".join([v for v in values if v] + [line for line, _c in places if line])
                 if place:

@@ -117,12 +117,7 @@ class OfacXmlLoader:
             props["birth_place"] = "; ".join(places)
         for addr in descendants(elem, "address"):
             fields = ("address1", "address2", "address3", "city", "stateOrProvince", "postalCode", "country")
-            line = ", ".join(p for p in (text(addr, f) for f in fields) if p)
-            if line:
-                rec.addresses.append(line)
-            code = country_code(text(addr, "country"))
-            if code:
-                rec.countries.append(code)
+            rec.add_address((text(addr, f) for f in fields), country_code(text(addr, "country")))
         for vessel in children(elem, "vesselInfo"):
             for tag, key in (
                 ("callSign", "call_sign"),

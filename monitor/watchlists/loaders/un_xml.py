@@ -15,13 +15,13 @@ reference number.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from monitor.watchlists.countries import country_code
-from monitor.watchlists.loaders.base import EntityRecord, LoadReport, clean
+from monitor.watchlists.loaders.base import EntityRecord, LoadReport, clean, parse_timestamp
 from monitor.watchlists.loaders.xmlutil import children, iter_records, local, root_tag, text
 
 WEAK_QUALITIES = {"low"}
@@ -50,7 +50,7 @@ class UnXmlLoader:
         for elem in iter_records(path, ("CONSOLIDATED_LIST",), {"INDIVIDUAL", "ENTITY"}):
             if report.published_at is None:
                 root = elem.getroottree().getroot()
-                report.published_at = _parse_generated(root.get("dateGenerated"))
+                report.published_at = parse_timestamp(root.get("dateGenerated"))
             rec = self._record(elem, report)
             if rec is not None:
                 yield rec
@@ -102,12 +102,7 @@ class UnXmlLoader:
                 places.append(place)
         for addr in children(elem, "INDIVIDUAL_ADDRESS") + children(elem, "ENTITY_ADDRESS"):
             fields = ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")
-            line = ", ".join(p for p in (text(addr, t) for t in fields) if p)
-            if line:
-                rec.addresses.append(line)
-            code = country_code(text(addr, "COUNTRY"))
-            if code:
-                rec.countries.append(code)
+            rec.add_address((text(addr, t) for t in fields), country_code(text(addr, "COUNTRY")))
         for doc in children(elem, "INDIVIDUAL_DOCUMENT"):
             number = text(doc, "NUMBER")
             if not number:
@@ -130,13 +125,3 @@ class UnXmlLoader:
         rec.properties = props
         rec.remarks = text(elem, "COMMENTS1") or None
         return rec.finish()
-
-
-def _parse_generated(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
