@@ -23,33 +23,28 @@ SEVERITIES = ("low", "medium", "high", "critical")
 FLASH_COOKIE = "smc_flash"
 
 
-def _as_datetime(value: datetime | str | None) -> datetime | None:
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """A datetime or ISO string (as the API's JSON has it) in UTC; naive means UTC; None when unreadable."""
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError:
             return None
-    return value
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def fmt_time(value: datetime | str | None) -> str:
     """A UTC time (or an ISO string of one, as the API's JSON has it) as `2026-11-29 12:42 UTC`."""
-    value = _as_datetime(value)
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    value = _as_utc(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 def fmt_iso(value: datetime | str | None) -> str:
     """A UTC time in ISO 8601 for `<time datetime=...>`."""
-    value = _as_datetime(value)
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+    value = _as_utc(value)
+    return value.isoformat(timespec="seconds") if value else ""
 
 
 def safe_url(value: str | None) -> str:
