@@ -42,6 +42,7 @@ import psycopg  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 from standardwebhooks.webhooks import Webhook  # noqa: E402
 
+from bench.stats import pct  # noqa: E402
 from monitor.db import make_engine, session_scope, upgrade  # noqa: E402
 from monitor.models import Alert, Article, Delivery, Feed  # noqa: E402
 from monitor.notify.filters import severity_rank  # noqa: E402
@@ -105,14 +106,6 @@ def serve(arrivals: Arrivals) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def main() -> None:

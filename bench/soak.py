@@ -43,6 +43,7 @@ import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session, col  # noqa: E402
 
+from bench.stats import pct  # noqa: E402
 from monitor.db import make_engine, session_scope, upgrade  # noqa: E402
 from monitor.feeds.manage import add_feed  # noqa: E402
 from monitor.models import Alert, Article, Delivery  # noqa: E402
@@ -65,14 +66,6 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
