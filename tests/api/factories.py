@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from monitor.db import session_scope
+from monitor.matching.types import SEVERITY_RANK
 from monitor.models import Alert, AlertEntity, Article, Entity, Feed, Mention, utcnow
-
-RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
 @dataclass
@@ -46,7 +45,7 @@ def add_alert(
             rule_id=rule_id,
             category=category,
             severity=severity,
-            severity_rank=RANK[severity],
+            severity_rank=SEVERITY_RANK[severity],
             score=score,
             title=title,
             explanation=f"{rule_id} fired",
