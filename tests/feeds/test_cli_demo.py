@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import uvicorn
@@ -19,21 +17,13 @@ from monitor.feeds.demo import DEMO_FEED_FILE, install_demo
 from monitor.feeds.poll import poll_feed
 from monitor.feeds.schemas import ArticlePublic, FeedPublic
 from monitor.settings import SEEDS_DIR
+from tests.support.cli import embedded_cli, jsonl
 from tests.support.feed_server import FeedServer, rss
 
 
 @pytest.fixture
-def cli_env(tmp_path, monkeypatch) -> Iterator[CliRunner]:
-    for key in ("MONITOR_DATABASE_URL", "MONITOR_BROKER_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("MONITOR_ALLOWED_NETWORKS", "127.0.0.1/32")
-    monkeypatch.chdir(tmp_path)
-    yield CliRunner()
-
-
-def _jsonl(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+def cli_env(tmp_path, monkeypatch) -> CliRunner:
+    return embedded_cli(tmp_path, monkeypatch)
 
 
 def test_feeds_poll_articles_commands(cli_env: CliRunner) -> None:
@@ -54,12 +44,12 @@ def test_feeds_poll_articles_commands(cli_env: CliRunner) -> None:
         # Nothing is due any more: --once polls nothing, --all polls both again.
         assert "polled 0 feed(s)" in runner.invoke(cli, ["poll", "--once"]).output
         assert "polled 2 feed(s): 0 new" in runner.invoke(cli, ["poll", "--once", "--all"]).output
-    feeds = _jsonl(runner.invoke(cli, ["feeds", "list", "--json"]).output)
+    feeds = jsonl(runner.invoke(cli, ["feeds", "list", "--json"]).output)
     assert [set(f) for f in feeds] == [set(FeedPublic.model_fields)] * 2
     assert feeds[1]["last_error"].startswith("HTTP 500") and feeds[1]["consecutive_errors"] == 2
-    articles = _jsonl(runner.invoke(cli, ["articles", "list", "--json", "--limit", "2"]).output)
+    articles = jsonl(runner.invoke(cli, ["articles", "list", "--json", "--limit", "2"]).output)
     assert len(articles) == 2 and set(articles[0]) == set(ArticlePublic.model_fields)
-    assert len(_jsonl(runner.invoke(cli, ["articles", "list", "--json"]).output)) == 3
+    assert len(jsonl(runner.invoke(cli, ["articles", "list", "--json"]).output)) == 3
     imported = runner.invoke(cli, ["feeds", "import", str(SEEDS_DIR / "feeds.opml")])
     assert imported.exit_code == 0 and "imported" in imported.output
     assert "error" in runner.invoke(cli, ["feeds", "import", str(DEMO_FEED_FILE)]).output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -14,46 +12,38 @@ from monitor.db import make_engine, session_scope
 from monitor.notify.subscriptions import SubscriptionPublic
 from tests.notify.conftest import make_alert
 from tests.notify.smtp import SmtpServer
+from tests.support.cli import embedded_cli, jsonl
 
 
 @pytest.fixture
-def runner(tmp_path, monkeypatch) -> Iterator[CliRunner]:
-    for key in ("MONITOR_DATABASE_URL", "MONITOR_BROKER_URL", "MONITOR_SECRET_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("MONITOR_ALLOWED_NETWORKS", "127.0.0.1/32")
-    monkeypatch.chdir(tmp_path)
-    yield CliRunner()
-
-
-def _jsonl(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+def runner(tmp_path, monkeypatch) -> CliRunner:
+    return embedded_cli(tmp_path, monkeypatch)
 
 
 def test_subscriptions_commands(runner: CliRunner) -> None:
     r = runner.invoke(cli, ["subscriptions", "add", "--webhook", "http://127.0.0.1:9/hook", "--rule", "arms-transfer"])
     assert r.exit_code == 0, r.output
-    out = _jsonl(r.stdout)[-1]
+    out = jsonl(r.stdout)[-1]
     assert out["id"] == 1 and out["secret"].startswith("whsec_")
     r = runner.invoke(cli, ["subscriptions", "add", "--email", "a@example.org", "--digest-time", "07:30",
                             "--timezone", "Europe/London", "--min-severity", "high"])
-    assert r.exit_code == 0 and _jsonl(r.stdout)[-1] == {"id": 2}
+    assert r.exit_code == 0 and jsonl(r.stdout)[-1] == {"id": 2}
     refused = runner.invoke(cli, ["subscriptions", "add", "--webhook", "http://127.0.0.2:9/hook"])
     assert refused.exit_code == 2 and "127.0.0.2" in refused.output
     bad = runner.invoke(cli, ["subscriptions", "add", "--email", "a@example.org", "--digest-time", "7h"])
     assert bad.exit_code == 2 and "HH:MM" in bad.output
     both = runner.invoke(cli, ["subscriptions", "add", "--email", "a@example.org", "--webhook", "http://127.0.0.1/"])
     assert both.exit_code == 2
-    rows = _jsonl(runner.invoke(cli, ["subscriptions", "list", "--json"]).stdout)
+    rows = jsonl(runner.invoke(cli, ["subscriptions", "list", "--json"]).stdout)
     assert [set(r) for r in rows] == [set(SubscriptionPublic.model_fields)] * 2
     assert rows[1]["digest"] is True and rows[1]["timezone"] == "Europe/London"
-    assert _jsonl(runner.invoke(cli, ["subscriptions", "pause", "1"]).stdout)[-1]["active"] is False
-    assert _jsonl(runner.invoke(cli, ["subscriptions", "resume", "1"]).stdout)[-1]["active"] is True
-    rot = _jsonl(runner.invoke(cli, ["subscriptions", "rotate-secret", "1"]).stdout)[-1]
+    assert jsonl(runner.invoke(cli, ["subscriptions", "pause", "1"]).stdout)[-1]["active"] is False
+    assert jsonl(runner.invoke(cli, ["subscriptions", "resume", "1"]).stdout)[-1]["active"] is True
+    rot = jsonl(runner.invoke(cli, ["subscriptions", "rotate-secret", "1"]).stdout)[-1]
     assert rot["secret"].startswith("whsec_") and rot["secret"] != out["secret"]
     assert runner.invoke(cli, ["subscriptions", "rotate-secret", "2"]).exit_code != 0  # e-mail has no secret
     assert runner.invoke(cli, ["subscriptions", "delete", "1"]).exit_code == 0
-    assert [r["id"] for r in _jsonl(runner.invoke(cli, ["subscriptions", "list", "--json"]).stdout)] == [2]
+    assert [r["id"] for r in jsonl(runner.invoke(cli, ["subscriptions", "list", "--json"]).stdout)] == [2]
     assert runner.invoke(cli, ["subscriptions", "delete", "1"]).exit_code != 0
 
 
@@ -70,9 +60,9 @@ def test_digest_command_shows_and_sends_once(runner: CliRunner, tmp_path, monkey
         shown = runner.invoke(cli, ["digest", "--date", today])
         assert shown.exit_code == 0 and "Frigate sold to Myanmar junta" in shown.stdout
         assert smtp.messages == []  # showing sends nothing
-        sent = _jsonl(runner.invoke(cli, ["digest", "--date", today, "--send"]).stdout)
+        sent = jsonl(runner.invoke(cli, ["digest", "--date", today, "--send"]).stdout)
         assert sent[-1]["status"] == "sent" and sent[-1]["alerts"] == 1
-        again = _jsonl(runner.invoke(cli, ["digest", "--date", today, "--send"]).stdout)
+        again = jsonl(runner.invoke(cli, ["digest", "--date", today, "--send"]).stdout)
         assert again[-1]["status"] == "already claimed"
         assert len(smtp.messages) == 1 and "Frigate" in smtp.messages[0].get_body(("plain",)).get_content()
         # after sending, the date's digest still shows what was sent
