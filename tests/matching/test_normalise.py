@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,19 +89,25 @@ def test_sentences() -> None:
     assert found == ["Mr. Kirby spoke.", "The U.S. said no!", "Next one?", "New line here"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200))
-def test_offsets_always_map_inside_the_original(text: str) -> None:
-    """Every token of the scan string maps back to a non-empty span of the original whose
-    own normalisation contains that token."""
+def _token_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """Each token of the scan string with the span of the original it maps back to."""
     nt = normalise_field(text)
     pos = 1
     for token in nt.padded.split():
         pos = nt.padded.index(f" {token} ", pos - 1) + 1
         start, end = nt.orig_span(pos, pos + len(token))
+        yield token, start, end
+        pos += len(token)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_offsets_always_map_inside_the_original(text: str) -> None:
+    """Every token of the scan string maps back to a non-empty span of the original whose
+    own normalisation contains that token."""
+    for token, start, end in _token_spans(text):
         assert 0 <= start < end <= len(text)
         assert token in normalise_name(text[start:end]).replace(" ", "") or token in normalise_name(text[start:end])
-        pos += len(token)
 
 
 @settings(max_examples=200, deadline=None)
@@ -107,12 +115,7 @@ def test_offsets_always_map_inside_the_original(text: str) -> None:
                                  "ﬁ", "\x07", "١٢", "東京"]), max_size=40))
 def test_offsets_on_mixed_scripts(parts: list[str]) -> None:
     text = "".join(parts)
-    nt = normalise_field(text)
-    pos = 1
-    for token in nt.padded.split():
-        pos = nt.padded.index(f" {token} ", pos - 1) + 1
-        start, end = nt.orig_span(pos, pos + len(token))
+    for _token, start, end in _token_spans(text):
         assert 0 <= start < end <= len(text)
-        pos += len(token)
     starts = sentence_starts(text)
     assert starts[0] == 0 and all(0 <= s <= len(text) for s in starts)
