@@ -542,13 +542,34 @@ def verify(engine: Engine, settings: Settings, receiver: Receiver, expected_arti
     )
 
 
+STAGES = (
+    {"monitor.poll_feed", "monitor.poll_due_feeds"},
+    {"monitor.match_article", "monitor.match_sweep"},
+    {"monitor.deliver", "monitor.deliver_due"},
+)
+
+
+def kill_during(dep: Deployment, tasks: set[str], timeout: float) -> bool:
+    """SIGKILL the first running worker seen with one of `tasks` in flight; False if none in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for slot in dep.ready_slots():
+            if tasks & set(in_flight_tasks(dep.worker_procs[slot].log_text())):
+                dep.kill_worker(slot)
+                return True
+        time.sleep(0.01)
+    return False
+
+
 def random_kills(dep: Deployment, count: int, *, rng: random.Random, gap: tuple[float, float] = (0.3, 2.0)) -> int:
-    """SIGKILL a random running worker at random moments, `count` times; kills done."""
+    """SIGKILL a worker `count` times at random moments, aiming in turn at one in the middle of
+    polling, matching and delivering (a random running worker when no such moment comes)."""
     done = 0
-    for _ in range(count):
+    for i in range(count):
         time.sleep(rng.uniform(*gap))
         wait_until(lambda: bool(dep.ready_slots()), 120, "a worker to be running")
-        dep.kill_worker(rng.choice(dep.ready_slots()))
+        if not kill_during(dep, STAGES[i % len(STAGES)], timeout=3.0):
+            dep.kill_worker(rng.choice(dep.ready_slots()))
         done += 1
     return done
 

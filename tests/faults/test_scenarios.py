@@ -43,12 +43,14 @@ def _grow_feeds(stack, items: int, *, marker: str = "") -> None:  # type: ignore
 
 
 def _kill_kinds(dep: Deployment) -> dict[str, int]:
+    """How many kills caught each stage in flight (a kill may catch several), and how many none."""
     kinds: Counter[str] = Counter()
     for k in dep.kills:
         stages = {t.removeprefix("monitor.") for t in k.in_flight}
-        kinds["poll" if {"poll_feed", "poll_due_feeds"} & stages else
-              "match" if {"match_article", "match_sweep"} & stages else
-              "deliver" if {"deliver", "deliver_due"} & stages else "idle"] += 1
+        hit = [name for name, tasks in (("poll", {"poll_feed", "poll_due_feeds"}),
+                                        ("match", {"match_article", "match_sweep"}),
+                                        ("deliver", {"deliver", "deliver_due"})) if tasks & stages]
+        kinds.update(hit or ["no task"])
     return dict(kinds)
 
 
@@ -80,7 +82,7 @@ def test_sigkill_workers_at_random_points(stack, rng: random.Random, record) -> 
     finally:
         dep.stop()
     print(v, kinds, f"recovery rounds {rounds}")
-    during = ", ".join(f"{n} during {k}" for k, n in sorted(kinds.items()))
+    during = ", ".join(f"{k} in flight: {n}" for k, n in sorted(kinds.items()))
     record("worker SIGKILL at random points", f"{done} SIGKILLs of a worker ({during})", v, runs=done)
     v.check()
     assert done == kills
