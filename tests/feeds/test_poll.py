@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import feedparser
@@ -13,9 +12,10 @@ from sqlmodel import Session, col
 from monitor.db import session_scope
 from monitor.feeds.fetch import make_client
 from monitor.feeds.manage import add_feed
-from monitor.feeds.poll import due_feeds, poll_feed, poll_many
+from monitor.feeds.poll import PollResult, due_feeds, poll_feed, poll_many
 from monitor.models import Article, Feed, utcnow
 from tests.conftest import shared_path
+from tests.support.concurrency import at_once
 from tests.support.feed_server import FeedServer, rss
 
 
@@ -223,40 +223,26 @@ def test_concurrent_polls_of_one_feed_store_no_duplicate(any_engine, make_settin
     items = [{"guid": f"id-{i}", "title": f"Story {i}", "description": f"Text {i}."} for i in range(30)]
     feed_server.add("/f.xml", rss(items), delay=0.2)
     (feed_id,) = _add(any_engine, feed_server.url("/f.xml"))
-    barrier = threading.Barrier(4)
-    results = []
 
-    def _poll() -> None:
-        barrier.wait()
+    def _poll() -> PollResult:
         with Session(any_engine) as s:
-            results.append(poll_feed(s, feed_id, settings))
+            return poll_feed(s, feed_id, settings)
 
-    threads = [threading.Thread(target=_poll) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(4, _poll)
     assert sum(len(r.new_ids) for r in results) == 30
     assert {r.status for r in results} <= {"ok", "busy"}
     assert _count(any_engine, feed_id) == 30
     # Lease expired (a worker died mid-poll) and two polls race through: the unique key still holds.
     feed_server.replace("/f.xml", rss([*items, {"guid": "late", "title": "Late", "description": "New."}]), delay=0.2)
-    results.clear()
-    barrier = threading.Barrier(2)
 
-    def _poll_ignoring_lease() -> None:
-        barrier.wait()
+    def _poll_ignoring_lease() -> PollResult:
         with Session(any_engine) as s:
             s.execute(update(Feed).where(col(Feed.id) == feed_id).values(lease_until=None, etag=None,
                                                                           last_modified=None))
             s.commit()
-            results.append(poll_feed(s, feed_id, settings))
+            return poll_feed(s, feed_id, settings)
 
-    threads = [threading.Thread(target=_poll_ignoring_lease) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(2, _poll_ignoring_lease)
     assert _count(any_engine, feed_id) == 31
     with Session(any_engine) as s:
         keys = s.execute(select(Article.dedupe_key).where(col(Article.feed_id) == feed_id)).scalars().all()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -13,6 +11,7 @@ from monitor.feeds.manage import add_feed
 from monitor.feeds.parse import ArticleDraft, content_hash
 from monitor.feeds.store import begin_write, dedupe_key, store_drafts
 from monitor.models import Article
+from tests.support.concurrency import at_once
 
 
 def draft(guid: str | None, url: str | None, title: str, text: str) -> ArticleDraft:
@@ -74,18 +73,7 @@ def test_long_guid_is_hashed_into_the_key() -> None:
 def test_two_stores_at_once_insert_once(any_engine: Engine) -> None:
     feed_id = _feed(any_engine)
     drafts = [draft(f"g{i}", f"http://x/{i}", f"T{i}", f"Body {i}.") for i in range(200)]
-    barrier = threading.Barrier(3)
-    results = []
-
-    def _go() -> None:
-        barrier.wait()
-        results.append(_store(any_engine, feed_id, drafts))
-
-    threads = [threading.Thread(target=_go) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(3, lambda: _store(any_engine, feed_id, drafts))
     assert sum(len(r.new_ids) for r in results) == 200
     with Session(any_engine) as s:
         count = s.execute(select(func.count()).select_from(Article).where(col(Article.feed_id) == feed_id))

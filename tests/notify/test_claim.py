@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -14,6 +13,7 @@ from monitor.models import Delivery, utcnow
 from monitor.notify.deliver import claim_due
 from monitor.notify.outbox import enqueue_for_alert
 from tests.notify.conftest import make_alert, make_subscription
+from tests.support.concurrency import at_once
 
 
 def test_concurrent_sweeps_never_claim_a_row_twice(any_engine: Engine) -> None:
@@ -21,19 +21,12 @@ def test_concurrent_sweeps_never_claim_a_row_twice(any_engine: Engine) -> None:
         for k in range(120):  # 120 heads of 120 queues: every row is due
             make_subscription(s, target=f"http://127.0.0.1:9/{k}")
         enqueue_for_alert(s, make_alert(s))
-    results: list[list[int]] = []
-    barrier = threading.Barrier(3)
 
-    def sweep() -> None:
+    def sweep() -> list[int]:
         with Session(any_engine) as s:
-            barrier.wait()
-            results.append(claim_due(s, limit=50))
+            return claim_due(s, limit=50)
 
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(3, sweep)
     claimed = [i for r in results for i in r]
     assert len(claimed) == len(set(claimed)) == 120
     # claimed rows are leased: an immediate second sweep finds nothing
