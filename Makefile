@@ -29,18 +29,17 @@ test: $(STAMP) lint
 test-faults: $(STAMP)
 	$(BIN)/pytest -q -m faults tests/faults
 
-# Known vulnerabilities in the installed dependencies (needs the network to the advisory
-# database: offline it warns and succeeds, so an air-gapped CI run is not failed by it).
+# Known vulnerabilities in the installed dependencies. pip-audit needs its advisory service:
+# where that is unreachable (offline, or a package mirror without vulnerability data) it says
+# so and succeeds, so an air-gapped CI run is not failed by it; real findings fail.
 audit: $(STAMP)
-	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('https://pypi.org/pypi/pip/json', timeout=5)" 2>/dev/null; then \
-		$(BIN)/pip-audit --skip-editable --progress-spinner off > .audit.log 2>&1; rc=$$?; \
-		grep -v "could not be audited" .audit.log; \
-		n=$$(grep -c "could not be audited" .audit.log); rm -f .audit.log; \
-		if [ "$$n" -gt 0 ]; then echo "make audit: $$n dependencies had no vulnerability data (mirror or offline)" >&2; fi; \
-		exit $$rc; \
-	else \
-		echo "make audit: vulnerability database unreachable (offline); skipped" >&2; \
-	fi
+	@$(BIN)/pip-audit --skip-editable --progress-spinner off > .audit.log 2>&1; rc=$$?; \
+	n=$$(grep -c "could not be audited" .audit.log); \
+	if grep -qiE "connection|resolve|timed out|max retries" .audit.log && ! grep -q "Found [1-9]" .audit.log; then \
+		echo "make audit: advisory service unreachable (offline); skipped" >&2; rc=0; \
+	else grep -v "could not be audited" .audit.log; fi; \
+	if [ "$$n" -gt 0 ]; then echo "make audit: $$n dependencies had no vulnerability data (mirror or offline)" >&2; fi; \
+	rm -f .audit.log; exit $$rc
 
 # Fault scenarios + hostile feeds, then the table in docs/reliability.md.
 reliability-report: $(STAMP)
