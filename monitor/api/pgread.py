@@ -8,14 +8,15 @@ The pool belongs to the event loop that first used it (a uvicorn worker has one 
 life); a request on another loop (a test client without a lifespan) gets None from `pool()` and
 the caller takes its sync path instead. `close()` runs at shutdown (the app's lifespan).
 A connection broken by a server restart fails the query: the pool then checks its idle
-connections and the query is tried once more. No connection within `POOL_WAIT` is a 503.
+connections and the query is tried once more. No pooled connection within `POOL_WAIT` leads to one
+direct connection attempt (the pool may still be backing off after an outage); only if that fails is it a 503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -69,19 +70,37 @@ async def pool(state: State) -> AsyncConnectionPool | None:
     return created
 
 
+async def _rows(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    # Binary results: timestamps and numbers load faster than from their text form.
+    cur = await conn.cursor(binary=True).execute(sql, params)
+    names = [d.name for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+
+
+async def _direct(pg: AsyncConnectionPool, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    # After an outage the pool waits (with growing back-off) between reconnect attempts, so it can
+    # still have no connection for a while after the database is back; one direct connection tells
+    # at once. Only when that fails too is the database really not answering.
+    try:
+        async with await psycopg.AsyncConnection.connect(
+            cast(str, pg.conninfo), autocommit=True, connect_timeout=5  # `pool()` builds it from a URL
+        ) as conn:
+            await _configure(conn)
+            return await _rows(conn, sql, params)
+    except psycopg.OperationalError:
+        raise ApiError(503, "the database is not answering; try again shortly", code="unavailable") from None
+
+
 async def fetch_dicts(pg: AsyncConnectionPool, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of one query as dicts; a value PostgreSQL cannot take is SQLAlchemy's DataError (a 422)."""
     for attempt in (1, 2):
         try:
             async with pg.connection() as conn:
-                # Binary results: timestamps and numbers load faster than from their text form.
-                cur = await conn.cursor(binary=True).execute(sql, params)
-                names = [d.name for d in cur.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+                return await _rows(conn, sql, params)
         except psycopg.DataError as exc:
             raise DataError(sql, params, exc) from exc
         except PoolTimeout:
-            raise ApiError(503, "the database is not answering; try again shortly", code="unavailable") from None
+            return await _direct(pg, sql, params)
         except psycopg.OperationalError:
             if attempt == 2:
                 raise
