@@ -7,7 +7,7 @@ The matcher is the real one (`monitor.matching.engine.build_matcher`) with the d
 and every alias of the OFAC SDN list (CSV), the UN Security Council list (XML) and the named
 officials watch list, read with LISTS' loaders through `tests.matching.realdata` (no database).
 The labels are `tests/data/labels_rss2023.jsonl` (rules for labelling in `tests/data/README.md`).
-Each item is scanned as title + description, exactly as stored there.
+Each item is scanned as title + description, read by link from ../shared/data and cleaned as when labelled.
 
 Rule metrics compare "the rule fired" with a label: `arms-transfer` with `arms_transfer`,
 `sanctions-evasion` with `sanctions_evasion`, `sanctioned-entity` with "at least one labelled SDN
@@ -53,6 +53,25 @@ def alias_specs(paths: Iterable[Path]) -> Iterator[AliasSpec]:
             print(f"(skipped {path}: not found)", file=sys.stderr)
             continue
         yield from alias_specs_from_file(path)
+
+
+def with_text(labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The labelled items with their title and description, read from ../shared/data by link.
+
+    The labels file holds only links and labels (the text stays in the shared data set); the
+    text is cleaned exactly as it was when the items were picked and labelled."""
+    from tests.data import select_rss2023 as picked
+
+    picked.DATA = DATA / "articles"
+    texts: dict[str, dict[str, str]] = {}
+    for name in (picked.HITS, picked.BACKGROUND):
+        for item in picked.read(name):
+            texts.setdefault(item["link"], item)
+    missing = [label["link"] for label in labels if label["link"] not in texts]
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled links not found in {DATA / 'articles'}, e.g. {missing[0]}")
+    return [{**label, "title": texts[label["link"]]["title"], "description": texts[label["link"]]["description"]}
+            for label in labels]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -191,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     aliases = list(alias_specs(LISTS))
     matcher = build_matcher(rules, aliases)
     print(f"Matcher: {len(rules)} rules, {len(aliases)} aliases, built in {time.perf_counter() - start:.1f} s\n")
-    items = read_jsonl(LABELS)
+    items = with_text(read_jsonl(LABELS))
 
     def split(prefix: str) -> list[dict[str, Any]]:
         return [i for i in items if str(i["stratum"]).split("-")[0] == prefix]
