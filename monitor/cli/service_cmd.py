@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from monitor.cli.common import ready_engine, settings
+from monitor.cli.common import settings
 from monitor.db import engine_for, upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -27,9 +27,11 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
+
+
 def _celery(cfg_env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args]
-    return subprocess.Popen(cmd, env=cfg_env)
+    return subprocess.Popen([*CELERY, *args], env=cfg_env)
 
 
 def _kick_first_poll(env: dict[str, str], queue: str, host: str, port: int) -> None:
@@ -41,8 +43,7 @@ def _kick_first_poll(env: dict[str, str], queue: str, host: str, port: int) -> N
         except OSError:
             time.sleep(0.5)
     subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "call", "monitor.poll_due_feeds",
-         "--queue", queue],
+        [*CELERY, "call", "monitor.poll_due_feeds", "--queue", queue],
         env=env,
         capture_output=True,
         check=False,
@@ -60,7 +61,8 @@ def up(
 
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = ready_engine(cfg)
+    # `up` migrates whatever database it runs on (embedded or configured) before starting anything.
+    engine = engine_for(cfg)
     upgrade(engine)
     host = host or cfg.api_host
     port = port or cfg.api_port
