@@ -5,8 +5,10 @@ Rules (after Miniflux's fetcher): send the stored ETag / Last-Modified back and 
 deadline for the whole response; a body cap counted after decompression while
 streaming, so a small gzip bomb is stopped early; a descriptive User-Agent; redirects
 followed here, hop by hop, each hop checked by the SSRF guard after DNS resolution;
-429 and 503 report their Retry-After so the scheduler can honour it. Every failure is
-a FetchError with a message fit to show on the feed.
+429 and 503 report their Retry-After so the scheduler can honour it. A chain of only
+permanent redirects (301/308) ending in a good answer reports the new address, which the
+poller then stores (audited as `feed.moved`). Every failure is a FetchError with a
+message fit to show on the feed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from monitor.netguard import BlockedAddressError, GuardedClient, Resolver, check
 from monitor.settings import Settings
 
 REDIRECTS = {301, 302, 303, 307, 308}
+# A feed that moved for good (301 Moved Permanently, 308 Permanent Redirect at every hop) is
+# polled at its new address from then on; 302/303/307 are temporary and leave the stored URL.
+PERMANENT = {301, 308}
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -53,6 +58,7 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     max_age: int | None = None
+    moved_to: str | None = None  # set when every redirect on the way here was permanent
 
     @property
     def not_modified(self) -> bool:
@@ -150,6 +156,7 @@ def _fetch(
         headers["If-Modified-Since"] = last_modified
     seen: list[str] = []
     current = url
+    permanent = True  # every hop so far was 301/308
     while True:
         if not isinstance(http, GuardedClient):
             # A caller-supplied plain client is guarded here; a GuardedClient checks in its hook
@@ -173,8 +180,10 @@ def _fetch(
                     if len(seen) > settings.fetch_max_redirects:
                         raise FetchError(f"too many redirects (more than {settings.fetch_max_redirects})",
                                          status=status, kind="redirect")
+                    permanent = permanent and status in PERMANENT
                     current = target
                     continue
+                moved_to = current if permanent and current != url else None
                 lower = {k.lower(): v for k, v in response.headers.items()}
                 if status == 304:
                     # Drain the (empty) body so the connection goes back to the pool.
@@ -183,7 +192,7 @@ def _fetch(
                         url=current, status=304, body=None, headers=lower,
                         etag=lower.get("etag") or etag,
                         last_modified=lower.get("last-modified") or last_modified,
-                        max_age=parse_max_age(lower.get("cache-control")),
+                        max_age=parse_max_age(lower.get("cache-control")), moved_to=moved_to,
                     )
                 if status in (429, 503):
                     retry = parse_retry_after(lower.get("retry-after"))
@@ -196,7 +205,7 @@ def _fetch(
                 return FetchResult(
                     url=current, status=status, body=body, headers=lower,
                     etag=lower.get("etag"), last_modified=lower.get("last-modified"),
-                    max_age=parse_max_age(lower.get("cache-control")),
+                    max_age=parse_max_age(lower.get("cache-control")), moved_to=moved_to,
                 )
         except FetchError:
             raise

@@ -10,6 +10,7 @@ and the lease released. A worker killed mid-poll leaves only a lease that expire
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ from sqlmodel import Session, col
 
 from monitor.feeds import schedule
 from monitor.feeds.fetch import FetchError, FetchResult, fetch, make_client
+from monitor.feeds.manage import FeedUrlError, validate_feed_url
 from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.feeds.store import StoreResult, begin_write, store_drafts
-from monitor.models import Article, Feed, utcnow
+from monitor.models import Article, AuditEvent, Feed, utcnow
 from monitor.netguard import Resolver
 from monitor.settings import Settings
 
+log = logging.getLogger(__name__)
 # How long beat's hand-off of a due feed to a task holds it back from the next tick.
 DISPATCH_HOLD = timedelta(minutes=10)
 
@@ -166,10 +169,34 @@ def _record_ok(
     values["next_poll_at"] = schedule.next_poll(now, delay)
     if commit:
         begin_write(session)
+    if fetched.moved_to:
+        values.update(_follow_move(session, feed_id, row.url, fetched.moved_to))
     _set_feed(session, feed_id, values)
     if commit:
         session.commit()
     return PollResult(feed_id, list(stored.new_ids), list(stored.updated_ids), status=status, error=error)
+
+
+def _follow_move(session: Session, feed_id: int, old: str, new: str) -> dict[str, Any]:
+    """The feed's new URL after a permanent redirect, audited; nothing when the move cannot be taken.
+
+    The publisher said the old address is gone for good, so later polls go straight to the new one
+    (one request instead of two, and the feed survives the old address being switched off). A new
+    URL that another feed already has is left alone: the two would then be the same feed.
+    """
+    try:
+        new = validate_feed_url(new)
+    except FeedUrlError as exc:
+        log.warning("feed %s moved permanently to an unusable URL, kept %s: %s", feed_id, old, exc)
+        return {}
+    taken = session.execute(select(col(Feed.id)).where(col(Feed.url) == new, col(Feed.id) != feed_id)).first()
+    if taken is not None:
+        log.warning("feed %s moved permanently to %s, which is already feed %s; kept %s", feed_id, new, taken[0], old)
+        return {}
+    session.add(AuditEvent(actor="poller", action="feed.moved", object_type="feed", object_id=str(feed_id),
+                           detail={"from": old, "to": new}))
+    log.info("feed %s moved permanently: %s -> %s", feed_id, old, new)
+    return {"url": new}
 
 
 def _record_error(

@@ -58,6 +58,7 @@ def test_redirects_followed_with_limit_and_loop_detection(make_settings, feed_se
     feed_server.add("/r2", redirect_to=feed_server.url("/final.xml"), status=307)
     result = fetch(feed_server.url("/r1"), settings)
     assert result.url == feed_server.url("/final.xml") and result.body == BODY
+    assert result.moved_to is None  # one hop was temporary (307): the feed has not moved
     feed_server.add("/loop-a", redirect_to="/loop-b")
     feed_server.add("/loop-b", redirect_to="/loop-a")
     with pytest.raises(FetchError, match=r"redirect loop"):
@@ -127,3 +128,25 @@ def test_header_helpers() -> None:
     assert parse_max_age("no-cache") == 0
     assert parse_max_age("public, s-maxage=5, max-age=60") == 60
     assert parse_max_age(None) is None
+
+
+def test_permanent_redirects_report_the_new_address(make_settings, feed_server) -> None:
+    settings = make_settings(fetch_max_redirects=3)
+    feed_server.add("/new.xml", BODY)
+    feed_server.add("/old.xml", redirect_to="/mid.xml", status=301)
+    feed_server.add("/mid.xml", redirect_to="/new.xml", status=308)
+    assert fetch(feed_server.url("/old.xml"), settings).moved_to == feed_server.url("/new.xml")
+    assert fetch(feed_server.url("/mid.xml"), settings).moved_to == feed_server.url("/new.xml")
+    assert fetch(feed_server.url("/new.xml"), settings).moved_to is None
+    # A permanent move to a temporary redirect: the stored address is not changed.
+    feed_server.add("/tmp.xml", redirect_to="/new.xml", status=302)
+    feed_server.add("/old2.xml", redirect_to="/tmp.xml", status=301)
+    assert fetch(feed_server.url("/old2.xml"), settings).moved_to is None
+    # Moved to an address that fails: an error, not a move.
+    feed_server.add("/old3.xml", redirect_to="/gone.xml", status=301)
+    with pytest.raises(FetchError, match=r"HTTP 404"):
+        fetch(feed_server.url("/old3.xml"), settings)
+    # A 304 at the new address still reports the move (the validators travel with it).
+    etag = fetch(feed_server.url("/new.xml"), settings).etag
+    moved = fetch(feed_server.url("/old.xml"), settings, etag=etag)
+    assert moved.not_modified and moved.moved_to == feed_server.url("/new.xml")

@@ -13,7 +13,7 @@ from monitor.db import session_scope
 from monitor.feeds.fetch import make_client
 from monitor.feeds.manage import add_feed
 from monitor.feeds.poll import PollResult, due_feeds, poll_feed, poll_many
-from monitor.models import Article, Feed, utcnow
+from monitor.models import Article, AuditEvent, Feed, utcnow
 from tests.conftest import shared_path
 from tests.support.concurrency import at_once
 from tests.support.feed_server import FeedServer, rss
@@ -288,3 +288,36 @@ def test_ttl_sets_the_interval_and_quiet_feeds_are_flagged(sqlite_engine, make_s
     with Session(sqlite_engine) as s:
         assert len(poll_feed(s, feed_id, settings).new_ids) == 1
     assert not _feed(sqlite_engine, feed_id).quiet
+
+
+def test_a_feed_that_moved_permanently_is_polled_at_its_new_address(any_engine, make_settings, feed_server) -> None:
+    settings = make_settings()
+    body = rss([{"guid": "m1", "title": "Moved", "description": "Same feed, new address."}])
+    feed_server.add("/new.xml", body)
+    feed_server.add("/old.xml", redirect_to=feed_server.url("/new.xml"), status=301)
+    feed_server.add("/other.xml", body)
+    feed_server.add("/temp.xml", redirect_to="/other.xml", status=307)
+    feed_server.add("/dupe.xml", redirect_to="/other.xml", status=308)
+    moved, temp, dupe, other = _add(any_engine, *(feed_server.url(p) for p in
+                                                  ("/old.xml", "/temp.xml", "/dupe.xml", "/other.xml")))
+    with Session(any_engine) as s:
+        assert poll_feed(s, moved, settings).status == "ok"
+        assert poll_feed(s, temp, settings).status == "ok"
+        assert poll_feed(s, dupe, settings).status == "ok"
+    assert _feed(any_engine, moved).url == feed_server.url("/new.xml")
+    assert _feed(any_engine, temp).url == feed_server.url("/temp.xml")  # temporary: kept
+    assert _feed(any_engine, dupe).url == feed_server.url("/dupe.xml")  # feed 4 has that URL: kept
+    assert _feed(any_engine, other).url == feed_server.url("/other.xml")
+    with Session(any_engine) as s:
+        events = s.execute(select(AuditEvent).where(col(AuditEvent.action) == "feed.moved")).scalars().all()
+        assert [(e.object_id, e.actor, e.detail) for e in events] == [
+            (str(moved), "poller", {"from": feed_server.url("/old.xml"), "to": feed_server.url("/new.xml")})
+        ]
+    # The next poll goes straight to the new address, with its validators: a 304, no detour.
+    old_hits = len(feed_server.hits_for("/old.xml"))
+    _make_due(any_engine)
+    with Session(any_engine) as s:
+        assert poll_feed(s, moved, settings).status == "not_modified"
+    assert len(feed_server.hits_for("/old.xml")) == old_hits
+    assert feed_server.hits_for("/new.xml")[-1].if_none_match is not None
+    assert _count(any_engine, moved) == 1
