@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rules_dir: Path | None = Field(None, description="Folder of users' own rule YAML files")
     rescreen_days: int = Field(30, description="Days of stored articles rescanned when a list adds names")
     screen_threshold: float = Field(0.7, description="Screening decision threshold")
+    screen_cache_enabled: bool = Field(
+        True, description="Keep the built screening index under data_dir/cache for the next process"
+    )
 
     # Lists.
     lists_update_enabled: bool = Field(False, description="Run `lists update` daily from beat")

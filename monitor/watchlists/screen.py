@@ -10,7 +10,8 @@ Two stages, so that a query never compares against every alias:
    birth year, country) that raise or lower the score, and one row per entity.
 
 The index is cached per database and `lists_version_key`, so a list load makes the next
-query rebuild it without a restart.
+query rebuild it without a restart; a new process loads it from `screen_cache`'s file under
+the data directory instead of building it again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +156,7 @@ class ScreenIndex:
     """Aliases of every loaded entity, indexed by name part, phonetic key and typo variants."""
 
     def __init__(self, rows: Iterable[AliasRow]) -> None:
-        self.rows: list[AliasRow] = []
+        kept: list[AliasRow] = []
         postings: dict[str, list[int]] = {}
         seen: set[tuple[str, frozenset[str], tuple[str, ...]]] = set()
         seen_raw: set[tuple[str, frozenset[str]]] = set()
@@ -174,11 +175,12 @@ class ScreenIndex:
             if key in seen:
                 continue
             seen.add(key)
-            alias_id = len(self.rows)
-            self.rows.append(row)
+            alias_id = len(kept)
+            kept.append(row)
             for tok in set(tokens):
                 postings.setdefault(tok, []).append(alias_id)
-        self.size = len(self.rows)
+        self.rows: Sequence[AliasRow] = kept
+        self.size = len(kept)
         self.vocab: dict[str, int] = {}
         offsets = [0]
         flat: list[int] = []
@@ -192,14 +194,43 @@ class ScreenIndex:
             [math.log(1.0 + self.size / max(1, len(ids))) for ids in postings.values()], dtype=np.float32
         )
         self._tokens = list(postings)
-        self._by_phon: dict[str, list[int]] = {}
+        by_phon: dict[str, list[int]] = {}
         for tok, tid in self.vocab.items():
-            self._by_phon.setdefault(namematch.phonetic(tok), []).append(tid)
-        self._deletes: dict[str, list[str]] = {}
-        for phon in self._by_phon:
+            by_phon.setdefault(namematch.phonetic(tok), []).append(tid)
+        deletes: dict[str, list[str]] = {}
+        for phon in by_phon:
             if len(phon) >= 4:
                 for variant in _deletes(phon):
-                    self._deletes.setdefault(variant, []).append(phon)
+                    deletes.setdefault(variant, []).append(phon)
+        self._by_phon: Mapping[str, list[int]] = by_phon
+        self._deletes: Mapping[str, list[str]] = deletes
+        self._ready()
+
+    @classmethod
+    def restore(
+        cls,
+        rows: Sequence[AliasRow],
+        tokens: list[str],
+        flat: np.ndarray,
+        offsets: np.ndarray,
+        idf: np.ndarray,
+        by_phon: Mapping[str, list[int]],
+        deletes: Mapping[str, list[str]],
+    ) -> ScreenIndex:
+        """An index from the parts a built one had (`screen_cache` stores and checks them)."""
+        index = cls.__new__(cls)
+        index.rows = rows
+        index.size = len(rows)
+        index._tokens = tokens
+        index.vocab = {tok: tid for tid, tok in enumerate(tokens)}
+        index._flat, index._offsets, index._idf = flat, offsets, idf
+        index._by_phon = by_phon
+        index._deletes = deletes
+        index._ready()
+        return index
+
+    def _ready(self) -> None:
+        # Per-query scratch space, reused under the lock instead of allocated per query.
         self._acc = np.zeros(max(1, self.size), dtype=np.float32)
         self._lock = threading.Lock()
 
@@ -448,6 +479,15 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_DATABASES = 4
 
 
+def _load_or_build(session: Session, settings: Settings) -> ScreenIndex:
+    """The index from the on-disk cache when it matches the stored lists, else built (and cached)."""
+    if not settings.screen_cache_enabled:
+        return ScreenIndex(iter_alias_rows(session))
+    from monitor.watchlists import screen_cache  # it imports this module
+
+    return screen_cache.load_or_build(session, settings.data_dir, lambda: ScreenIndex(iter_alias_rows(session)))
+
+
 def get_screener(session: Session, settings: Settings) -> Screener:
     """A screener over the lists in this database, rebuilt only when a list load changed them."""
     bind = session.get_bind()
@@ -456,7 +496,7 @@ def get_screener(session: Session, settings: Settings) -> Screener:
     with _CACHE_LOCK:
         cached = _CACHE.get(db_key)
         if cached is None or cached[0] != version:
-            cached = (version, ScreenIndex(iter_alias_rows(session)))
+            cached = (version, _load_or_build(session, settings))
             if db_key not in _CACHE and len(_CACHE) >= _CACHE_DATABASES:
                 _CACHE.pop(next(iter(_CACHE)))  # one process rarely serves more than one database
             _CACHE[db_key] = cached
