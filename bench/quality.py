@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     evaluate(matcher, split("heldout8"), args.errors, "Held-out draw 8 (labelled blind, then used for a ninth round)")
     print()
+    evaluate(matcher, split("heldout9"), args.errors, "Held-out draw 9 (labelled blind, then used for a tenth round)")
+    print()
     evaluate(matcher, items, False, "All labelled items")
     if not args.no_bbc:
         bbc_rates(matcher, [r.id for r in rules], args.errors)

@@ -1,6 +1,6 @@
 """Pick the items of the labelled RSS 2023 set reproducibly (fixed seed, three strata).
 
-Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..8] > /tmp/rss2023_selection.jsonl
+Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..9] > /tmp/rss2023_selection.jsonl
 The output has the cleaned title/description of every picked item; the labels are then
 written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 """
@@ -23,7 +23,7 @@ BACKGROUND = "rss_items_2023_background_sample20k.jsonl"
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
 # draw); docs/quality.md says which draw measured which version of the rules.
-HELDOUT_SEEDS = {"1": 20231, "2": 20232, "3": 20233, "4": 20234, "5": 20235, "6": 20236, "7": 20237, "8": 20238}
+HELDOUT_SEEDS = {"1": 20231, "2": 20232, "3": 20233, "4": 20234, "5": 20235, "6": 20236, "7": 20237, "8": 20238, "9": 20239}
 HELDOUT_SIZES = {
     "1": (40, 40, 20),
     "2": (40, 40, 20),
@@ -33,10 +33,11 @@ HELDOUT_SIZES = {
     "6": (60, 60, 30),
     "7": (60, 60, 30),
     "8": (60, 60, 30),
+    "9": (60, 60, 30),
 }
-# Draws 6 to 8 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
+# Draws 6 to 9 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
 # sanctions-evasion rule has positives to be measured on.
-N_SANCTIONS = {"6": 40, "7": 40, "8": 40}
+N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40}
 SANCTIONS = re.compile(r"\bsanction", re.I)
 MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
@@ -99,7 +100,7 @@ def select(seed: int, sizes: tuple[int, int, int], exclude: set[str], n_sanction
 
 
 def main() -> None:
-    """Print the selection as JSON Lines (`--heldout 1..8`: a held-out draw, excluding earlier draws)."""
+    """Print the selection as JSON Lines (`--heldout 1..9`: a held-out draw, excluding earlier draws)."""
     picked = select(SEED, (N_HITS, N_MILITARY, N_BACKGROUND), set())
     if "--heldout" in sys.argv[1:]:
         which = sys.argv[sys.argv.index("--heldout") + 1]
