@@ -394,3 +394,20 @@ def test_screen_command_output_unchanged_by_the_cache(
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
     assert len(list((tmp_path / "var" / "cache").glob("*.npz"))) == 1
+
+
+def test_api_screen_loads_the_index_a_previous_process_cached(
+    sqlite_engine: Engine, make_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import make_api
+
+    _load(sqlite_engine, *LISTS)
+    with session_scope(sqlite_engine) as s:
+        expected = _fresh(s, make_settings()).screen("Sergei Shoigu").to_json()
+    assert expected["matches"]
+    screen._CACHE.clear()  # the API process starts with nothing in memory
+    _no_build(monkeypatch)
+    for api in make_api(sqlite_engine, make_settings):
+        r = api.client.get("/api/v1/entities/screen", params={"name": "Sergei Shoigu"}, headers=api.h("reader"))
+        assert r.status_code == 200, r.text
+        assert r.json() == expected
