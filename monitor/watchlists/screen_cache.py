@@ -33,6 +33,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from functools import cache
 from itertools import chain
 from pathlib import Path
 from typing import Any, overload
@@ -74,6 +75,7 @@ def cache_path(data_dir: Path, key: str) -> Path:
     return cache_dir(data_dir) / f"{PREFIX}{key}{SUFFIX}"
 
 
+@cache  # the code a process runs does not change under it
 def _code_digest() -> str:
     digest = hashlib.sha256(f"format {FORMAT_VERSION}\x1e".encode())
     here = Path(__file__).resolve().parent
