@@ -16,6 +16,7 @@ from monitor.api.openapi import install_openapi
 from monitor.api.routers import (
     alerts,
     articles,
+    audit,
     digests,
     entities,
     feeds,
@@ -42,6 +43,7 @@ V1_ROUTERS = [
     entities.router,
     subscriptions.router,
     digests.router,
+    audit.router,
 ]
 
 

@@ -261,6 +261,20 @@ class KeyCreated(KeyPublic):
     key: str
 
 
+class AuditEventPublic(BaseModel):
+    """One administrative change: who (`key:<id> (<name>)`, `cli`, `poller`...), what, on which object, when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class HealthPublic(BaseModel):
     """Service health: database, broker and worker heartbeat."""
 

@@ -6,6 +6,7 @@ import typer
 
 from monitor.cli import (
     alerts_cmd,
+    audit_cmd,
     feeds_cmd,
     keys_cmd,
     lists_cmd,
@@ -23,7 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd, screen_cmd):
+for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd, screen_cmd,
+               audit_cmd):
     module.register(app)
 
 
