@@ -1,6 +1,6 @@
 """Pick the items of the labelled RSS 2023 set reproducibly (fixed seed, three strata).
 
-Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..9] > /tmp/rss2023_selection.jsonl
+Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..9 | --proliferation] > /tmp/rss2023_selection.jsonl
 The output has the cleaned title/description of every picked item; the labels are then
 written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 """
@@ -43,6 +43,18 @@ MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
     r"\b(weapon|arms\b|ammunition|munition|shell|drone|missile|tank|artillery|military aid|"
     r"rocket|howitzer|fighter jet|f-16|himars|patriot|tanker|shadow fleet|evasion|front compan)",
+    re.I,
+)
+# The proliferation stratum (labelled for the `proliferation` rule only): items of both files, first
+# occurrence of each link, whose title or description has nuclear, missile-programme, chemical,
+# biological or WMD vocabulary, excluding every link of the tuning set and draws 1 to 9. Bare
+# "missile" is left out of the pattern because it would fill the stratum with strikes on Ukraine.
+PROLIFERATION_SEED = 20250
+N_PROLIFERATION = 100
+WMD = re.compile(
+    r"\b(nuclear|uranium|plutonium|enrich\w*|centrifuge|ballistic|icbm|warhead|chemical weapon|"
+    r"biological weapon|bioweapon|nerve agent|novichok|sarin|wmd|mass destruction|proliferat\w*|"
+    r"missile (?:technology|programme|program)|iaea)",
     re.I,
 )
 TAG = re.compile(r"<[^>]+>")
@@ -99,11 +111,26 @@ def select(seed: int, sizes: tuple[int, int, int], exclude: set[str], n_sanction
     return picked
 
 
+def select_proliferation(exclude: set[str]) -> list[dict[str, str]]:
+    """Draw the proliferation stratum from both files, skipping links in `exclude`."""
+    pool: list[dict[str, str]] = []
+    seen = set(exclude)
+    for name in (HITS, BACKGROUND):
+        for item in read(name):
+            if item["link"] not in seen and WMD.search(item["title"] + " " + item["description"]):
+                pool.append(item)
+            seen.add(item["link"])
+    picked = random.Random(PROLIFERATION_SEED).sample(pool, N_PROLIFERATION)
+    return [dict(i, source="proliferation-" + i["source"]) for i in picked]
+
+
 def main() -> None:
-    """Print the selection as JSON Lines (`--heldout 1..9`: a held-out draw, excluding earlier draws)."""
+    """Print the selection as JSON Lines (`--heldout 1..9`: a held-out draw, excluding earlier draws;
+    `--proliferation`: the proliferation stratum, excluding the tuning set and all nine draws)."""
     picked = select(SEED, (N_HITS, N_MILITARY, N_BACKGROUND), set())
-    if "--heldout" in sys.argv[1:]:
-        which = sys.argv[sys.argv.index("--heldout") + 1]
+    args = sys.argv[1:]
+    if "--heldout" in args or "--proliferation" in args:
+        which = args[args.index("--heldout") + 1] if "--heldout" in args else None
         seen = {i["link"] for i in picked}
         for key, seed in HELDOUT_SEEDS.items():
             prefix = "heldout-" if key == "1" else f"heldout{key}-"
@@ -114,6 +141,8 @@ def main() -> None:
             if key == which:
                 break
             seen |= {i["link"] for i in picked}
+        if which is None:
+            picked = select_proliferation(seen)
     for item in picked:
         sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
 
