@@ -221,6 +221,7 @@ def test_feeds_page_shows_state_and_the_queue_fits_a_phone(browser: Any, console
             (f"/alerts/{console.seeded.arms_alert_id}", "alert-phone"),
             ("/entities/us_ofac_sdn:35173", "entity-phone"),
             ("/rules", "rules-phone"),
+            ("/audit", "audit-phone"),
         ):
             page.goto(console.url + path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -251,6 +252,7 @@ def test_pages_pass_the_axe_accessibility_checks(browser: Any, console: LiveCons
             "/entities/us_ofac_sdn:35173",
             "/rules?rule=arms-transfer",
             "/feeds",
+            "/audit",
         ]
         problems: list[str] = []
         for path in pages:

@@ -17,7 +17,8 @@ def _client(console: LiveConsole) -> httpx.Client:
 
 def test_pages_redirect_to_sign_in_without_a_session(console: LiveConsole) -> None:
     with _client(console) as client:
-        for path in ("/", "/alerts/1", "/entities", "/entities/us_ofac_sdn:35173", "/rules", "/feeds"):
+        for path in ("/", "/alerts/1", "/entities", "/entities/us_ofac_sdn:35173", "/rules", "/feeds",
+                     "/audit"):
             resp = client.get(path)
             assert resp.status_code == 303, path
             assert resp.headers["location"].startswith("/signin"), path
@@ -346,3 +347,33 @@ def test_queue_pages_with_the_shared_cursor(console: LiveConsole) -> None:
         with Session(console.engine) as session:  # type: ignore[arg-type]
             session.delete(session.get(Article, article_id))
             session.commit()
+
+
+def test_audit_page_shows_changes_to_admins_only(console: LiveConsole) -> None:
+    from monitor.models import AuditEvent
+
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        for i in range(55):  # more than a page
+            session.add(AuditEvent(actor="cli", action="rule.update", object_type="rule", object_id=f"audit-r{i}",
+                                   detail={"enabled": False, "note": "<script>x</script>"}))
+        session.add(AuditEvent(actor="poller", action="feed.moved", object_type="feed", object_id="77",
+                               detail={"from": "http://127.0.0.1:9/old.xml", "to": "http://127.0.0.1:9/new.xml"}))
+        session.commit()
+    with signed_in_client(console, console.seeded.analyst_key) as client:
+        assert client.get("/audit").status_code == 403
+        assert 'href="/audit"' not in client.get("/").text  # not offered in the menu either
+    with signed_in_client(console, console.seeded.admin_key) as client:
+        assert 'href="/audit"' in client.get("/").text
+        page = client.get("/audit")
+        assert page.status_code == 200
+        assert "feed.moved" in page.text and "http://127.0.0.1:9/new.xml" in page.text
+        assert "<script>x</script>" not in page.text and "&lt;script&gt;" in page.text  # escaped
+        moved = client.get("/audit", params={"action": "feed.", "actor": "poller"}).text
+        assert "feed.moved" in moved and "audit-r" not in moved
+        first = client.get("/audit", params={"object_type": "rule", "action": "rule.update"}).text
+        assert "audit-r54" in first and "audit-r4<" not in first
+        older = re.search(r'href="/audit\?([^"]+)" rel="next"', first)
+        assert older, "no link to the older changes"
+        second = client.get("/audit?" + older.group(1).replace("&amp;", "&")).text
+        assert "audit-r4<" in second and "audit-r54" not in second and "feed.moved" not in second
+        assert "not one returned" in client.get("/audit", params={"cursor": "bogus"}).text
