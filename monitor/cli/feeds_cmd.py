@@ -9,7 +9,7 @@ import typer
 
 from monitor.cli.common import fail, print_jsonl, ready_engine, settings
 from monitor.db import session_scope
-from monitor.feeds.manage import FeedUrlError, add_feed, import_opml, list_articles, list_feeds
+from monitor.feeds.manage import FeedUrlError, import_opml, list_articles, list_feeds, subscribe
 from monitor.feeds.opml import OpmlError
 from monitor.feeds.schemas import ArticlePublic, FeedPublic
 
@@ -26,7 +26,7 @@ def feeds_add(
     engine = ready_engine()
     try:
         with session_scope(engine) as session:
-            feed, created = add_feed(session, url, title)
+            feed, created = subscribe(session, url, title)
             line = f"{'added' if created else 'already subscribed'}: feed {feed.id} {feed.url}"
     except FeedUrlError as exc:
         fail(str(exc))

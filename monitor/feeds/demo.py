@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from monitor.feeds.manage import add_feed
+from monitor.feeds.manage import subscribe
 from monitor.netguard import BlockedAddressError, check_url
 from monitor.settings import SEEDS_DIR, Settings
 
@@ -21,7 +21,7 @@ def demo_feed_url(api_base: str) -> str:
 def install_demo(session: Session, settings: Settings, api_base: str) -> list[str]:
     """Subscribe to the demo feed served by this API (idempotent); return lines to show."""
     url = demo_feed_url(api_base)
-    _, created = add_feed(session, url, title="Demo feed (sanctions-monitor)")
+    _, created = subscribe(session, url, title="Demo feed (sanctions-monitor)", actor="startup")
     lines = [f"demo feed {'subscribed' if created else 'already subscribed'}: {url}"]
     try:
         check_url(url, settings)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from monitor.feeds.opml import read_opml
-from monitor.models import Article, Feed
+from monitor.models import Article, AuditEvent, Feed
 
 
 class FeedUrlError(ValueError):
@@ -52,8 +52,8 @@ class ImportResult:
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
 
-def import_opml(session: Session, data: bytes) -> ImportResult:
-    """Subscribe to every feed of an OPML document; bad URLs are reported, not fatal."""
+def import_opml(session: Session, data: bytes, *, actor: str = "cli") -> ImportResult:
+    """Subscribe to every feed of an OPML document (audited as `feed.import`); bad URLs are reported, not fatal."""
     result = ImportResult()
     for item in read_opml(data):
         try:
@@ -62,7 +62,18 @@ def import_opml(session: Session, data: bytes) -> ImportResult:
             result.invalid.append((item.url, str(exc)))
             continue
         (result.added if created else result.existing).append(item.url)
+    session.add(AuditEvent(actor=actor, action="feed.import", object_type="feed", object_id="",
+                           detail={"added": result.added, "skipped": len(result.existing) + len(result.invalid)}))
     return result
+
+
+def subscribe(session: Session, url: str, title: str | None = None, *, actor: str = "cli") -> tuple[Feed, bool]:
+    """`add_feed`, audited as `feed.create` when the feed is new (the CLI's and start-up's way in)."""
+    feed, created = add_feed(session, url, title)
+    if created:
+        session.add(AuditEvent(actor=actor, action="feed.create", object_type="feed", object_id=str(feed.id),
+                               detail={"url": feed.url}))
+    return feed, created
 
 
 def list_feeds(session: Session) -> list[Feed]:

@@ -117,3 +117,29 @@ def test_audit_list_cli(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyp
     assert "name=auditor" in r.stdout
     r = runner.invoke(app, ["audit", "list", "--since", "not-a-time"])
     assert r.exit_code != 0 and "--since" in r.output
+
+
+def test_feeds_added_from_the_command_line_are_audited(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    opml = tmp_path / "f.opml"
+    opml.write_text('<?xml version="1.0"?><opml version="2.0"><head/><body>'
+                    '<outline type="rss" xmlUrl="http://127.0.0.1:9/b.xml"/>'
+                    '<outline type="rss" xmlUrl="ftp://127.0.0.1/c.xml"/></body></opml>')
+    runner = CliRunner()
+    assert runner.invoke(app, ["feeds", "add", "http://127.0.0.1:9/a.xml"]).exit_code == 0
+    assert runner.invoke(app, ["feeds", "add", "http://127.0.0.1:9/a.xml"]).exit_code == 0  # already there
+    assert runner.invoke(app, ["feeds", "import", str(opml)]).exit_code == 0
+    out = runner.invoke(app, ["audit", "list", "--json", "--action", "feed."]).stdout
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert [(r["action"], r["object_id"], r["actor"], r["detail"]) for r in rows] == [
+        ("feed.import", "", "cli", {"added": ["http://127.0.0.1:9/b.xml"], "skipped": 1}),
+        ("feed.create", "1", "cli", {"url": "http://127.0.0.1:9/a.xml"}),
+    ]

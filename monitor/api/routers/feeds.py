@@ -39,7 +39,8 @@ def checked_url(request: Request, settings: Settings, url: str, field: str = "bo
 
 
 def _audit(session: Session, actor: str, action: str, feed_id: int | None, detail: dict[str, Any]) -> None:
-    session.add(AuditEvent(actor=actor, action=action, object_type="feed", object_id=str(feed_id), detail=detail))
+    object_id = "" if feed_id is None else str(feed_id)  # an import names no single feed
+    session.add(AuditEvent(actor=actor, action=action, object_type="feed", object_id=object_id, detail=detail))
 
 
 def _feed(session: Session, feed_id: int) -> Feed:
