@@ -13,9 +13,9 @@ list marks weak are weak: they count only with support.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from itertools import groupby
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import groupby, product
 from operator import attrgetter
 
 from rapidfuzz import fuzz
@@ -63,6 +63,7 @@ class Form:
     key: str
     kind: int
     confidence: float
+    short_of: str = ""  # a Spanish name without its second surname: the first surname it keeps
 
 
 def is_person(schema: str) -> bool:
@@ -91,7 +92,8 @@ def _split_person(alias: str, korean: bool = False) -> tuple[list[str], list[str
     tokens = normalise_name(alias).split()
     if len(tokens) < 2:
         return [], tokens
-    words = alias.split()
+    # a hyphen joins two words of one part ("AL-ASSAD Bashar": the surname is both)
+    words = [w for w in re.split(r"[\s\-\u2010]+", alias) if w]
     caps = [i for i, w in enumerate(words) if w.isupper() and len(w) > 1]
     if (len(words) == len(tokens) and caps and len(caps) < len(words) and caps[-1] - caps[0] == len(caps) - 1
             and not any(w.isupper() for i, w in enumerate(words) if i not in caps)):
@@ -103,6 +105,17 @@ def _split_person(alias: str, korean: bool = False) -> tuple[list[str], list[str
     return tokens[:-1], tokens[-1:]
 
 
+def given_names(specs: list[AliasSpec]) -> set[str]:
+    """The given names of a person's aliases ("Yevgeniy", "Viktorovich" of PRIGOZHIN, Yevgeniy
+    Viktorovich), three letters or more."""
+    korean = bool(specs) and _is_korean(specs[0], set())
+    out: set[str] = set()
+    for spec in specs:
+        given, _surname = _split_person(spec.alias, korean)
+        out.update(g for g in given if len(g) >= 3 and g.isalpha())
+    return out
+
+
 def person_forms(specs: list[AliasSpec]) -> list[Form]:
     """All forms of one person from all of their aliases."""
     forms: dict[str, Form] = {}
@@ -110,7 +123,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
     stop = common_words(SURNAME_STOP_TOP)
     everyday = common_words(EVERYDAY_NAME_TOP)
 
-    def add(tokens: list[str], kind: int, confidence: float) -> None:
+    def add(tokens: list[str], kind: int, confidence: float, short_of: str = "") -> None:
         key = " ".join(tokens)
         if len(key) < 3 or (kind == STRONG and len(tokens) < 2):
             kind = max(kind, WEAK if len(tokens) > 1 else SURNAME)
@@ -122,7 +135,7 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             return
         old = forms.get(key)
         if old is None or (old.kind, -old.confidence) > (kind, -confidence):
-            forms[key] = Form(key, kind, confidence)
+            forms[key] = Form(key, kind, confidence, short_of=short_of if kind in (STRONG, SURNAME) else "")
 
     firsts: set[str] = set()
     surnames: set[str] = set()
@@ -169,7 +182,13 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             add(korean_key(" ".join(surname + given)).split(), base, 0.95)
             add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
         if len(" ".join(surname)) >= 3 and (not structured or " ".join(surname) in structured):
-            add(surname, SURNAME, 0.85)
+            # the surname of a name the list marks weak ("AL-WALID, Abu": a kunya) is no surname a
+            # title can support ("prince Al-Walid bin Talal")
+            add(surname, WEAK if weak else SURNAME, 0.85)
+    if bool(specs) and _is_hispanic(specs[0]):
+        for given, surname, weak, _comma in parts:
+            if given and len(surname) == 2 and not weak:
+                _add_hispanic(add, given, surname)
     slavic = bool(specs) and _is_slavic(specs[0])
     if not korean:
         crossed = 0
@@ -185,6 +204,43 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
                 add([first, *surname_key.split()], STRONG, 0.9)
                 crossed += 1
     return list(forms.values())
+
+
+# Spanish naming: given name(s), father's surname, mother's surname ("MADURO MOROS, Nicolas"); news
+# usually writes the given name and the first surname only ("Nicolas Maduro", "President Maduro").
+_HISPANIC_COUNTRIES = frozenset({"AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI",
+                                 "PA", "PE", "PR", "PY", "SV", "UY", "VE"})
+_HISPANIC_PROGRAMS = ("VENEZUELA", "CUBA", "NICARAGUA")
+_SURNAME_PARTICLES = word_set("de del la las los y e da van von di al el bin ibn abu")
+HISPANIC_SHORT_ZIPF = 3.2  # "Maduro" 3.0, "Ortega" 3.0 name one listed person; "Ramirez" 3.4, "Garcia" 3.9 do not
+
+
+def _is_hispanic(spec: AliasSpec) -> bool:
+    return any(p.upper().startswith(_HISPANIC_PROGRAMS) for p in spec.programs) or any(
+        c in _HISPANIC_COUNTRIES for c in spec.countries)
+
+
+def _add_hispanic(add: Callable[..., None], given: list[str], surname: list[str]) -> None:
+    """Forms of a two-surname Spanish name without the second surname: every given name with the
+    first surname ("Nicolas Maduro", "Daniel Ortega" of ORTEGA SAAVEDRA, Jose Daniel) and the first
+    surname alone (weak). A first surname common in English text ("Garcia") makes the short form
+    weak: many people share it; so does one that more than two listed people have (the matcher
+    checks that across the lists: "Ivan Velasquez" is not VELASQUEZ CABALLERO, Ivan)."""
+    first = surname[0]
+    if any(t in _SURNAME_PARTICLES or len(t) < 3 or not t.isalpha() for t in surname):
+        return
+    kind = STRONG if _zipf(first) < HISPANIC_SHORT_ZIPF else WEAK
+    # the fewer words left out, the surer: "Nicolas Maduro" is MADURO MOROS, Nicolas (0.9) before
+    # MADURO GUERRA, Nicolas Ernesto (0.85), who shares the short form
+    for name in dict.fromkeys(given):
+        if len(name) > 2:
+            add([name, first], kind, 0.9 if len(given) == 1 else 0.85, first)
+    if len(given) > 1:
+        add([*given, first], kind, 0.9, first)
+    if kind == STRONG:
+        # "President Chavez" (3.3) or "boss Bell" is rarely the listed one; the matcher also wants
+        # a country of theirs in the article ("Economy Minister Massa" of Argentina is no Mexican)
+        add([first], SURNAME, 0.8, first)
 
 
 # Romanisations of Slavic given names differ in a few endings and letters: Yevgeny / Yevgeniy /
@@ -310,13 +366,132 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
     return list(forms.values())
 
 
+# Names romanised from Arabic (and Persian, which shares the script and the habits) have no one
+# English spelling: short vowels are written i or e, u or o ("Hizballah", "Hezbollah", "Hizbullah"),
+# diphthongs ai, ae, ei or ay ("Kataib", "Kataeb"), an ayn or hamza inside a word is an apostrophe
+# or nothing ("KATA'IB"), and doubled consonants are often written single ("Hassan", "Hasan").
+_ARABIC_COUNTRIES = frozenset({"AE", "BH", "DZ", "EG", "IQ", "JO", "KW", "LB", "LY", "MA", "MR", "OM", "PS", "QA", "SA",
+                               "SD", "SO", "SY", "TN", "YE", "IR", "AF", "PK"})
+_ARABIC_PROGRAMS = ("SYRIA", "IRAQ", "LEBANON", "YEMEN", "LIBYA", "SUDAN", "SOMALIA", "IRAN", "IRGC", "IFSR", "HIFPAA")
+_ARABIC_PARTICLES = frozenset({"al", "el", "bin", "ibn", "abu", "abd", "umm", "bint"})
+_INWORD_APOSTROPHE = re.compile("(?<=[A-Za-z])['\u2018\u2019`\u02bb\u02bc](?=[A-Za-z])")
+_SEGMENT = re.compile(r"[aou]llah$|ai|ae|ei|ay|ou|oo|ee|[aeiou]|([b-df-hj-np-tv-z])\1|.")
+_ALTERNATIVES = {
+    "allah": ("allah", "ollah", "ullah"), "ollah": ("ollah", "allah", "ullah"), "ullah": ("ullah", "allah", "ollah"),
+    "ai": ("ai", "ae", "ei", "ay"), "ae": ("ae", "ai", "ei", "ay"), "ei": ("ei", "ai", "ay", "ey"),
+    "ay": ("ay", "ai", "ei", "ey"), "ou": ("ou", "u"), "oo": ("oo", "u"), "ee": ("ee", "i"),
+    "i": ("i", "e"), "e": ("e", "i"), "u": ("u", "o", "ou"), "o": ("o", "u"),
+}
+ARABIC_VARIANT_ZIPF = 3.0  # only words English text hardly uses are respelled ("Hizballah" 1.9; "Islamic" 4.4 is not)
+OWN_VARIANT_ZIPF = 3.5
+_MAX_SPELLINGS = 6  # per word
+_MAX_VARIANT_FORMS = 24  # per entity
+_MAX_RESPELLED_WORDS = 4  # an organisation's names longer than that are list names, not news names
+
+
+def is_arabic_origin(specs: list[AliasSpec]) -> bool:
+    """True when the list places the entity in the Arabic- or Persian-speaking world (countries,
+    programmes) or its names have Arabic morphology (al-, bin, abu, -allah, an in-word ayn)."""
+    spec = specs[0]
+    if _is_hispanic(spec):
+        return False  # a Venezuelan under an Iran-arms programme is still spelled in Spanish
+    if any(c in _ARABIC_COUNTRIES for c in spec.countries) or any(
+            p.upper().startswith(_ARABIC_PROGRAMS) for p in spec.programs):
+        return True
+    for s in specs:
+        tokens = normalise_name(s.alias).split()
+        if _INWORD_APOSTROPHE.search(s.alias) or any(
+                t in _ARABIC_PARTICLES or t.endswith(("allah", "ullah")) for t in tokens):
+            return True
+    return False
+
+
+def arabic_spellings(word: str) -> list[str]:
+    """Other common romanisations of one Arabic-origin word, fewest changes first, at most six
+    ("hizballah" -> "hezballah", "hizbollah", "hezbollah"...; "kataib" -> "kataeb")."""
+    segments = [m.group(0) for m in _SEGMENT.finditer(word)]
+    options: list[tuple[str, ...]] = []
+    for i, seg in enumerate(segments):
+        if len(seg) == 2 and seg[0] == seg[1] and seg[0] not in "aeiou":
+            options.append((seg, seg[0]))  # "ss" -> "s": gemination is often not written
+        elif i == 0 and len(seg) == 1:
+            options.append((seg,))  # the first letter stays: "Ibrahim" and "Ebrahim" differ in it too rarely
+        else:
+            options.append(_ALTERNATIVES.get(seg, (seg,)))
+    out: list[tuple[int, str]] = []
+    for combo in product(*options):
+        changes = sum(1 for seg, alt in zip(segments, combo, strict=True) if seg != alt)
+        if 0 < changes <= 2:
+            out.append((changes, "".join(combo)))
+        if len(out) > 200:
+            break
+    out.sort()
+    return [w for _c, w in dict.fromkeys(out)][:_MAX_SPELLINGS]
+
+
+def _respellable(token: str) -> bool:
+    return len(token) >= 5 and token.isalpha() and _zipf(token) < ARABIC_VARIANT_ZIPF
+
+
+def arabic_variant_forms(forms: list[Form], own_name: str = "") -> list[Form]:
+    """Respellings of an Arabic-origin organisation's names of up to four words: each rare word
+    in the other common romanisations ("Hezbollah", "Kataeb Hezbollah"), one word per name, same
+    kind, a little less confidence. People are not respelled: the lists already spell their names
+    several ways, and a respelled surname after a title ("Sheikh Jassim" from JASSEM) or a place
+    ("Ain al-Asad" air base) named someone else in the 2023 news."""
+    have = {f.key for f in forms}
+    common = common_words(DISTINCT_TOP)
+    # every name's likeliest respelling first, strong and short names first, up to the cap
+    ranked: list[tuple[int, int, int, str, Form]] = []
+    for form in forms:
+        tokens = form.key.split()
+        if form.kind not in (STRONG, WEAK) or len(tokens) > _MAX_RESPELLED_WORDS:
+            continue
+        for i, token in enumerate(tokens):
+            if not _respellable(token):
+                continue
+            # a respelling must be no English word ("POSIS" -> "poses", "LOUCA" -> "luca"); the
+            # organisation's own name may respell to a word as known as "Hezbollah" (3.3)
+            limit = OWN_VARIANT_ZIPF if form.key == own_name else ARABIC_VARIANT_ZIPF
+            for rank, spelling in enumerate(arabic_spellings(token)[:4]):
+                if spelling in common or _zipf(spelling) >= limit:
+                    continue
+                key = " ".join([*tokens[:i], spelling, *tokens[i + 1:]])
+                if key not in have:
+                    ranked.append((rank, form.kind, len(tokens), key,
+                                   Form(key, form.kind, round(form.confidence * 0.95, 3))))
+    out: dict[str, Form] = {}
+    for *_order, key, variant in sorted(ranked, key=lambda r: r[:4]):
+        out.setdefault(key, variant)
+        if len(out) >= _MAX_VARIANT_FORMS:
+            break
+    return list(out.values())
+
+
+def _without_inword_apostrophes(specs: list[AliasSpec]) -> list[AliasSpec]:
+    """The aliases plus, for each with an apostrophe inside a word ("KATA'IB HIZBALLAH"), the
+    same alias without it ("KATAIB HIZBALLAH"): an ayn or hamza that English writes as nothing."""
+    extra = [replace(s, alias=_INWORD_APOSTROPHE.sub("", s.alias)) for s in specs if _INWORD_APOSTROPHE.search(s.alias)]
+    return specs + [e for e in extra if e.alias not in {s.alias for s in specs}]
+
+
 def entity_forms(specs: list[AliasSpec]) -> list[Form]:
     """Forms of one entity (all specs share its entity_id)."""
     if not specs:
         return []
-    if is_person(specs[0].schema):
-        return person_forms(specs)
-    return thing_forms(specs)
+    person = is_person(specs[0].schema)
+    forms = person_forms(specs) if person else thing_forms(specs)
+    if not is_arabic_origin(specs):
+        return forms
+    joined = _without_inword_apostrophes(specs)
+    if len(joined) > len(specs):
+        have = {f.key for f in forms}
+        extra = person_forms(joined) if person else thing_forms(joined)
+        # a person's surname without its ayn ("SA'UD" -> "Saud") is too often someone else's name
+        forms += [f for f in extra if f.key not in have and not (person and f.kind == SURNAME)]
+    if person:
+        return forms
+    return forms + arabic_variant_forms(forms, normalise_name(specs[0].caption))
 
 
 def group_by_entity(aliases: Iterable[AliasSpec]) -> Iterator[tuple[str, list[AliasSpec]]]:

@@ -26,18 +26,21 @@ from typing import Any
 
 import ahocorasick
 import numpy as np
+from rapidfuzz import fuzz
 from wordfreq import word_frequency, zipf_frequency
 
 from monitor.matching.aliasforms import (
     CAPS,
     DISTINCT,
     DISTINCT_TOP,
+    EVERYDAY_TOP,
     ORGSHORT,
     STRONG,
     SURNAME,
     VESSEL,
     WEAK,
     entity_forms,
+    given_names,
     group_by_entity,
     is_person,
 )
@@ -88,8 +91,20 @@ _TYPO_MIN = 6  # letters of the listed part ("Shoigu" 6, "Prigozhin" 9)
 _TYPO_MAX_CHECKS = 40  # name-part hits checked per article
 _TYPO_ZIPF = 2.5  # only surnames English text hardly uses ("Shoigu" 1.6, "Yanukovych" 1.9; "Griffin" 3.7)
 _RARE_NAME_ZIPF = 2.0  # "Prigozhin" 1.2, "Shoigu" 1.6; "Conte" 3.2, "Lopez" 3.8
+# a surname English text (nearly) never uses, of one listed person, names them on its own ("Prigozhin
+# and Putin: How a 25-year friendship turned ugly"); Zipf 1.5 keeps "Shoigu" (1.6) and "Kadyrov" out
+_SOLO_ZIPF = 1.5
+_SOLO_MIN = 6  # letters: short rare surnames are often another language's common ones ("Rim", "Jo")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+
+
+def _title_case_run(head: str) -> bool:
+    """True when the three longer words before a point in its sentence are all capitalised: a
+    title quoted in running text, whose capitals say nothing about names."""
+    sentence = re.split(r"[.!?\n]\s", head[-80:])[-1]
+    words = [w for w in _WORD.findall(sentence) if len(w) > 3][-3:]
+    return len(words) == 3 and all(w[0].isupper() for w in words)
 
 
 class _TermSet:
@@ -236,6 +251,13 @@ class Matcher:
         self._typo_hash: Any = array("q")  # an array while building, a numpy array after
         self._typo_fid: Any = array("i")
         self._ent_countries: dict[int, frozenset[str]] = {}
+        # every given name of every listed person: a capitalised word before a surname that is
+        # one of them is a first name, even when English uses it ("Anna", "David")
+        self._given_names: set[str] = set()
+        # Spanish short forms ("Nicolas Maduro") and the first surname each keeps
+        self._short_forms: list[tuple[int, str]] = []
+        # their first surnames alone ("Maduro"): they count only in an article naming a country of theirs
+        self._country_bound: set[int] = set()
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -288,6 +310,8 @@ class Matcher:
                 self._alias_counts.append(0)
             self._alias_counts[index] += len(specs)
             person = is_person(first.schema)
+            if person:
+                self._given_names.update(given_names(specs))
             for form in entity_forms(specs):
                 fid = len(self._form_entity)
                 self._form_entity.append(index)
@@ -298,6 +322,10 @@ class Matcher:
                     self._add_typo_variants(form.key, fid)
                 if form.kind == SURNAME and len(form.key) >= 5 and " " not in form.key:
                     self._surnames.setdefault(form.key, []).append(fid)
+                if form.short_of and form.kind == SURNAME:
+                    self._country_bound.add(fid)
+                elif form.short_of:
+                    self._short_forms.append((fid, form.short_of))
 
     def _add_typo_variants(self, key: str, fid: int) -> None:
         """Index "given surname" under every one-letter deletion of a long surname, and make the
@@ -376,14 +404,24 @@ class Matcher:
         listed far more fully than its namesakes (Putin on the SDN list, Prigozhin the father, not
         the son). Everyone else's bare surname needs support (the footballer Conte, the tennis
         player Safin). It stays subject to the namesake checks."""
+        for fid, surname in self._short_forms:
+            # "Ivan Velasquez": a first surname five listed people have (and every other reader)
+            # makes the short form a namesake's as likely as the listed one's
+            if len({self._form_entity[f] for f in self._surnames.get(surname, ())}) > 2:
+                self._form_kind[fid] = WEAK
+        self._short_forms.clear()
         common = common_words(DISTINCT_TOP)
         for key, fids in self._surnames.items():
             if len(fids) > 4 or key in common:
                 continue
-            if zipf_frequency(key, "en") < _RARE_NAME_ZIPF:
+            zipf = zipf_frequency(key, "en")
+            if zipf < _RARE_NAME_ZIPF:
                 self._rare_fids.update(fids)
             curated = [f for f in fids if self._entities[self._form_entity[f]].dataset in NON_SANCTIONS_DATASETS]
             if not curated:
+                if zipf < _SOLO_ZIPF and len(key) >= _SOLO_MIN:
+                    for fid in self._solo_owner(fids):
+                        self._form_kind[fid] = DISTINCT
                 continue
             for fid in curated:
                 self._form_kind[fid] = DISTINCT
@@ -392,6 +430,26 @@ class Matcher:
             if others and (len(others) == 1 or others[0][0] >= 2 * others[1][0]):
                 self._form_kind[others[0][1]] = DISTINCT
         self._surnames.clear()
+
+    def _solo_owner(self, fids: list[int]) -> list[int]:
+        """The forms of the one listed person a surname English never uses belongs to: all of
+        them when they are one person on several lists, else the person listed at least twice as
+        fully as every namesake (Prigozhin the father, not the son); none otherwise."""
+        names = {f: frozenset(normalise_name(self._entities[self._form_entity[f]].caption).split()) for f in fids}
+        groups: list[list[int]] = []
+        for f in fids:
+            for group in groups:
+                other = names[group[0]]
+                if names[f] <= other or other <= names[f]:
+                    group.append(f)
+                    break
+            else:
+                groups.append([f])
+        if len(groups) == 1:
+            return fids
+        sizes = sorted(((max(self._alias_counts[self._form_entity[f]] for f in g), i) for i, g in enumerate(groups)),
+                       reverse=True)
+        return groups[sizes[0][1]] if sizes[0][0] >= 2 * sizes[1][0] else []
 
     def _link_curated(self) -> None:
         """A person on the curated watch list is the sanctions-list entry that shares one of
@@ -747,6 +805,16 @@ class Matcher:
             j += 1
         if j > o1 and j < len(text) and text[j].isupper():
             return True
+        return bool(self._first_name_before(text, o0))
+
+    @staticmethod
+    def _first_name_before(text: str, o0: int) -> str:
+        """The capitalised word right before a bare surname when it reads as a first name
+        ("Anna Shoigu", "Mahsa Amini"): not a title, a possessive, or an everyday word opening
+        a sentence ("Yesterday Shoigu"); "" otherwise."""
+        if o0 >= 3 and text[o0 - 1] in "-\u2010" and text[o0 - 3:o0 - 1].casefold() in ("al", "el") and (
+                o0 == 3 or not text[o0 - 4].isalpha()):
+            return Matcher._first_name_before(text, o0 - 3)  # "Nabil Al-Nashar": past the article
         i = o0
         while i > 0 and text[i - 1] == " ":
             i -= 1
@@ -755,24 +823,98 @@ class Matcher:
             while k > 0 and (text[k - 1].isalpha() or text[k - 1] in ".'-\u2019"):
                 k -= 1
             word = text[k:i]
+            if word.casefold() in ("al", "el"):
+                # the Arabic article belongs to the surname: "Nabil Al-Nashar", "Bashar al Assad"
+                return Matcher._first_name_before(text, k)
             if word.endswith(("'s", "\u2019s")):
-                return False  # "Russia's Shoigu", "Putin's Wagner": a possessive, not a first name
+                return ""  # "Russia's Shoigu", "Putin's Wagner": a possessive, not a first name
             if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
                 before = text[:k].rstrip(" \"'\u201c\u2018(")
                 sentence_start = not before or before[-1] in ".!?\n:;"
                 # at a sentence start a capital says nothing, unless the word is no everyday one
                 # ("Anna Shoigu" is someone else, "Yesterday Shoigu" is not)
-                return not sentence_start or word.lower() not in common_words(500)
-        return False
+                if not sentence_start or word.lower() not in common_words(500):
+                    return word
+        return ""
 
-    def _shared_short_form(self, fids: list[int], ents: set[int]) -> bool:
-        """True when a shortened form (first given name and surname, middle names left out)
-        belongs to two listed people who are not the same person on two lists ("Jose Lopez",
-        "Mohammed Ali"): it identifies neither."""
-        if len(ents) < 2 or max(self._form_conf[f] for f in fids if self._form_kind[f] <= CAPS) >= 1.0:
-            return False
-        names = [frozenset(normalise_name(self._entities[e].caption).split()) for e in ents]
-        return any(not (a <= b or b <= a) for i, a in enumerate(names) for b in names[i + 1:])
+    def _namesakes_named(self, fields: list[_FieldState | None], kept: list[Occ], strong_span: dict[Occ, bool],
+                         form_hits: dict[Occ, list[int]], country_ends: dict[tuple[int, int], str]) -> set[int]:
+        """Listed people whose surname the article gives to someone else with another first name
+        ("Mahsa Amini" is not AMINI, Hossein Hafez): their bare surname elsewhere in the article
+        ("Amini's death anniversary") is that other person's. A first name close to one of the
+        listed person's own ("Yevgency Prigozhin") is a typo, not someone else."""
+        out: set[int] = set()
+        form_entity, form_kind = self._form_entity, self._form_kind
+        name_ends: set[tuple[int, int]] | None = None
+        for sp in kept:
+            if strong_span[sp]:
+                continue
+            fi, t0, _t1 = sp
+            fs = fields[fi]
+            assert fs is not None
+            if fs.title_case or (fi, t0 - 1) in country_ends:
+                continue
+            ents = {form_entity[f] for f in form_hits[sp] if form_kind[f] in (SURNAME, DISTINCT)}
+            if not ents:
+                continue
+            o0 = fs.nt.orig_start(t0)
+            word = self._first_name_before(fs.text, o0)
+            if not word:
+                continue
+            if word.isupper() or not all(part[:1].isupper() for part in word.split("-")):
+                continue  # "How CAN Putin be arrested", "Shakey-looking Putin": no first names
+            first = normalise_name(word)
+            head = fs.text[:fs.text.rfind(word, 0, o0)]
+            if _title_case_run(head):
+                continue  # a headline quoted in the text ("...Tribunal to Prosecute Putin's Aggression")
+            opening = head.rstrip(" \"'\u201c\u2018(")[-1:] in ("", ".", "!", "?", ":", "\n")
+            # a capital opening a sentence may be any word ("Fears Putin is about to..."): only a
+            # word English does not use is a first name there ("Andrei Averyanov, the general");
+            # inside a sentence, a word English uses less ("But Bernie Mandic said") or a listed
+            # person's given name ("Anna"), not an everyday word ("The Truth About Putin's War")
+            if first in common_words(EVERYDAY_TOP if opening else DISTINCT_TOP) and (
+                    opening or first not in self._given_names):
+                continue
+            if name_ends is None:
+                name_ends = {(f, e) for f, _s, e in form_hits}
+            if (fi, t0 - 1) in name_ends:
+                continue  # another listed name ("Is Prigozhin Putin's latest victim?")
+            for ent in ents:
+                own = normalise_name(self._entities[ent].caption).split()
+                if not any(fuzz.ratio(first, name) >= 70 for name in own):
+                    out.add(ent)
+        return out
+
+    def _short_form_owners(self, fids: list[int], ents: set[int]) -> list[int] | None:
+        """The form ids a shortened form (first given name and surname, middle names or a second
+        surname left out) stands for. When it belongs to two listed people who are not the same
+        person on two lists ("Jose Lopez", "Mohammed Ali") it identifies neither (None), unless one
+        of them lost fewer words to it ("Nicolas Maduro": MADURO MOROS, Nicolas before MADURO
+        GUERRA, Nicolas Ernesto): then that one (and the same person on other lists). Any name,
+        full or short, that two entries of one list share at their best ("'ALI, Muhammad" twice)
+        identifies neither: one list does not hold one person twice."""
+        conf, kind, entity = self._form_conf, self._form_kind, self._form_entity
+        if len(ents) < 2:
+            return fids
+        best: dict[int, float] = {}
+        for f in fids:
+            if kind[f] <= CAPS:
+                best[entity[f]] = max(best.get(entity[f], 0.0), conf[f])
+        top_conf = max(best.values())
+        tied = [self._entities[e].dataset for e, c in best.items() if c >= top_conf]
+        if len(set(tied)) < len(tied):
+            return None  # two people of one list named that way ("'ALI, Muhammad" twice): neither
+        if top_conf >= 1.0:
+            return fids
+        names = {e: frozenset(normalise_name(self._entities[e].caption).split()) for e in ents}
+        order = list(names.values())
+        if all(a <= b or b <= a for i, a in enumerate(order) for b in order[i + 1:]):
+            return fids
+        top = max(best, key=best.__getitem__)
+        same = {e for e in ents if names[e] <= names[top] or names[top] <= names[e]}
+        if any(best[e] >= best[top] for e in ents if e not in same):
+            return None
+        return [f for f in fids if entity[f] in same]
 
     def _resolve(self, fields: list[_FieldState | None], form_hits: dict[Occ, list[int]],
                  country_hits: dict[str, list[Occ]] | None = None) -> list[_Mention]:
@@ -792,7 +934,10 @@ class Matcher:
         for sp, fids in form_hits.items():
             strong_ents = {form_entity[f] for f in fids if form_kind[f] <= CAPS}
             # a name shared by many listed people ("Muhammad Ali") identifies none of them
-            if strong_ents and len(strong_ents) <= _MAX_NAMESAKES and not self._shared_short_form(fids, strong_ents):
+            owners = self._short_form_owners(fids, strong_ents) if 0 < len(strong_ents) <= _MAX_NAMESAKES else None
+            if owners is not None:
+                if len(owners) < len(fids):
+                    form_hits[sp] = owners
                 strong_span[sp] = True
             else:
                 weak_spans.append(sp)
@@ -838,6 +983,7 @@ class Matcher:
         kept.sort()
         # entities named in full by a span that survived (not "Kim Jong" inside "Kim Jong Un")
         named = {form_entity[f] for sp in kept if strong_span[sp] for f in form_hits[sp] if form_kind[f] <= CAPS}
+        someone_else = self._namesakes_named(fields, kept, strong_span, form_hits, country_ends) - named
         last_seen: dict[int, tuple[int, int]] = {}
         mentions: list[_Mention] = []
         for sp in kept:
@@ -874,6 +1020,8 @@ class Matcher:
                 ent = form_entity[fid]
                 kind = form_kind[fid]
                 conf = form_conf[fid]
+                if fid in self._country_bound and self.entity_countries(ent).isdisjoint(context_countries):
+                    continue
                 if namesake and kind <= CAPS:
                     kind = WEAK
                 if kind == STRONG or (kind == CAPS and surface.isupper() and len(surface) >= 3):
@@ -889,6 +1037,8 @@ class Matcher:
             picked = -1
             if weak and not strong and surface[:1] and not surface[:1].islower():
                 surname_only = all(k in (SURNAME, DISTINCT, ORGSHORT) for k, _ in weak.values())
+                if surname_only and someone_else:
+                    weak = {e: v for e, v in weak.items() if e not in someone_else or e in last_seen}
                 if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
                     seen = [(last_seen[e], e) for e in weak if e in last_seen]
                     if not seen and fi == 0:
