@@ -10,9 +10,12 @@ The labels are `tests/data/labels_rss2023.jsonl` (rules for labelling in `tests/
 Each item is scanned as title + description, read by link from ../shared/data and cleaned as when labelled.
 
 Rule metrics compare "the rule fired" with a label: `arms-transfer` with `arms_transfer`,
-`sanctions-evasion` with `sanctions_evasion`, `sanctioned-entity` with "at least one labelled SDN
-entity". Entity detection is scored per (item, OFAC SDN id) pair: a found `us_ofac_sdn` id that
-is not labelled is a false positive, a labelled id not found a false negative.
+`sanctions-evasion` with `sanctions_evasion`, `proliferation` with `proliferation`, `sanctioned-entity`
+with "at least one labelled SDN entity". A label missing from an item means "not labelled": each rule is
+scored only over the items that carry its label (`proliferation` is labelled on draws 8 and 9 and on
+the proliferation stratum, which carries no other label). Entity detection is scored per (item, OFAC
+SDN id) pair: a found `us_ofac_sdn` id that is not labelled is a false positive, a labelled id not
+found a false negative.
 """
 
 from __future__ import annotations
@@ -42,7 +45,11 @@ LISTS = (
 )
 LABELS = ROOT / "tests" / "data" / "labels_rss2023.jsonl"
 BBC = DATA / "articles" / "bbc_fulltext_2225.jsonl"
-LABELLED_RULES = {"arms-transfer": "arms_transfer", "sanctions-evasion": "sanctions_evasion"}
+LABELLED_RULES = {
+    "arms-transfer": "arms_transfer",
+    "sanctions-evasion": "sanctions_evasion",
+    "proliferation": "proliferation",
+}
 SDN = "us_ofac_sdn"
 
 
@@ -133,32 +140,37 @@ def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool, n
         result = scan_item(matcher, item)
         fired = {a.rule: a for a in result.alerts}
         for rule, label in LABELLED_RULES.items():
+            if label not in item:
+                continue
             actual = bool(item[label])
             counts[rule].add(rule in fired, actual)
             if show_errors and (rule in fired) != actual:
                 kind = "FP" if rule in fired else "FN"
                 why = fired[rule].evidence[0].text[:160] if rule in fired else ""
                 errors.append(f"{kind} {rule}: {item['title']!s:.110} | {why}")
-        labelled = set(item["entities"])
-        counts["sanctioned-entity"].add("sanctioned-entity" in fired, bool(labelled))
-        found = {e.entity_id for e in result.entities if e.dataset == SDN}
-        for eid in found | labelled:
-            entities.add(eid in found, eid in labelled)
-            if show_errors and (eid in found) != (eid in labelled):
-                kind = "FP" if eid in found else "FN"
-                matched = next((e.matched for e in result.entities if e.entity_id == eid), "")
-                errors.append(f"{kind} entity {eid} {matched!r}: {item['title']!s:.110}")
+        if "entities" in item:
+            labelled = set(item["entities"])
+            counts["sanctioned-entity"].add("sanctioned-entity" in fired, bool(labelled))
+            found = {e.entity_id for e in result.entities if e.dataset == SDN}
+            for eid in found | labelled:
+                entities.add(eid in found, eid in labelled)
+                if show_errors and (eid in found) != (eid in labelled):
+                    kind = "FP" if eid in found else "FN"
+                    matched = next((e.matched for e in result.entities if e.entity_id == eid), "")
+                    errors.append(f"{kind} entity {eid} {matched!r}: {item['title']!s:.110}")
         for rule in fired:
-            if rule not in counts:
+            if rule not in counts or (rule in LABELLED_RULES and LABELLED_RULES[rule] not in item):
                 fired_other[rule] += 1
     print(f"{name}: {len(items)} labelled items\n")
     print("| rule | positives | tp | fp | fn | precision | recall |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for rule, c in counts.items():
-        print(c.row(rule))
-    print(entities.row("entities (item, SDN id) pairs"))
+        if c.tp + c.fp + c.fn + c.tn:  # a rule with no labelled item in this split has no row
+            print(c.row(rule))
+    if entities.tp + entities.fp + entities.fn + entities.tn:
+        print(entities.row("entities (item, SDN id) pairs"))
     for rule, n in sorted(fired_other.items()):
-        print(f"\n{rule}: fired on {n} labelled items (no label for this rule)")
+        print(f"\n{rule}: fired on {n} items that carry no label for this rule")
     if errors:
         print("\nErrors:")
         for line in errors:
@@ -246,7 +258,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     evaluate(matcher, split("heldout9"), args.errors, "Held-out draw 9 (labelled blind, then used for a tenth round)")
     print()
-    evaluate(matcher, items, False, "All labelled items")
+    evaluate(
+        matcher,
+        split("proliferation"),
+        args.errors,
+        "Proliferation stratum (100 items with WMD vocabulary, labelled for proliferation only)",
+    )
+    print()
+    evaluate(
+        matcher,
+        [i for i in items if "proliferation" in i],
+        False,
+        "Proliferation-labelled items (draws 8 and 9 and the proliferation stratum)",
+    )
+    print()
+    evaluate(matcher, items, False, "All labelled items (each rule over the items that carry its label)")
     if not args.no_bbc:
         bbc_rates(matcher, [r.id for r in rules], args.errors)
     return 0
