@@ -25,6 +25,7 @@ REQUIRED = {
     "arms-transfer": "arms-transfer",
     "named-officials": "named-officials",
     "sanctions-evasion": "sanctions-evasion",
+    "proliferation": "proliferation",
 }
 
 
@@ -101,6 +102,12 @@ def test_sentence_file_is_big_enough() -> None:
     assert sum(1 for c in arms if c[1] == "negative") >= 60
 
 
+def test_proliferation_sentences_cover_both_sides() -> None:
+    prolif = [c for c in CASES if c[0] == "proliferation"]
+    assert sum(1 for c in prolif if c[1] == "positive") >= 20
+    assert sum(1 for c in prolif if c[1] == "negative") >= 20
+
+
 @pytest.mark.parametrize(("rule", "kind", "sentence"), CASES, ids=[f"{r}-{k}-{i}" for i, (r, k, _) in enumerate(CASES)])
 def test_sentence(rule: str, kind: str, sentence: str) -> None:
     assert fired(sentence, rule) == (kind == "positive"), f"{rule} {kind}: {sentence}"
@@ -156,3 +163,29 @@ def test_seed_story() -> None:
     arms = next(a for a in result.alerts if a.rule == "arms-transfer")
     assert any("supply artillery ammunition" in ev.text for ev in arms.evidence)
     assert arms.severity in ("high", "critical")
+
+
+def test_proliferation_is_critical_with_a_wmd_programme_state_in_the_sentence() -> None:
+    dprk = next(
+        a
+        for a in scan("Russia could share nuclear submarine technology with North Korea.").alerts
+        if a.rule == "proliferation"
+    )
+    assert dprk.severity == "critical"
+    aukus = next(
+        a
+        for a in scan("Australia will buy nuclear-powered submarines from the United States.").alerts
+        if a.rule == "proliferation"
+    )
+    assert aukus.severity == "high"
+    assert dprk.score > aukus.score
+
+
+def test_proliferation_fires_on_transfer_not_on_the_same_words_used_otherwise() -> None:
+    # the same missile words: a transfer fires, a launch and a display do not
+    assert fired("Iran may give Russia ballistic missiles.", "proliferation")
+    assert not fired("Iran launched ballistic missiles at Israel.", "proliferation")
+    assert not fired("Iran displayed ballistic missiles to Russian officials.", "proliferation")
+    # help with another state's programme fires; help to curb it does not
+    assert fired("Moscow may help Tehran with its nuclear programme.", "proliferation")
+    assert not fired("The deal would help limit Tehran's nuclear programme.", "proliferation")
