@@ -891,7 +891,7 @@ class Matcher:
         person on two lists ("Jose Lopez", "Mohammed Ali") it identifies neither (None), unless one
         of them lost fewer words to it ("Nicolas Maduro": MADURO MOROS, Nicolas before MADURO
         GUERRA, Nicolas Ernesto): then that one (and the same person on other lists). Any name,
-        full or short, that two entries of one list share at their best ("'ALI, Muhammad" twice)
+        full or short, that two people of one list share at their best ("'ALI, Muhammad" twice)
         identifies neither: one list does not hold one person twice."""
         conf, kind, entity = self._form_conf, self._form_kind, self._form_entity
         if len(ents) < 2:
@@ -901,9 +901,12 @@ class Matcher:
             if kind[f] <= CAPS:
                 best[entity[f]] = max(best.get(entity[f], 0.0), conf[f])
         top_conf = max(best.values())
-        tied = [self._entities[e].dataset for e, c in best.items() if c >= top_conf]
+        tied = [self._entities[e].dataset for e, c in best.items() if c >= top_conf
+                and is_person(self._entities[e].schema)]
         if len(set(tied)) < len(tied):
-            return None  # two people of one list named that way ("'ALI, Muhammad" twice): neither
+            # two people of one list named that way ("'ALI, Muhammad" twice): neither (two
+            # companies of one list sharing a name are a group and its branch: "Sberbank")
+            return None
         if top_conf >= 1.0:
             return fids
         names = {e: frozenset(normalise_name(self._entities[e].caption).split()) for e in ents}
@@ -1036,7 +1039,11 @@ class Matcher:
             chosen = dict(strong)
             picked = -1
             if weak and not strong and surface[:1] and not surface[:1].islower():
-                surname_only = all(k in (SURNAME, DISTINCT, ORGSHORT) for k, _ in weak.values())
+                # a bare surname, possibly also a weak alias of someone ("Karim" of "KARIM, Jamil
+                # Abdul" and of a weak alias): next to another capitalised name it is someone else's
+                weak_kinds = {k for k, _ in weak.values()}
+                surname_only = bool(weak_kinds & {SURNAME, DISTINCT, ORGSHORT}) and weak_kinds <= {
+                    SURNAME, DISTINCT, ORGSHORT, WEAK}
                 if surname_only and someone_else:
                     weak = {e: v for e, v in weak.items() if e not in someone_else or e in last_seen}
                 if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):

@@ -220,6 +220,19 @@ def test_a_name_two_entries_of_one_list_share_names_neither() -> None:
                               *person("22200", "QASIM, Abu Bakr")])
     assert ids(m, "", "Muhammad Ali won the fight.") == set()
     assert ids(m, "", "Abu Bakr Qasim was charged.") == {"us_ofac_sdn:22200"}
+    # two companies of one list sharing a name are a group and its branch: both
+    banks = build_matcher(RULES, [*thing("17018", "SBERBANK OF RUSSIA PJSC", "SBERBANK"),
+                                  *thing("18715", "SBERBANK JSC", "SBERBANK")])
+    assert ids(banks, "Sberbank to send record dividend") == {"us_ofac_sdn:17018", "us_ofac_sdn:18715"}
+
+
+def test_a_surname_that_is_also_a_weak_alias_still_yields_to_a_neighbouring_name() -> None:
+    m = build_matcher(RULES, [*person("6862", "HAMIEH, Jamiel", "KARIM, Jamil Abdul", "Jamil Abdul KARIM"),
+                              AliasSpec("us_ofac_sdn:30886", "us_ofac_sdn", "30886", "AL-SHAKHAN, Fuad",
+                                        "KARIM, Abu", weak=True, schema="Person")])
+    # "Karim Khan" is the ICC prosecutor: a capitalised name right after it makes it someone else's
+    assert ids(m, "", "Russia placed ICC boss Karim Khan on a wanted list.") == set()
+    assert ids(m, "", "The militant boss Karim was arrested.") == {"us_ofac_sdn:6862"}
 
 
 def test_hyphenated_list_surnames_in_capitals_are_split_right() -> None:
