@@ -1,6 +1,6 @@
 """Pick the items of the labelled RSS 2023 set reproducibly (fixed seed, three strata).
 
-Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..9 | --proliferation] > /tmp/rss2023_selection.jsonl
+Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..10 | --proliferation] > /tmp/rss2023_selection.jsonl
 The output has the cleaned title/description of every picked item; the labels are then
 written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 """
@@ -23,7 +23,7 @@ BACKGROUND = "rss_items_2023_background_sample20k.jsonl"
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
 # draw); docs/quality.md says which draw measured which version of the rules.
-HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 10)}
+HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 11)}
 HELDOUT_SIZES = {
     "1": (40, 40, 20),
     "2": (40, 40, 20),
@@ -34,10 +34,11 @@ HELDOUT_SIZES = {
     "7": (60, 60, 30),
     "8": (60, 60, 30),
     "9": (60, 60, 30),
+    "10": (60, 60, 30),
 }
-# Draws 6 to 9 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
+# Draws 6 to 10 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
 # sanctions-evasion rule has positives to be measured on.
-N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40}
+N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40, "10": 40}
 SANCTIONS = re.compile(r"\bsanction", re.I)
 MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
@@ -125,14 +126,21 @@ def select_proliferation(exclude: set[str]) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    """Print the selection as JSON Lines (`--heldout 1..9`: a held-out draw, excluding earlier draws;
-    `--proliferation`: the proliferation stratum, excluding the tuning set and all nine draws)."""
+    """Print the selection as JSON Lines (`--heldout 1..10`: a held-out draw, excluding earlier draws
+    and, for draw 10, the proliferation stratum; `--proliferation`: the proliferation stratum,
+    excluding the tuning set and draws 1-9)."""
     picked = select(SEED, (N_HITS, N_MILITARY, N_BACKGROUND), set())
     args = sys.argv[1:]
     if "--heldout" in args or "--proliferation" in args:
         which = args[args.index("--heldout") + 1] if "--heldout" in args else None
         seen = {i["link"] for i in picked}
         for key, seed in HELDOUT_SEEDS.items():
+            if key == "10":
+                # The proliferation stratum was drawn after draw 9 (excluding the tuning set and draws
+                # 1-9); draw 10 excludes its links too, so no link is ever drawn twice.
+                if which is None:
+                    break
+                seen |= {i["link"] for i in select_proliferation(seen)}
             prefix = "heldout-" if key == "1" else f"heldout{key}-"
             picked = [
                 dict(i, source=prefix + i["source"])
