@@ -95,6 +95,12 @@ _RARE_NAME_ZIPF = 2.0  # "Prigozhin" 1.2, "Shoigu" 1.6; "Conte" 3.2, "Lopez" 3.8
 # and Putin: How a 25-year friendship turned ugly"); Zipf 1.5 keeps "Shoigu" (1.6) and "Kadyrov" out
 _SOLO_ZIPF = 1.5
 _SOLO_MIN = 6  # letters: short rare surnames are often another language's common ones ("Rim", "Jo")
+# titles a head of state or government holds: "President Tsai" is Taiwan's president, not TSAI, Hsein Tai,
+# a businessman listed for proliferation; such a title names a listed person only when they are listed
+# under a country's programme (as the leaders of sanctioned states are)
+_HEAD_TITLES = frozenset({"president", "premier", "chancellor", "king", "queen", "emir", "dictator"})
+# abbreviated titles written with a full stop ("Gen. Kim"): that stop ends no sentence
+_TITLE_ABBREVIATIONS = frozenset({"gen", "col", "lt", "maj", "capt", "sgt"})
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
@@ -791,6 +797,27 @@ class Matcher:
             pos -= len(before) + 1
         return country_ends.get((fi, pos), "")
 
+    @staticmethod
+    def _title_before(fs: _FieldState, t0: int) -> str:
+        """The title word right before a name in the same sentence ("President Assad"), "" when
+        none: in "his former boss. Meadows insisted" the title ends the sentence before."""
+        before = fs.nt.token_before(t0)
+        if before not in TITLE_WORDS:
+            return ""
+        head = fs.text[:fs.nt.orig_start(t0)].rstrip(" \"'\u201c\u2018(")
+        if head[-1:] in ".!?;:\n" and not (head[-1:] == "." and before in _TITLE_ABBREVIATIONS):
+            return ""
+        return before
+
+    def _head_of(self, ent: int, place: str) -> bool:
+        """Whether a listed person can be the head of state a title names: listed under a country's
+        programme (of the country named before the title, when one is), or on a curated watch list."""
+        if self._entities[ent].dataset in NON_SANCTIONS_DATASETS:
+            return True
+        codes = {_PROGRAM_COUNTRIES.get(prog.upper().split("-")[0].rstrip("0123456789"))
+                 for prog in self._entities[ent].programs} - {None}
+        return bool(codes) and (not place or place in codes)
+
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
         ("Kim Kardashian", "Edward Wong"): then it is someone else's name. A headline in Title
@@ -957,7 +984,7 @@ class Matcher:
                 fs = fields[sp[0]]
                 assert fs is not None
                 before = fs.nt.token_before(sp[1])
-                if DISTINCT in map(kind_of, fids) or before in TITLE_WORDS or before in VESSEL_WORDS or (
+                if DISTINCT in map(kind_of, fids) or self._title_before(fs, sp[1]) or before in VESSEL_WORDS or (
                     before == "s" and self._country_before(sp[0], fs, sp[1], country_ends)
                 ) or (
                     ORGSHORT in map(kind_of, fids) and self._org_context(fs, sp[1], sp[2])
@@ -1002,7 +1029,7 @@ class Matcher:
                 kinds = {form_kind[f] for f in fids}
                 before = fs.nt.token_before(t0)
                 place = self._country_before(fi, fs, t0, country_ends)
-                titled = bool(kinds & {SURNAME, DISTINCT}) and (before in TITLE_WORDS or bool(place))
+                titled = bool(kinds & {SURNAME, DISTINCT}) and (bool(self._title_before(fs, t0)) or bool(place))
                 org_word = ORGSHORT in kinds and (bool(place) or self._org_context(fs, t0, t1))
                 rare = [form_entity[f] for f in fids if f in self._rare_fids or form_kind[f] == ORGSHORT]
                 if rare and not (titled or org_word):
@@ -1063,6 +1090,8 @@ class Matcher:
                             chosen[ent] = weak[ent][1] * 0.9
                     elif weak:
                         ent = picked = self._pick_namesake(weak, place, context_countries)
+                        if ent >= 0 and self._title_before(fs, t0) in _HEAD_TITLES and not self._head_of(ent, place):
+                            ent = picked = -1  # "Taiwanese President Tsai": no state's leader on the lists
                         if ent >= 0:
                             kind, conf = weak[ent]
                             if ((kind in (SURNAME, DISTINCT) and titled) or (kind == VESSEL and vessel_word)

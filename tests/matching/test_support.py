@@ -241,3 +241,31 @@ def test_hyphenated_list_surnames_in_capitals_are_split_right() -> None:
     # "AL-ASSAD Bashar": the capitals are the surname (it gave "Al Bashar" as a full name)
     assert ids(m, "", "Al Bashar market reopened.") == set()
     assert ids(m, "", "Bashar al-Assad met envoys.") == {"us_ofac_sdn:12735"}
+
+
+def test_a_title_supports_a_surname_only_in_its_own_sentence() -> None:
+    m = build_matcher(RULES, person("19710", "MEADOWS, John Edward", "John Edward MEADOWS",
+                                    programs=("SDGT", "IFSR")))
+    meadows = {"us_ofac_sdn:19710"}
+    # "his former boss. Meadows insisted": the title word ends the sentence before the surname
+    assert ids(m, "Meadows asks for charges to be dismissed",
+               "Mark Meadows is urging a judge to dismiss charges brought against him alongside his former "
+               "boss. Meadows insisted he is immune.") == set()
+    assert ids(m, "", "He thanked his boss! Meadows left.") == set()
+    # in the same sentence the title still supports it, also after an abbreviated title
+    assert ids(m, "", "The airline boss Meadows was arrested.") == meadows
+    assert ids(m, "", "The arrest of Gen. Meadows was announced.") == meadows
+
+
+def test_a_head_of_state_title_needs_a_listed_leader() -> None:
+    m = build_matcher(RULES, [
+        *person("11222", "TSAI, Hsein Tai", "Hsein Tai TSAI", programs=("NPWMD",), countries=("TW",)),
+        *person("900", "NOVAK, Pavel", "Pavel NOVAK", programs=("BELARUS",), countries=("BY",)),
+    ])
+    # a businessman listed for proliferation is no state's president, even with his own country named
+    assert ids(m, "", "China announced sanctions after Taiwanese President Tsai met the Speaker.") == set()
+    assert ids(m, "", "China protested after President Tsai spoke.") == set()
+    # another title still supports him; a president listed under his country's programme is named
+    assert ids(m, "", "The businessman Tsai was arrested in Taipei.") == {"us_ofac_sdn:11222"}
+    assert ids(m, "", "Belarusian President Novak met envoys.") == {"us_ofac_sdn:900"}
+    assert ids(m, "", "Envoys met President Novak in Minsk.") == {"us_ofac_sdn:900"}
