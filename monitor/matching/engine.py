@@ -99,8 +99,16 @@ _SOLO_MIN = 6  # letters: short rare surnames are often another language's commo
 # a businessman listed for proliferation; such a title names a listed person only when they are listed
 # under a country's programme (as the leaders of sanctioned states are)
 _HEAD_TITLES = frozenset({"president", "premier", "chancellor", "king", "queen", "emir", "dictator"})
+# words before a surname that ask for the country's leader ("President Assad", "Syrian leader al-Assad")
+_HEAD_CONTEXT = _HEAD_TITLES | {"leader", "ruler", "strongman"}
+# a title the list gives a head of state or government ("President of the Syrian Arab Republic";
+# not "Vice President of ...", nor "Presidential Advisor")
+_HEAD_LISTED = re.compile(r"(?:^|;)\s*(?:president|prime minister|premier|king|emir|supreme leader|head of state)\b",
+                          re.IGNORECASE)
 # abbreviated titles written with a full stop ("Gen. Kim"): that stop ends no sentence
 _TITLE_ABBREVIATIONS = frozenset({"gen", "col", "lt", "maj", "capt", "sgt"})
+# a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
+_ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
@@ -132,6 +140,7 @@ class _Entity:
     schema: str
     programs: tuple[str, ...]
     countries: tuple[str, ...]
+    head: bool = False  # listed with a head-of-state title
 
     @property
     def display_programs(self) -> str:
@@ -264,6 +273,9 @@ class Matcher:
         self._short_forms: list[tuple[int, str]] = []
         # their first surnames alone ("Maduro"): they count only in an article naming a country of theirs
         self._country_bound: set[int] = set()
+        # "Linked To" names as listed, per entity, and the entities they resolve to (both ways)
+        self._linked_names: list[tuple[int, tuple[str, ...]]] = []
+        self._related: dict[int, frozenset[int]] = {}
         self.version = ""
         self.alias_count = 0
         self.key_count = 0
@@ -307,8 +319,13 @@ class Matcher:
                 index = known[entity_id] = len(self._entities)
                 self._entities.append(
                     _Entity(entity_id, first.dataset, first.source_id, first.caption, first.schema,
-                            tuple(first.programs), tuple(first.countries))
+                            tuple(first.programs), tuple(first.countries),
+                            bool(first.title) and bool(_HEAD_LISTED.search(first.title)))
                 )
+                if first.linked:
+                    self._linked_names.append((index, tuple(first.linked)))
+                if first.title or first.linked:
+                    digest.update(f"{entity_id}\x1f{first.title}\x1f{first.linked}\x1d".encode())
             for spec in specs:
                 digest.update(f"{spec.entity_id}\x1f{spec.alias}\x1f{spec.weak}\x1e".encode())
             self.alias_count += len(specs)
@@ -480,6 +497,25 @@ class Matcher:
                 for ent in curated:
                     links.setdefault(ent, set()).update(listed)
         self._links = {k: tuple(sorted(v)) for k, v in links.items()}
+
+    def _resolve_links(self) -> None:
+        """Each "Linked To" name resolved to the entity of the same list whose primary name it is
+        (PRIVATE MILITARY COMPANY 'WAGNER' <- UTKIN, Dmitriy Valeryevich); kept both ways."""
+        if not self._linked_names:
+            return
+        by_name: dict[tuple[str, str], int] = {}
+        for index, ent in enumerate(self._entities):
+            by_name.setdefault((ent.dataset, normalise_name(ent.caption)), index)
+        related: dict[int, set[int]] = {}
+        for index, names in self._linked_names:
+            dataset = self._entities[index].dataset
+            for name in names:
+                other = by_name.get((dataset, normalise_name(name)), -1)
+                if other >= 0 and other != index:
+                    related.setdefault(index, set()).add(other)
+                    related.setdefault(other, set()).add(index)
+        self._related = {k: frozenset(v) for k, v in related.items()}
+        self._linked_names.clear()
 
     def entity_countries(self, index: int) -> frozenset[str]:
         """Countries of an entity: its own, and those its sanctions programmes are about."""
@@ -708,6 +744,7 @@ class Matcher:
         self._add_aliases(aliases, digest)
         self._mark_distinct_surnames()
         self._link_curated()
+        self._resolve_links()
         self._sort_typo_index()
         self._add_countries()
         self.key_count = len(self._klen)
@@ -972,6 +1009,11 @@ class Matcher:
             else:
                 weak_spans.append(sp)
         strong_entities = {form_entity[f] for sp in strong_span for f in form_hits[sp] if form_kind[f] <= CAPS}
+        # entities the lists link to one named in full here ("Dmitry Utkin" -> PMC 'WAGNER')
+        related: set[int] = set()
+        if self._related:
+            for ent in strong_entities:
+                related |= self._related.get(ent, frozenset())
         if weak_spans:
             # most weak hits are everyday surnames with no support anywhere: drop them before sorting
             entity_of, kind_of = form_entity.__getitem__, form_kind.__getitem__
@@ -993,7 +1035,7 @@ class Matcher:
                     and self._sentence_place(sp[0], fs, sp[1], map(entity_of, fids), country_ends)
                 ) or (
                     VESSEL in map(kind_of, fids) and _vessel_before(fs.nt, sp[1])
-                ):
+                ) or (related and not related.isdisjoint(map(entity_of, fids))):
                     strong_span[sp] = False
         if not strong_span:
             return []
@@ -1022,13 +1064,20 @@ class Matcher:
             assert fs is not None
             fids = form_hits[sp]
             titled = vessel_word = org_word = False
+            linked: set[int] = set()
+            near_place = ""
             if not strong_span[sp] and not any(form_entity[f] in last_seen for f in fids):
                 # weak forms with no earlier mention need a title or vessel word in front (or be
                 # a distinctive surname); checked on the scan string first, so everyday surnames
                 # cost no offset work
                 kinds = {form_kind[f] for f in fids}
                 before = fs.nt.token_before(t0)
-                place = self._country_before(fi, fs, t0, country_ends)
+                place = near_place = self._country_before(fi, fs, t0, country_ends)
+                if related:
+                    # a short name of an entity linked to one named in full: a surname English
+                    # hardly uses or an organisation's short name ("Utkin", "Wagner"), no everyday word
+                    linked = {form_entity[f] for f in fids if form_entity[f] in related
+                              and (f in self._rare_fids or form_kind[f] == ORGSHORT)}
                 titled = bool(kinds & {SURNAME, DISTINCT}) and (bool(self._title_before(fs, t0)) or bool(place))
                 org_word = ORGSHORT in kinds and (bool(place) or self._org_context(fs, t0, t1))
                 rare = [form_entity[f] for f in fids if f in self._rare_fids or form_kind[f] == ORGSHORT]
@@ -1037,7 +1086,7 @@ class Matcher:
                     titled = bool(place) and bool(kinds & {SURNAME, DISTINCT})
                     org_word = bool(place) and ORGSHORT in kinds
                 vessel_word = VESSEL in kinds and _vessel_before(fs.nt, t0)
-                if not (titled or vessel_word or org_word or DISTINCT in kinds):
+                if not (titled or vessel_word or org_word or DISTINCT in kinds or linked):
                     continue
             else:
                 place = ""
@@ -1065,7 +1114,7 @@ class Matcher:
                 strong = {}
             chosen = dict(strong)
             picked = -1
-            if weak and not strong and surface[:1] and not surface[:1].islower():
+            if weak and not strong and surface[:1] and (not surface[:1].islower() or _ARTICLE_NAME.match(surface)):
                 # a bare surname, possibly also a weak alias of someone ("Karim" of "KARIM, Jamil
                 # Abdul" and of a weak alias): next to another capitalised name it is someone else's
                 weak_kinds = {k for k, _ in weak.values()}
@@ -1088,8 +1137,14 @@ class Matcher:
                     elif distinct:
                         for ent in distinct:  # one person on the watch list and on a sanctions list
                             chosen[ent] = weak[ent][1] * 0.9
+                    elif linked & weak.keys():
+                        for ent in linked & weak.keys():  # linked on the list to one named in full
+                            chosen[ent] = weak[ent][1] * 0.85
                     elif weak:
-                        ent = picked = self._pick_namesake(weak, place, context_countries)
+                        title = self._title_before(fs, t0)
+                        # "President Assad", "Syria's al-Assad": the one listed as head of state
+                        head = title in _HEAD_CONTEXT or (not title and bool(near_place))
+                        ent = picked = self._pick_namesake(weak, place, context_countries, head)
                         if ent >= 0 and self._title_before(fs, t0) in _HEAD_TITLES and not self._head_of(ent, place):
                             ent = picked = -1  # "Taiwanese President Tsai": no state's leader on the lists
                         if ent >= 0:
@@ -1098,14 +1153,15 @@ class Matcher:
                                     or (kind == ORGSHORT and org_word)):
                                 chosen[ent] = conf * 0.85
             for ent in [e for e in chosen if e in self._links and e == picked]:
-                for linked in self._links[ent]:  # the curated person's own entry on the lists
-                    chosen.setdefault(linked, chosen[ent])
+                for own in self._links[ent]:  # the curated person's own entry on the lists
+                    chosen.setdefault(own, chosen[ent])
             for ent, conf in chosen.items():
                 mentions.append(_Mention(ent, fi, t0, t1, o0, o1, surface, conf))
                 last_seen[ent] = (fi, t0)
         return mentions
 
-    def _pick_namesake(self, weak: dict[int, tuple[int, float]], place: str, countries: set[str]) -> int:
+    def _pick_namesake(self, weak: dict[int, tuple[int, float]], place: str, countries: set[str],
+                       head: bool = False) -> int:
         """Which listed person a title-supported surname names (-1: none). A country named right
         before the name rules out namesakes of other countries ("North Korean leader Kim" is no
         Kim of Vietnam); of the rest, a person on the curated watch list from a country the article
@@ -1121,6 +1177,12 @@ class Matcher:
             top = sorted(((self._alias_counts[e], e) for e in curated), reverse=True)
             if len(top) == 1 or top[0][0] > top[1][0]:
                 return top[0][1]
+        if head:
+            # a leader's title or country before the name: the one namesake the list gives a
+            # head-of-state title (AL-ASSAD, Bashar among ten AL-ASSADs; the father Maduro, not the son)
+            heads = [e for e in cands if self._entities[e].head]
+            if len(heads) == 1:
+                return heads[0]
         ranked = sorted(((self._alias_counts[e], e) for e in weak), reverse=True)
         if (len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]) and ranked[0][1] in cands:
             return ranked[0][1]

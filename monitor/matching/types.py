@@ -29,6 +29,10 @@ class AliasSpec:
     schema: str = "LegalEntity"
     programs: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
+    # the title or position the list gives (OFAC "President of the Syrian Arab Republic")
+    title: str = ""
+    # names of entities of the same list this one is linked to (OFAC remarks "Linked To: ...")
+    linked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

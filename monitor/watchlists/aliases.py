@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from monitor.matching.types import AliasSpec
 from monitor.models import Entity, EntityName, ListVersion
+from monitor.watchlists.relations import linked_names, listed_title
 
 
 def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
@@ -22,6 +23,8 @@ def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
             col(Entity.schema_),
             col(Entity.programs),
             col(Entity.countries),
+            col(Entity.properties),
+            col(Entity.remarks),
             col(EntityName.name),
             col(EntityName.weak),
         )
@@ -29,7 +32,11 @@ def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
         .where(col(Entity.removed_at).is_(None))
         .order_by(col(Entity.id), col(EntityName.id))
     )
-    for eid, dataset, source_id, caption, schema, programs, countries, alias, weak in session.exec(stmt):
+    facts: tuple[str, str, tuple[str, ...]] = ("", "", ())
+    for eid, dataset, source_id, caption, schema, programs, countries, props, remarks, alias, weak in session.exec(
+            stmt):
+        if facts[0] != eid:  # one entity's rows come together: read its title and links once
+            facts = (eid, listed_title(props), linked_names(remarks))
         yield AliasSpec(
             entity_id=eid,
             dataset=dataset,
@@ -40,6 +47,8 @@ def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
             schema=schema or "LegalEntity",
             programs=tuple(programs or ()),
             countries=tuple(countries or ()),
+            title=facts[1],
+            linked=facts[2],
         )
 
 

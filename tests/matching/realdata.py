@@ -7,6 +7,7 @@ from pathlib import Path
 
 from monitor.matching.types import AliasSpec
 from monitor.watchlists.loaders import get_loader
+from monitor.watchlists.relations import linked_names, listed_title
 from monitor.watchlists.store import read_records
 
 
@@ -17,6 +18,7 @@ def alias_specs_from_file(path: Path) -> list[AliasSpec]:
     out: list[AliasSpec] = []
     for rec in records:
         entity_id = f"{dataset}:{rec.source_id}"
+        title, linked = listed_title(rec.properties), linked_names(rec.remarks)
         for name in rec.names:
             out.append(
                 AliasSpec(
@@ -29,6 +31,8 @@ def alias_specs_from_file(path: Path) -> list[AliasSpec]:
                     schema=rec.schema,
                     programs=tuple(rec.programs),
                     countries=tuple(rec.countries),
+                    title=title,
+                    linked=linked,
                 )
             )
     return out

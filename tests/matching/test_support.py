@@ -269,3 +269,65 @@ def test_a_head_of_state_title_needs_a_listed_leader() -> None:
     assert ids(m, "", "The businessman Tsai was arrested in Taipei.") == {"us_ofac_sdn:11222"}
     assert ids(m, "", "Belarusian President Novak met envoys.") == {"us_ofac_sdn:900"}
     assert ids(m, "", "Envoys met President Novak in Minsk.") == {"us_ofac_sdn:900"}
+
+
+def _assads(title: str = "President of the Syrian Arab Republic") -> list[AliasSpec]:
+    """Bashar and namesakes listed as fully as he is (so no one wins on names alone)."""
+    specs = [AliasSpec("us_ofac_sdn:12735", "us_ofac_sdn", "12735", "AL-ASSAD, Bashar", a, schema="Person",
+                       programs=("SYRIA",), countries=("SY",), title=title)
+             for a in ("AL-ASSAD, Bashar", "ASSAD, Bashar")]
+    specs += person("12725", "AL-ASSAD, Maher", "ASSAD, Maher", programs=("SYRIA",), countries=("SY",))
+    for eid, given in (("29068", "Asma"), ("29279", "Hafez")):
+        specs += person(eid, f"AL-ASSAD, {given}", programs=("SYRIA-EO13894",), countries=("SY",))
+    specs[-1:] = [AliasSpec("us_ofac_sdn:29279", "us_ofac_sdn", "29279", "AL-ASSAD, Hafez", "AL-ASSAD, Hafez",
+                            schema="Person", programs=("SYRIA-EO13894",), countries=("SY",),
+                            title="Major General; Commander")]
+    return specs
+
+
+def test_a_leader_title_or_country_names_the_namesake_listed_as_head_of_state() -> None:
+    m = build_matcher(RULES, _assads())
+    bashar = {"us_ofac_sdn:12735"}
+    assert ids(m, "Syria's al-Assad returns to the Arab League") == bashar
+    assert ids(m, "", "Sanctions stay, President Assad was told.") == bashar
+    assert ids(m, "", "The Syrian President al-Assad met envoys.") == bashar
+    # another title, or none, keeps the namesakes apart
+    assert ids(m, "", "The general Assad was told.") == set()
+    assert ids(m, "", "Assad was told.") == set()
+    # without the listed title nobody is picked (the behaviour before)
+    assert ids(build_matcher(RULES, _assads(title="")), "Syria's al-Assad returns to the Arab League") == set()
+    # a vice president is no head of state
+    assert ids(build_matcher(RULES, _assads(title="Vice President of Syria")), "", "President Assad spoke.") == set()
+
+
+def test_president_maduro_is_the_father_listed_as_president() -> None:
+    m = build_matcher(RULES, [
+        AliasSpec("us_ofac_sdn:22790", "us_ofac_sdn", "22790", "MADURO MOROS, Nicolas", "MADURO MOROS, Nicolas",
+                  schema="Person", programs=("VENEZUELA",), countries=("VE",),
+                  title="President of the Bolivarian Republic of Venezuela"),
+        *person("26946", "MADURO GUERRA, Nicolas Ernesto", "Nicolas Ernesto MADURO GUERRA",
+                programs=("VENEZUELA",), countries=("VE",)),
+    ])
+    # the son is listed with twice the father's names here: only the title tells them apart
+    assert ids(m, "", "Venezuela said President Maduro would not budge.") == {"us_ofac_sdn:22790"}
+
+
+def test_a_linked_entity_supports_the_short_name_of_the_other() -> None:
+    wagner = [AliasSpec("us_ofac_sdn:22543", "us_ofac_sdn", "22543", "PRIVATE MILITARY COMPANY 'WAGNER'", a,
+                        schema="Organization", programs=("CAR",))
+              for a in ("PRIVATE MILITARY COMPANY 'WAGNER'", "PMC 'WAGNER'")]
+    utkin = [AliasSpec("us_ofac_sdn:22544", "us_ofac_sdn", "22544", "UTKIN, Dmitriy Valeryevich", a,
+                       schema="Person", programs=("UKRAINE-EO13660",),
+                       linked=("PRIVATE MILITARY COMPANY 'WAGNER'",))
+             for a in ("UTKIN, Dmitriy Valeryevich", "Dmitriy UTKIN")]
+    m = build_matcher(RULES, [*wagner, *utkin])
+    assert ids(m, "", "Dmitriy Utkin was on board. Wagner said nothing.") == {"us_ofac_sdn:22543",
+                                                                              "us_ofac_sdn:22544"}
+    # and back: the company named in full supports the bare surname of the person linked to it
+    assert ids(m, "", "PMC Wagner confirmed that Utkin was on board.") == {"us_ofac_sdn:22543",
+                                                                           "us_ofac_sdn:22544"}
+    # without the link (or the full name) neither short name counts
+    unlinked = build_matcher(RULES, [*wagner, *(AliasSpec(**{**s.__dict__, "linked": ()}) for s in utkin)])
+    assert ids(unlinked, "", "Dmitriy Utkin was on board. Wagner said nothing.") == {"us_ofac_sdn:22544"}
+    assert ids(m, "", "Utkin was on board. Wagner said nothing.") == set()
+    assert ids(m, "", "Richard Wagner met Dmitriy Utkin.") == {"us_ofac_sdn:22544"}
