@@ -12,7 +12,7 @@ Each item is scanned as title + description, read by link from ../shared/data an
 Rule metrics compare "the rule fired" with a label: `arms-transfer` with `arms_transfer`,
 `sanctions-evasion` with `sanctions_evasion`, `proliferation` with `proliferation`, `sanctioned-entity`
 with "at least one labelled SDN entity". A label missing from an item means "not labelled": each rule is
-scored only over the items that carry its label (`proliferation` is labelled on draws 8, 9 and 10 and on
+scored only over the items that carry its label (`proliferation` is labelled on draws 8 to 11 and on
 the proliferation stratum, which carries no other label). Entity detection is scored per (item, OFAC
 SDN id) pair: a found `us_ofac_sdn` id that is not labelled is a false positive, a labelled id not
 found a false negative.
@@ -258,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     evaluate(matcher, split("heldout9"), args.errors, "Held-out draw 9 (labelled blind, then used for a tenth round)")
     print()
-    evaluate(matcher, split("heldout10"), args.errors, "Held-out draw 10 (labelled blind, measured once for QUAL-10)")
+    evaluate(matcher, split("heldout10"), args.errors, "Held-out draw 10 (labelled blind, then used for QUAL-11)")
+    print()
+    evaluate(matcher, split("heldout11"), args.errors, "Held-out draw 11 (labelled blind, measured once for QUAL-12)")
     print()
     evaluate(
         matcher,
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         matcher,
         [i for i in items if "proliferation" in i],
         False,
-        "Proliferation-labelled items (draws 8, 9 and 10 and the proliferation stratum)",
+        "Proliferation-labelled items (draws 8 to 11 and the proliferation stratum)",
     )
     print()
     evaluate(matcher, items, False, "All labelled items (each rule over the items that carry its label)")
