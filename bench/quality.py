@@ -207,6 +207,21 @@ def bbc_rates(matcher: Matcher, rules: list[str], show: bool) -> None:
                 print(f"  {rule}: {line}")
 
 
+HELDOUT_NOTES = {
+    1: "labelled blind, then used for a second round of rules",
+    2: "labelled blind, then used for a third round",
+    3: "labelled blind, then used for a fourth round",
+    4: "labelled blind, then used for a fifth round",
+    5: "labelled blind, then used for a sixth round",
+    6: "labelled blind, then used for a seventh round",
+    7: "labelled blind, then used for an eighth round",
+    8: "labelled blind, then used for a ninth round",
+    9: "labelled blind, then used for a tenth round",
+    10: "labelled blind, measured once for QUAL-10, then used by QUAL-11",
+    11: "labelled blind, measured once for QUAL-12",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the quality benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -235,33 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         "Tuning set (the rules were developed on it)",
     )
     print()
-    evaluate(
-        matcher,
-        split("heldout"),
-        args.errors,
-        "Held-out draw 1 (labelled blind, then used for a second round of rules)",
-    )
-    print()
-    evaluate(matcher, split("heldout2"), args.errors, "Held-out draw 2 (labelled blind, then used for a third round)")
-    print()
-    evaluate(matcher, split("heldout3"), args.errors, "Held-out draw 3 (labelled blind, then used for a fourth round)")
-    print()
-    evaluate(matcher, split("heldout4"), args.errors, "Held-out draw 4 (labelled blind, then used for a fifth round)")
-    print()
-    evaluate(matcher, split("heldout5"), args.errors, "Held-out draw 5 (labelled blind, then used for a sixth round)")
-    print()
-    evaluate(matcher, split("heldout6"), args.errors, "Held-out draw 6 (labelled blind, then used for a seventh round)")
-    print()
-    evaluate(matcher, split("heldout7"), args.errors, "Held-out draw 7 (labelled blind, then used for an eighth round)")
-    print()
-    evaluate(matcher, split("heldout8"), args.errors, "Held-out draw 8 (labelled blind, then used for a ninth round)")
-    print()
-    evaluate(matcher, split("heldout9"), args.errors, "Held-out draw 9 (labelled blind, then used for a tenth round)")
-    print()
-    evaluate(matcher, split("heldout10"), args.errors, "Held-out draw 10 (labelled blind, then used for QUAL-11)")
-    print()
-    evaluate(matcher, split("heldout11"), args.errors, "Held-out draw 11 (labelled blind, measured once for QUAL-12)")
-    print()
+    # Each held-out draw was labelled blind, measured once, then (draws 1-10) used for the next round.
+    for n, note in HELDOUT_NOTES.items():
+        prefix = "heldout" if n == 1 else f"heldout{n}"
+        evaluate(matcher, split(prefix), args.errors, f"Held-out draw {n} ({note})")
+        print()
     evaluate(
         matcher,
         split("proliferation"),
