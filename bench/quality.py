@@ -218,7 +218,8 @@ HELDOUT_NOTES = {
     8: "labelled blind, then used for a ninth round",
     9: "labelled blind, then used for a tenth round",
     10: "labelled blind, measured once for QUAL-10, then used by QUAL-11",
-    11: "labelled blind, measured once for QUAL-12",
+    11: "labelled blind, measured once for QUAL-12, then used by QUAL-13",
+    12: "labelled blind, measured once for QUAL-14",
 }
 
 
