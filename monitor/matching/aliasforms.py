@@ -54,6 +54,37 @@ _KOREAN_SURNAMES = word_set(
     """
 )
 MAX_CROSS = 8
+# Korean vowels with more than one common spelling: the vowel of "Jong" / "Jeong" / "Jung"
+# (McCune-Reischauer o-breve, Revised eo, popular u before a final consonant), of "Un" / "Eun"
+# (u-breve or eu), of "Yo" / "Yeo"; a listed spelling may be any of them
+_KOREAN_VOWEL = re.compile(r"^([^aeiouwy]*)(yeo|yo|eo|eu|o|u)([^aeiouwy]*)$")
+_MAX_KOREAN_VARIANTS = 8  # per given name
+
+
+def korean_given_variants(given: list[str]) -> list[list[str]]:
+    """Other romanisations of a Korean given name, a syllable a token ("jong un" -> "jung un",
+    "jeong eun"...): each syllable's vowel respelled, at most eight names, the listed one first."""
+    options: list[list[str]] = []
+    for syllable in given:
+        m = _KOREAN_VOWEL.match(syllable)
+        if not m:
+            options.append([syllable])
+            continue
+        head, vowel, coda = m.groups()
+        if vowel in ("o", "eo"):
+            # "u" for this vowel only before a final consonant ("Jung", "Sung", "Chul"); an open
+            # "u" is another vowel ("Yu" is not "Yo")
+            spellings = ["o", "eo", "u"] if coda else ["o", "eo"]
+        elif vowel in ("yo", "yeo"):
+            spellings = ["yo", "yeo"]
+        else:  # "u", "eu"
+            spellings = ["u", "eu"]
+        out = [syllable] + [head + v + coda for v in spellings if head + v + coda != syllable]
+        options.append(out)
+    names: list[list[str]] = [[]]
+    for opts in options:
+        names = [[*name, o] for name in names for o in opts]
+    return names[:_MAX_KOREAN_VARIANTS + 1]
 
 
 @dataclass(frozen=True)
@@ -181,6 +212,12 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         if korean:
             add(korean_key(" ".join(surname + given)).split(), base, 0.95)
             add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
+            if len(given) > 1:
+                # "Kim Jung Un", "Kim Jong Eun", "Kim Jongeun": the other romanisations of a
+                # given name of two or more syllables, spaced or joined (a hyphen reads as a space)
+                for respelled in korean_given_variants(given)[1:]:
+                    add(surname + respelled, base, 0.9)
+                    add([*surname, "".join(respelled)], base, 0.85)
         if len(" ".join(surname)) >= 3 and (not structured or " ".join(surname) in structured):
             # the surname of a name the list marks weak ("AL-WALID, Abu": a kunya) is no surname a
             # title can support ("prince Al-Walid bin Talal")
@@ -305,6 +342,17 @@ def _zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+# an alias that is a facility word and one place name ("PORT OF SEVASTOPOL", "SEVASTOPOL SEA
+# PORT") names the place as often as its operator ("the Black Sea port of Sevastopol")
+_FACILITY = word_set("port seaport airport harbour harbor sea river commercial merchant international of the")
+_FACILITY_HEAD = word_set("port seaport airport harbour harbor")
+
+
+def _is_place(tokens: list[str]) -> bool:
+    rest = [t for t in tokens if t not in _FACILITY]
+    return len(rest) == 1 and any(t in _FACILITY_HEAD for t in tokens)
+
+
 def thing_forms(specs: list[AliasSpec]) -> list[Form]:
     """All forms of an organisation, vessel or other non-person entity.
 
@@ -353,7 +401,7 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         tokens = normalise_name(spec.alias).split()
         if not tokens:
             continue
-        add(tokens, spec.weak, 1.0, derived=False)
+        add(tokens, spec.weak or (not vessel and _is_place(tokens)), 1.0, derived=False)
         stripped = _strip_legal(tokens)
         if stripped and stripped != tokens:
             add(stripped, spec.weak, 0.95, derived=True)

@@ -863,7 +863,13 @@ class Matcher:
             return False
         text = fs.text
         if o1 + 1 < len(text) and text[o1] in "-\u2010" and text[o1 + 1].isupper():
-            return True  # "Jean-Francois", "Hans-Werner": the name goes on
+            k = o1 + 1
+            while k < len(text) and text[k].isalpha():
+                k += 1
+            # "Putin-Erdogan talks", "Kim-Putin summit": two names joined before a lower-case
+            # noun are two people; "Jean-Francois", "Hans-Werner Sinn": the name goes on
+            if not (k + 1 < len(text) and text[k] == " " and text[k + 1].islower()):
+                return True
         j = o1
         while j < len(text) and text[j] == " ":
             j += 1

@@ -331,3 +331,38 @@ def test_a_linked_entity_supports_the_short_name_of_the_other() -> None:
     assert ids(unlinked, "", "Dmitriy Utkin was on board. Wagner said nothing.") == {"us_ofac_sdn:22544"}
     assert ids(m, "", "Utkin was on board. Wagner said nothing.") == set()
     assert ids(m, "", "Richard Wagner met Dmitriy Utkin.") == {"us_ofac_sdn:22544"}
+
+
+def test_a_listed_name_in_a_hyphenated_compound_of_two_names() -> None:
+    m = build_matcher(RULES, [*person("35096", "PUTIN, Vladimir Vladimirovich", "Vladimir PUTIN",
+                                      programs=("RUSSIA-EO14024",), countries=("RU",)),
+                              *person("vladimir-putin", "Vladimir Putin", programs=("RUSSIA",), countries=("RU",),
+                                      dataset="named_officials"),
+                              *ALIASES[:3]])
+    text = "Drones struck before Putin-Erdogan talks on grain."
+    assert "us_ofac_sdn:35096" in ids(m, "", text)
+    # a bare surname keeps its support rules: Kim needs an earlier mention or a title
+    assert "us_ofac_sdn:20157" not in ids(m, "", "Officials prepared the Kim-Putin summit.")
+    assert "us_ofac_sdn:20157" in ids(m, "", "Kim Jong Un left. Officials prepared the Kim-Putin summit.")
+    # a double first name goes on into a surname: someone else
+    assert "us_ofac_sdn:35096" not in ids(m, "", "The pianist Anna-Putin Lee played.")
+
+
+def test_korean_given_names_under_their_other_romanisations(matcher: Matcher) -> None:
+    m = matcher
+    for spelling in ("Kim Jung Un", "Kim Jong Eun", "Kim Jeong-eun", "Kim Jung-un", "Kim Jungun"):
+        assert "us_ofac_sdn:20157" in ids(m, "", f"Video shows {spelling} meeting Russian officials."), spelling
+    # an open syllable's vowel is not respelled u ("Yu" is another vowel than "Yo")
+    assert not any(e.startswith("named_officials:kim-yo") for e in ids(m, "", "The actress Kim Yu Jong smiled."))
+    assert any(e.startswith("named_officials:kim-yo") for e in ids(m, "", "Kim Yeo Jung said so."))
+
+
+def test_a_port_named_by_its_place_is_the_place() -> None:
+    m = build_matcher(RULES, thing("18322", "STATE ENTERPRISE SEVASTOPOL SEA TRADING PORT", "PORT OF SEVASTOPOL",
+                                   "SEVASTOPOL SEA PORT", "SEVASTOPOL COMMERCIAL SEAPORT"))
+    assert ids(m, "", "The submarine was hit in the Black Sea port of Sevastopol.") == set()
+    assert ids(m, "", "Ships left Sevastopol sea port.") == set()
+    # its own name still counts, and supports the place-like alias afterwards
+    assert ids(m, "", "State Enterprise Sevastopol Sea Trading Port was sanctioned.") == {"us_ofac_sdn:18322"}
+    assert ids(m, "", "State Enterprise Sevastopol Sea Trading Port was listed; the Port of Sevastopol denied it.") == {
+        "us_ofac_sdn:18322"}
