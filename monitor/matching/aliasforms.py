@@ -95,6 +95,7 @@ class Form:
     kind: int
     confidence: float
     short_of: str = ""  # a Spanish name without its second surname: the first surname it keeps
+    proper: bool = False  # a name of everyday words ("ISLAMIC STATE"): counts written as a name
 
 
 def is_person(schema: str) -> bool:
@@ -395,7 +396,8 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
             kind = WEAK if _common(tokens) else STRONG
         old = forms.get(key)
         if old is None or (old.kind, -old.confidence) > (kind, -confidence):
-            forms[key] = Form(key, kind, confidence)
+            proper = kind == WEAK and not weak and not derived and len(tokens) > 1
+            forms[key] = Form(key, kind, confidence, proper=proper)
 
     for spec in specs:
         tokens = normalise_name(spec.alias).split()

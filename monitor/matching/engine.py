@@ -111,6 +111,8 @@ _TITLE_ABBREVIATIONS = frozenset({"gen", "col", "lt", "maj", "capt", "sgt"})
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_NAME_GOES_ON_OF = re.compile(r" (?:of|in) (?:the )?[A-Z]")
+_NAME_LINKS = frozenset({"of", "the", "and", "for", "in", "on", "to", "a", "de", "al", "el"})
 
 
 def _title_case_run(head: str) -> bool:
@@ -262,6 +264,7 @@ class Matcher:
         # bare surnames that English text hardly uses ("Prigozhin", "Shoigu"): a sanctioned
         # country of theirs named in the same sentence supports them
         self._rare_fids: set[int] = set()
+        self._proper_fids: set[int] = set()  # names of everyday words ("Islamic State"), see _written_as_name
         # deletion neighbourhood of listed surnames: hash("given variant") -> form id, sorted
         self._typo_hash: Any = array("q")  # an array while building, a numpy array after
         self._typo_fid: Any = array("i")
@@ -345,6 +348,8 @@ class Matcher:
                     self._add_typo_variants(form.key, fid)
                 if form.kind == SURNAME and len(form.key) >= 5 and " " not in form.key:
                     self._surnames.setdefault(form.key, []).append(fid)
+                if form.proper:
+                    self._proper_fids.add(fid)
                 if form.short_of and form.kind == SURNAME:
                     self._country_bound.add(fid)
                 elif form.short_of:
@@ -855,6 +860,30 @@ class Matcher:
                  for prog in self._entities[ent].programs} - {None}
         return bool(codes) and (not place or place in codes)
 
+    def _proper_owners(self, fi: int, fs: _FieldState, t0: int, t1: int, fids: Iterable[int],
+                       country_ends: dict[tuple[int, int], str]) -> set[int]:
+        """The organisations a name of everyday words names when the text writes it as a name
+        ("a local Islamic State affiliate", not "an Islamic state"): each of two or more content
+        words capitalised, in running text (no Title Case headline, no quoted title), and one
+        organisation a list (a name two organisations of one list share names neither). Every
+        country has a "Ministry of Defence": an organisation of a country needs that country in
+        the same sentence, and no other one right before the name ("Japan's Ministry of Defense")."""
+        props = {self._form_entity[f] for f in fids if f in self._proper_fids}
+        if not props or fs.title_case:
+            return set()
+        datasets = [self._entities[e].dataset for e in props]
+        if len(set(datasets)) < len(datasets):
+            return set()
+        o0, o1 = fs.nt.orig_span(t0, t1)
+        words = [w for w in _WORD.findall(fs.text[o0:o1]) if w.casefold() not in _NAME_LINKS]
+        if len(words) < 2 or not all(w[0].isupper() for w in words) or _title_case_run(fs.text[:o0]):
+            return set()
+        if _NAME_GOES_ON_OF.match(fs.text, o1):
+            return set()  # "the Islamic State of Khorasan": a longer name, another group
+        before = self._country_before(fi, fs, t0, country_ends)
+        return {e for e in props if not self.entity_countries(e) or (
+            self._sentence_place(fi, fs, t0, [e], country_ends) and (not before or before in self.entity_countries(e)))}
+
     def _capitalised_neighbour(self, fs: _FieldState, o0: int, o1: int) -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
         ("Kim Kardashian", "Edward Wong"): then it is someone else's name. A headline in Title
@@ -1041,7 +1070,10 @@ class Matcher:
                     and self._sentence_place(sp[0], fs, sp[1], map(entity_of, fids), country_ends)
                 ) or (
                     VESSEL in map(kind_of, fids) and _vessel_before(fs.nt, sp[1])
-                ) or (related and not related.isdisjoint(map(entity_of, fids))):
+                ) or (related and not related.isdisjoint(map(entity_of, fids))) or (
+                    not self._proper_fids.isdisjoint(fids)
+                    and bool(self._proper_owners(sp[0], fs, sp[1], sp[2], fids, country_ends))
+                ):
                     strong_span[sp] = False
         if not strong_span:
             return []
@@ -1071,6 +1103,7 @@ class Matcher:
             fids = form_hits[sp]
             titled = vessel_word = org_word = False
             linked: set[int] = set()
+            proper: set[int] = set()
             near_place = ""
             if not strong_span[sp] and not any(form_entity[f] in last_seen for f in fids):
                 # weak forms with no earlier mention need a title or vessel word in front (or be
@@ -1092,7 +1125,9 @@ class Matcher:
                     titled = bool(place) and bool(kinds & {SURNAME, DISTINCT})
                     org_word = bool(place) and ORGSHORT in kinds
                 vessel_word = VESSEL in kinds and _vessel_before(fs.nt, t0)
-                if not (titled or vessel_word or org_word or DISTINCT in kinds or linked):
+                if not self._proper_fids.isdisjoint(fids):
+                    proper = self._proper_owners(fi, fs, t0, t1, fids, country_ends)
+                if not (titled or vessel_word or org_word or DISTINCT in kinds or linked or proper):
                     continue
             else:
                 place = ""
@@ -1145,6 +1180,9 @@ class Matcher:
                             chosen[ent] = weak[ent][1] * 0.9
                     elif linked & weak.keys():
                         for ent in linked & weak.keys():  # linked on the list to one named in full
+                            chosen[ent] = weak[ent][1] * 0.85
+                    elif proper & weak.keys():
+                        for ent in proper & weak.keys():  # "Islamic State" written as a name
                             chosen[ent] = weak[ent][1] * 0.85
                     elif weak:
                         title = self._title_before(fs, t0)

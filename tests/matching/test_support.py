@@ -366,3 +366,22 @@ def test_a_port_named_by_its_place_is_the_place() -> None:
     assert ids(m, "", "State Enterprise Sevastopol Sea Trading Port was sanctioned.") == {"us_ofac_sdn:18322"}
     assert ids(m, "", "State Enterprise Sevastopol Sea Trading Port was listed; the Port of Sevastopol denied it.") == {
         "us_ofac_sdn:18322"}
+
+
+def test_a_name_of_everyday_words_counts_when_written_as_a_name() -> None:
+    isil = [AliasSpec("us_ofac_sdn:8759", "us_ofac_sdn", "8759", "ISLAMIC STATE OF IRAQ AND THE LEVANT", a,
+                      schema="Organization", programs=("SDGT",))
+            for a in ("ISLAMIC STATE OF IRAQ AND THE LEVANT", "ISLAMIC STATE")]
+    mod = [AliasSpec("un_sc_sanctions:KPe.054", "un_sc_sanctions", "KPe.054", "MINISTRY OF DEFENCE", a,
+                     schema="Organization", programs=("DPRK",), countries=("KP",))
+           for a in ("MINISTRY OF DEFENCE", "MINISTRY OF PEOPLE'S ARMED FORCES")]
+    m = build_matcher(RULES, [*isil, *mod])
+    assert ids(m, "", "The blast was blamed on a local Islamic State affiliate.") == {"us_ofac_sdn:8759"}
+    assert ids(m, "", "Reports say Islamic State kidnaps dozens in Syria.") == {"us_ofac_sdn:8759"}
+    # lower case is no name; a longer name is another group
+    assert ids(m, "", "They want an Islamic state in the region.") == set()
+    assert ids(m, "", "The Islamic State of Khorasan claimed it.") == set()
+    # a country's institution needs that country in the sentence and no other one before it
+    assert ids(m, "", "The Ministry of Defence said troops were ready.") == set()
+    assert ids(m, "", "North Korea fired a missile, Japan's Ministry of Defence said.") == set()
+    assert ids(m, "", "North Korea's Ministry of Defence said the missile flew far.") == {"un_sc_sanctions:KPe.054"}
