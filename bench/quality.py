@@ -12,7 +12,7 @@ Each item is scanned as title + description, read by link from ../shared/data an
 Rule metrics compare "the rule fired" with a label: `arms-transfer` with `arms_transfer`,
 `sanctions-evasion` with `sanctions_evasion`, `proliferation` with `proliferation`, `sanctioned-entity`
 with "at least one labelled SDN entity". A label missing from an item means "not labelled": each rule is
-scored only over the items that carry its label (`proliferation` is labelled on draws 8 to 12 and on
+scored only over the items that carry its label (`proliferation` is labelled on draws 8 to 13 and on
 the proliferation stratum, which carries no other label). Entity detection is scored per (item, OFAC
 SDN id) pair: a found `us_ofac_sdn` id that is not labelled is a false positive, a labelled id not
 found a false negative.
@@ -219,7 +219,8 @@ HELDOUT_NOTES = {
     9: "labelled blind, then used for a tenth round",
     10: "labelled blind, measured once for QUAL-10, then used by QUAL-11",
     11: "labelled blind, measured once for QUAL-12, then used by QUAL-13",
-    12: "labelled blind, measured once for QUAL-14",
+    12: "labelled blind, measured once for QUAL-14, then used by QUAL-15 and ENGINE-5",
+    13: "labelled blind, measured once for QUAL-16",
 }
 
 
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         matcher,
         [i for i in items if "proliferation" in i],
         False,
-        "Proliferation-labelled items (draws 8 to 12 and the proliferation stratum)",
+        "Proliferation-labelled items (draws 8 to 13 and the proliferation stratum)",
     )
     print()
     evaluate(matcher, items, False, "All labelled items (each rule over the items that carry its label)")

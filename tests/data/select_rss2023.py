@@ -1,6 +1,6 @@
 """Pick the items of the labelled RSS 2023 set reproducibly (fixed seed, three strata).
 
-Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..12 | --proliferation] > /tmp/rss2023_selection.jsonl
+Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..13 | --proliferation] > /tmp/rss2023_selection.jsonl
 The output has the cleaned title/description of every picked item; the labels are then
 written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 """
@@ -23,7 +23,7 @@ BACKGROUND = "rss_items_2023_background_sample20k.jsonl"
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
 # draw); docs/quality.md says which draw measured which version of the rules.
-HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 13)}
+HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 14)}
 HELDOUT_SIZES = {
     "1": (40, 40, 20),
     "2": (40, 40, 20),
@@ -37,10 +37,11 @@ HELDOUT_SIZES = {
     "10": (60, 60, 30),
     "11": (60, 60, 30),
     "12": (60, 60, 30),
+    "13": (60, 60, 30),
 }
-# Draws 6 to 12 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
+# Draws 6 to 13 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
 # sanctions-evasion rule has positives to be measured on.
-N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40, "10": 40, "11": 40, "12": 40}
+N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40, "10": 40, "11": 40, "12": 40, "13": 40}
 SANCTIONS = re.compile(r"\bsanction", re.I)
 MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
@@ -128,7 +129,7 @@ def select_proliferation(exclude: set[str]) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    """Print the selection as JSON Lines (`--heldout 1..12`: a held-out draw, excluding earlier draws
+    """Print the selection as JSON Lines (`--heldout 1..13`: a held-out draw, excluding earlier draws
     and, from draw 10 on, the proliferation stratum; `--proliferation`: the proliferation stratum,
     excluding the tuning set and draws 1-9)."""
     picked = select(SEED, (N_HITS, N_MILITARY, N_BACKGROUND), set())
