@@ -24,24 +24,10 @@ N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
 # draw); docs/quality.md says which draw measured which version of the rules.
 HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 14)}
-HELDOUT_SIZES = {
-    "1": (40, 40, 20),
-    "2": (40, 40, 20),
-    "3": (60, 60, 30),
-    "4": (60, 60, 30),
-    "5": (60, 60, 30),
-    "6": (60, 60, 30),
-    "7": (60, 60, 30),
-    "8": (60, 60, 30),
-    "9": (60, 60, 30),
-    "10": (60, 60, 30),
-    "11": (60, 60, 30),
-    "12": (60, 60, 30),
-    "13": (60, 60, 30),
-}
+HELDOUT_SIZES = {"1": (40, 40, 20), "2": (40, 40, 20)} | {str(n): (60, 60, 30) for n in range(3, 14)}
 # Draws 6 to 13 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
 # sanctions-evasion rule has positives to be measured on.
-N_SANCTIONS = {"6": 40, "7": 40, "8": 40, "9": 40, "10": 40, "11": 40, "12": 40, "13": 40}
+N_SANCTIONS = {str(n): 40 for n in range(6, 14)}
 SANCTIONS = re.compile(r"\bsanction", re.I)
 MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
