@@ -11,8 +11,9 @@ anything that is filtered on has its own column or link table with an index.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, select
 from sqlmodel import Field, SQLModel
 
@@ -20,6 +21,15 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC (the storage convention)."""
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """The time as given when it carries a zone, else the same wall time read as UTC (naive input)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# A datetime field of an input model: naive values are read as UTC.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _json(default: Any = None) -> Any:

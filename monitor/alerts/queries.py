@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Text, and_, bindparam, cast, exists, or_, select
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from monitor.models import Alert, AlertEntity
+from monitor.models import Alert, AlertEntity, UtcDatetime
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
@@ -36,8 +36,8 @@ class InvalidCursor(ValueError):
 class AlertFilter(BaseModel):
     """Which alerts to return. Unset fields do not restrict; list fields match any of their values."""
 
-    since: datetime | None = Field(None, description="created at or after (UTC)")
-    until: datetime | None = Field(None, description="created before (UTC)")
+    since: UtcDatetime | None = Field(None, description="created at or after (UTC)")
+    until: UtcDatetime | None = Field(None, description="created before (UTC)")
     rules: list[str] = Field(default_factory=list, description="rule ids")
     categories: list[str] = Field(default_factory=list)
     severities: list[Literal["low", "medium", "high", "critical"]] = Field(default_factory=list)
@@ -51,12 +51,6 @@ class AlertFilter(BaseModel):
     suppressed: Literal["exclude", "include", "only"] = "exclude"
     after_id: int | None = Field(None, description="only alerts with a larger id (digest: after the last sent)")
 
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from monitor.alerts.queries import AlertFilter
 from monitor.api.errors import validation_error
-from monitor.models import utcnow
+from monitor.models import as_utc, utcnow
 
 _RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -29,7 +29,7 @@ def parse_when(value: str | None, field: str) -> datetime | None:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         raise validation_error(f"query.{field}", f"not a time: {value!r} ({_WHEN_HELP})") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return as_utc(when)
 
 
 async def alert_filter(

@@ -9,6 +9,7 @@ import typer
 from sqlmodel import Session
 
 from monitor.cli.common import fail, print_jsonl, ready_engine, settings
+from monitor.models import as_utc
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -25,7 +26,7 @@ def parse_since(value: str | None) -> datetime | None:
         when = datetime.fromisoformat(value)
     except ValueError:
         fail(f"--since: expected a duration like 7d, 12h, 30m, 2w or an ISO date, got {value!r}")
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return as_utc(when)
 
 
 def alerts_list(

@@ -18,7 +18,7 @@ from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, ErrorResponse, not_found, validation_error
 from monitor.api.params import IdPath
 from monitor.api.schemas import FeedCreate, FeedPublic, FeedUpdate, OpmlImportResult
-from monitor.feeds.manage import FeedUrlError, add_feed, list_feeds, validate_feed_url
+from monitor.feeds.manage import FeedUrlError, add_feed, list_feeds, subscribe, validate_feed_url
 from monitor.feeds.opml import OpmlError, read_opml
 from monitor.models import AuditEvent, Feed, utcnow
 from monitor.netguard import BlockedAddressError, check_url
@@ -140,11 +140,10 @@ def create_feed(
     url = checked_url(request, settings, body.url)
     if session.exec(select(Feed.id).where(col(Feed.url) == url)).first() is not None:
         raise ApiError(409, f"feed {url} already exists", details={"field": "body.url"})
-    feed, _ = add_feed(session, url, body.title)
+    feed, _ = subscribe(session, url, body.title, actor=key.actor)  # new: the 409 above ruled out an existing one
     feed.poll_interval = body.poll_interval
     feed.enabled = body.enabled
     session.add(feed)
-    _audit(session, key.actor, "feed.create", feed.id, {"url": url})
     session.flush()
     return FeedPublic.model_validate(feed)
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from monitor.api.auth import AdminKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found
-from monitor.models import Delivery, DeliveryAttempt, Subscription, utcnow
+from monitor.models import Delivery, DeliveryAttempt, Subscription, UtcDatetime, utcnow
 from monitor.notify.deliver import redeliver, redeliver_range
 from monitor.notify.subscriptions import (
     SubscriptionCreate,
@@ -76,16 +76,9 @@ class DeliveryPublic(BaseModel):
 class RedeliverRange(BaseModel):
     """Deliveries created in [since, until) to send again (times without a zone are UTC)."""
 
-    since: datetime
-    until: datetime | None = None
+    since: UtcDatetime
+    until: UtcDatetime | None = None
     failed_only: bool = False
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 class Redelivering(BaseModel):
