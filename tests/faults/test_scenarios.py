@@ -9,6 +9,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -25,8 +26,8 @@ from monitor.models import Article, Digest, utcnow
 from monitor.notify.subscriptions import SubscriptionCreate, create_subscription
 from monitor.settings import CONFIG_DIR
 from monitor.watchlists.store import load_list
-from tests.faults.conftest import env_int
-from tests.faults.deploy import Deployment, feed_items, random_kills, verify, wait_until
+from tests.faults.conftest import Stack, env_int
+from tests.faults.deploy import Deployment, Verdict, feed_items, random_kills, verify, wait_until
 from tests.notify.receiver import _handler
 from tests.support.feed_server import rss
 
@@ -88,19 +89,17 @@ def test_sigkill_workers_at_random_points(stack, rng: random.Random, record) -> 
     assert done == kills
 
 
-def test_redis_restart_during_ingestion(stack, rng: random.Random, record) -> None:  # type: ignore[no-untyped-def]
-    """Our own redis-server (no persistence) is killed mid-ingestion and restarted empty:
-    the queued and unacknowledged tasks are gone, the beat sweeps recover them from the database."""
-    st = stack(own_redis=True, delay=0.3)
-    rds = st.redis
-    assert rds is not None
+def _outage_during_ingestion(st: Stack, rng: random.Random, down: Callable[[], None],
+                             up: Callable[[], None]) -> Verdict:
+    """Ingest with two workers and a beat, take a service down mid-way for 3 s, bring it back,
+    let the sweeps recover, and verify the store (the verdict is returned unchecked)."""
     dep = st.deployment(workers=2, beats=1).start()
     try:
         st.kick(dep)
         time.sleep(rng.uniform(0.5, 1.5))
-        rds.stop()
+        down()
         time.sleep(3)  # down for a stretch while workers and beat try to reach it
-        rds.start()
+        up()
         _grow_feeds(st, st.expected_articles // len(st.urls) + 10)
         dep.fast_forward()
         dep.sweeps()
@@ -109,6 +108,16 @@ def test_redis_restart_during_ingestion(stack, rng: random.Random, record) -> No
     finally:
         dep.stop()
     print(v, f"recovery rounds {rounds}")
+    return v
+
+
+def test_redis_restart_during_ingestion(stack, rng: random.Random, record) -> None:  # type: ignore[no-untyped-def]
+    """Our own redis-server (no persistence) is killed mid-ingestion and restarted empty:
+    the queued and unacknowledged tasks are gone, the beat sweeps recover them from the database."""
+    st = stack(own_redis=True, delay=0.3)
+    rds = st.redis
+    assert rds is not None
+    v = _outage_during_ingestion(st, rng, rds.stop, rds.start)
     record("Redis stopped and restarted", "broker SIGKILLed mid-ingestion, empty restart after 3 s", v, runs=1)
     v.check()
 
@@ -117,23 +126,9 @@ def test_postgres_restart_during_ingestion(stack, rng: random.Random, record) ->
     """Our own PostgreSQL cluster is shut down immediately mid-ingestion and started again:
     the workers reconnect and nothing is lost."""
     st = stack(own_pg=True, delay=0.3)
-    dep = st.deployment(workers=2, beats=1).start()
-    try:
-        pg = st.pg
-        assert pg is not None
-        st.kick(dep)
-        time.sleep(rng.uniform(0.5, 1.5))
-        pg.crash()
-        time.sleep(3)
-        pg.start()
-        _grow_feeds(st, st.expected_articles // len(st.urls) + 10)
-        dep.fast_forward()
-        dep.sweeps()
-        rounds = dep.settle(st.expected_articles, timeout=150)
-        v = verify(st.engine, st.settings, st.rx, st.expected_articles)
-    finally:
-        dep.stop()
-    print(v, f"recovery rounds {rounds}")
+    pg = st.pg
+    assert pg is not None
+    v = _outage_during_ingestion(st, rng, pg.crash, pg.start)
     record("PostgreSQL restarted", "immediate shutdown mid-ingestion, restart after 3 s", v, runs=1)
     v.check()
 
