@@ -22,7 +22,7 @@ BACKGROUND = "rss_items_2023_background_sample20k.jsonl"
 # (so that the arms-transfer rule has enough positives to measure), random background.
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
-# draw); docs/quality.md says which draw measured which version of the rules.
+# draw); bench/quality.py (HELDOUT_NOTES) says what each draw was used for afterwards.
 HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 14)}
 HELDOUT_SIZES = {"1": (40, 40, 20), "2": (40, 40, 20)} | {str(n): (60, 60, 30) for n in range(3, 14)}
 # Draws 6 to 13 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
