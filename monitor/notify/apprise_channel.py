@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from monitor.notify.email import header_text
 from monitor.notify.subscriptions import SubscriptionError, check_apprise_url
 from monitor.notify.webhook import SendResult
 from monitor.settings import Settings
@@ -28,7 +29,7 @@ def send_apprise(settings: Settings, url: str, title: str, body: str, body_forma
         return SendResult(False, error="apprise does not understand this URL")
     # apprise logs the reason of a failure; capture it for the attempt row.
     with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(body=body, title=title, body_format=body_format)
+        ok = notifier.notify(body=body, title=header_text(title), body_format=body_format)
         log_text = captured.getvalue() if hasattr(captured, "getvalue") else ""
     duration = (time.perf_counter() - started) * 1000
     if ok:

@@ -8,6 +8,8 @@ Rules this module keeps:
 - Per subscription, messages go out in creation order: a delivery waits while an
   earlier one of its subscription is still open, and whoever finishes the earlier one
   sends the next at once (in-process), so a healthy endpoint sees no extra latency.
+- Any exception while a message is built or sent is a failed attempt of that delivery,
+  recorded and retried like a refused one.
 - Retries at 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (±10 % jitter),
   or after Retry-After on 429/502/503/504. After the last one the delivery fails and
   the subscription is marked failing (the digest and the API show it). 410 disables it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -248,7 +251,16 @@ def _deliver(
         session.commit()
         return Outcome(delivery_id, "paused"), client
 
-    result, client = _send(session, delivery, sub, alert, settings, client)
+    started = time.perf_counter()
+    try:
+        result, client = _send(session, delivery, sub, alert, settings, client)
+    except Exception as exc:
+        # Whatever the message held (a hostile title, a target saved by an older release),
+        # it is this delivery's failure, retried like any other: never a row left `sending`
+        # that holds back every later message of the subscription.
+        log.exception("delivery %s: the message could not be built or sent", delivery_id)
+        session.rollback()
+        result = SendResult.of_exception(exc, started)
     finished = utcnow()
     _relaxed_commit(session)
     session.add(

@@ -21,6 +21,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -386,7 +387,12 @@ def run_digest(
     if content.empty and settings.digest_skip_empty:
         row.status, row.sent_at = "empty", utcnow()
     else:
-        result = send_digest(session, settings, content)
+        started = perf_counter()
+        try:
+            result = send_digest(session, settings, content)
+        except Exception as exc:  # recorded on the row and retried, never a claim left hanging
+            log.exception("digest %s: the message could not be built or sent", row_id)
+            result = SendResult.of_exception(exc, started)
         if result.ok:
             row.status, row.sent_at, row.error = "sent", utcnow(), None
         else:

@@ -1,11 +1,15 @@
 """E-mail through SMTP: multipart/alternative with a plain-text and an HTML part.
 
 TLS is `none`, `starttls` or `ssl` (MONITOR_SMTP_TLS); a login is made only when a
-user name is set. The SMTP server comes from the settings, never from a user.
+user name is set. The SMTP server comes from the settings, never from a user. Text
+from feeds that ends up in a header (the subject carries the article title) has its
+line breaks and other control characters turned into spaces first, so a title can
+never add a header or a recipient.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import time
@@ -15,6 +19,15 @@ from email.utils import formatdate, make_msgid
 from monitor.notify.webhook import SendResult
 from monitor.settings import Settings
 
+# C0 and C1 controls (CR, LF, tab, NUL, NEL ...) and the Unicode line and paragraph separators.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_RUN = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029][\s\x00-\x1f\x7f-\x9f\u2028\u2029]*")
+
+
+def header_text(value: str) -> str:
+    """`value` fit for one header line: each run of control characters becomes one space."""
+    return _CONTROL_RUN.sub(" ", value).strip()
+
 
 def build_message(
     settings: Settings, to: str, subject: str, text: str, html: str, msg_id: str | None = None
@@ -23,7 +36,7 @@ def build_message(
     msg = EmailMessage()
     msg["From"] = settings.smtp_sender
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = header_text(subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(idstring=msg_id, domain=settings.smtp_sender.rsplit("@", 1)[-1] or None)
     if msg_id:

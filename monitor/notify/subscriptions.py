@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from monitor import netguard
 from monitor.models import AuditEvent, Subscription, utcnow
 from monitor.notify import secretbox
+from monitor.notify.email import CONTROL_CHARS
 from monitor.notify.filters import SEVERITY_RANK
 from monitor.settings import Settings
 
@@ -165,6 +166,13 @@ def _mask_apprise(url: str) -> str:
 
 def check_target(channel: str, target: str, settings: Settings, resolver: netguard.Resolver | None = None) -> None:
     """Raise SubscriptionError when the destination is malformed or not allowed (SSRF guard)."""
+    # Before any parsing: urlsplit silently drops CR, LF and tab, so the URL it checks would
+    # not be the one later sent (a header injected into a request or an e-mail).
+    bad = CONTROL_CHARS.search(target)
+    if bad:
+        raise SubscriptionError(
+            f"{channel} target contains a control character (U+{ord(bad.group()):04X} at position {bad.start()})"
+        )
     if channel == "webhook":
         try:
             netguard.check_url(target, settings, resolver)

@@ -39,6 +39,12 @@ class SendResult:
     retry_after: float | None = None  # seconds the endpoint asked us to wait
     gone: bool = False  # 410: the endpoint wants no more deliveries
 
+    @classmethod
+    def of_exception(cls, exc: Exception, started: float) -> SendResult:
+        """A failed attempt for an exception raised while building or sending a message."""
+        error = f"cannot build or send the message: {type(exc).__name__}: {exc}"
+        return cls(False, error=error[:1000], duration_ms=(time.perf_counter() - started) * 1000)
+
 
 def sign(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
     """One `v1,<base64>` signature of `msg_id.timestamp.body` with a `whsec_` secret."""
