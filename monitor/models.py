@@ -126,9 +126,11 @@ class ListVersion(SQLModel, table=True):
     """One load of one list file: where it came from and what it changed."""
 
     __tablename__ = "list_version"
+    __table_args__ = (Index("ix_list_version_dataset_number", "dataset", "number", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     dataset: str = Field(max_length=64, index=True)
+    number: int | None = Field(default=None, description="version number within its dataset: 1, 2, 3, ...")
     source: str = Field(max_length=2048)
     format: str = Field(max_length=32)
     file_hash: str = Field(max_length=64)

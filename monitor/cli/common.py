@@ -23,6 +23,16 @@ def settings() -> Settings:
         fail(f"invalid settings: {exc}")
 
 
+def cli_actor() -> str:
+    """Who runs this command, for the audit log: `cli:<login name>`."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name for this uid (some containers)
+        return "cli"
+
+
 def ready_engine(cfg: Settings | None = None) -> Engine:
     """An engine whose schema is current: the embedded store migrates itself,
     an external database must have had `sanctions-monitor db upgrade`."""

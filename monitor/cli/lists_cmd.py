@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
+from monitor.cli.common import cli_actor, dumps, fail, print_jsonl, ready_engine, settings
 from monitor.db import session_scope
 from monitor.settings import Settings
 from monitor.watchlists.loaders import FORMATS, ListFormatError
@@ -32,30 +32,45 @@ def load(
         bool, typer.Option("--rescreen/--no-rescreen", help="Re-screen recent articles for added names")
     ] = True,
 ) -> None:
-    """Load list files, each as a new version of its dataset (all or nothing per file)."""
-    from monitor.watchlists.store import load_list, summarise
+    """Load list files, each as a new version of its dataset (all or nothing per file).
+
+    A file identical to the dataset's active version makes no new version. Every load is
+    written to the audit log (`audit list --action list.`)."""
+    from monitor.watchlists.store import load_file, summarise
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     cfg = settings()
     engine = ready_engine(cfg)
     failed = 0
+    actor = cli_actor()
     for path in _without_companions(paths):
         try:
             with session_scope(engine) as session:
-                version = load_list(session, path, fmt=fmt, dataset=dataset)
+                loaded = load_file(session, path, fmt=fmt, dataset=dataset, actor=actor)
         except (ListFormatError, ValueError, OSError) as exc:
             typer.echo(f"error: {exc} (nothing loaded from this file; the previous version stays)", err=True)
             failed += 1
             continue
+        version = loaded.version
         summary = summarise(version)
+        summary["new_version"] = loaded.new
+        if not loaded.new:
+            if json_out:
+                typer.echo(dumps(summary))
+            else:
+                typer.echo(
+                    f"{summary['dataset']}: unchanged, {path} is identical to the active version "
+                    f"{summary['version']} ({summary['entities']} entities); no new version made"
+                )
+            continue
         if rescreen and version.id is not None:
             summary["rescreen"] = _rescreen(engine, cfg, version.id)
         if json_out:
             typer.echo(dumps(summary))
         else:
             typer.echo(
-                f"{summary['dataset']}: version {summary['version_id']}, {summary['entities']} entities "
+                f"{summary['dataset']}: version {summary['version']}, {summary['entities']} entities "
                 f"(+{summary['added']} added, {summary['changed']} changed, -{summary['removed']} removed, "
                 f"{summary['skipped']} skipped) from {path}"
             )
@@ -121,7 +136,7 @@ def update(
     cfg = settings()
     engine = ready_engine(cfg)
     with Session(engine, expire_on_commit=False) as session:
-        results = update_lists(session, cfg, datasets or None, force=force)
+        results = update_lists(session, cfg, datasets or None, force=force, actor=cli_actor())
     for result in results:
         if json_out:
             typer.echo(dumps(asdict(result)))
@@ -151,7 +166,7 @@ def status(
     typer.echo(f"{'dataset':<20} {'version':>7} {'entities':>9} {'names':>8} {'removed':>8}  {'age':<12} source")
     for row in rows:
         typer.echo(
-            f"{row['dataset']:<20} {row['version_id'] or '-':>7} {row['entities']:>9} {row['names']:>8} "
+            f"{row['dataset']:<20} {row['version'] or '-':>7} {row['entities']:>9} {row['names']:>8} "
             f"{row['removed']:>8}  {row['age'] or '-':<12} {row['source'] or ''}"
         )
 

@@ -66,6 +66,7 @@ def list_status(session: Session, now: datetime | None = None) -> list[dict[str,
             {
                 "dataset": dataset,
                 "version_id": version.id if version else None,
+                "version": version.number if version else None,
                 "format": version.format if version else None,
                 "source": version.source if version else None,
                 "loaded_at": version.loaded_at if version else None,

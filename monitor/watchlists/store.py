@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, func, insert, select, update
 from sqlmodel import Session, col
 
-from monitor.models import Entity, EntityChange, EntityName, ListVersion, utcnow
+from monitor.models import AuditEvent, Entity, EntityChange, EntityName, ListVersion, utcnow
 from monitor.settings import CONFIG_DIR, Settings
 from monitor.watchlists.loaders import EntityRecord, LoadReport, detect_format, get_loader
 from monitor.watchlists.loaders.base import ListFormatError, files_digest
@@ -35,7 +35,16 @@ MAX_SOURCE_ID = 128  # Entity.source_id; the entity id adds "<dataset>:" (at mos
 CHUNK = 500  # rows per IN (...) list; stays under SQLite's variable limit
 DEFAULT_WATCHLISTS = (CONFIG_DIR / "watchlists" / "named_officials.yaml",)
 
-__all__ = ["ListFormatError", "LoadSummary", "load_default_watchlists", "load_list", "summarise"]
+__all__ = [
+    "ListFormatError",
+    "LoadResult",
+    "LoadSummary",
+    "active_version",
+    "load_default_watchlists",
+    "load_file",
+    "load_list",
+    "summarise",
+]
 
 
 @dataclass
@@ -142,15 +151,76 @@ def read_records(path: Path, fmt: str = "auto") -> tuple[str, list[EntityRecord]
     return fmt, list(records.values()), report, loader.files(path)
 
 
+@dataclass
+class LoadResult:
+    """The version a load left active, and whether the load made it (False: identical to the active one)."""
+
+    version: ListVersion
+    new: bool
+
+
 def load_list(session: Session, path: Path | str, fmt: str = "auto", dataset: str | None = None) -> ListVersion:
-    """Load a list file as a new version of its dataset in the caller's transaction."""
+    """Load a list file as a new version of its dataset in the caller's transaction (see `load_file`)."""
+    return load_file(session, path, fmt, dataset).version
+
+
+def load_file(
+    session: Session, path: Path | str, fmt: str = "auto", dataset: str | None = None, *, actor: str = "system"
+) -> LoadResult:
+    """Load a list file into its dataset and write the load to the audit log.
+
+    A file whose content is that of the dataset's active version makes no new version: the
+    active one is returned with `new=False` (the audit log still records the attempt).
+    """
     path = Path(path)
     fmt, records, report, files = read_records(path, fmt)
     dataset = dataset or get_loader(fmt).dataset_for(path)
     if not DATASET_NAME.fullmatch(dataset):
         raise ValueError(f"dataset name {dataset!r}: use 1-64 lower-case letters, digits, '_', '-' or '.'")
-    return store_records(
-        session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=files_digest(files)
+    digest = files_digest(files)
+    current = active_version(session, dataset)
+    if current is not None and current.file_hash == digest and current.format == fmt:
+        _audit_load(session, current, actor, str(path), new=False)
+        return LoadResult(current, new=False)
+    version = store_records(session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=digest)
+    _audit_load(session, version, actor, str(path), new=True)
+    return LoadResult(version, new=True)
+
+
+def active_version(session: Session, dataset: str) -> ListVersion | None:
+    """The dataset's active (newest complete) version, if any."""
+    return (
+        session.execute(
+            select(ListVersion)
+            .where(col(ListVersion.dataset) == dataset, col(ListVersion.status) == "active")
+            .order_by(col(ListVersion.id).desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
+def _audit_load(session: Session, version: ListVersion, actor: str, source: str, *, new: bool) -> None:
+    detail = {
+        "file": source[:1000],
+        "format": version.format,
+        "version": version.number,
+        "version_id": version.id,
+        "new_version": new,
+        "entities": version.entities,
+        "added": version.added if new else 0,
+        "changed": version.changed if new else 0,
+        "removed": version.removed if new else 0,
+        "skipped": version.skipped,
+    }
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="list.load" if new else "list.load_unchanged",
+            object_type="list",
+            object_id=version.dataset,
+            detail=detail,
+        )
     )
 
 
@@ -166,8 +236,10 @@ def store_records(
 ) -> ListVersion:
     """Apply parsed records to the stored dataset as one new ListVersion (bulk statements)."""
     now = utcnow()
+    last = session.execute(select(func.max(col(ListVersion.number))).where(col(ListVersion.dataset) == dataset))
     version = ListVersion(
         dataset=dataset,
+        number=(last.scalar() or 0) + 1,
         source=source[:2048],
         format=fmt,
         file_hash=file_hash,
@@ -316,6 +388,7 @@ def summarise(version: ListVersion) -> dict[str, Any]:
     """A ListVersion as a JSON-ready summary line."""
     return {
         "version_id": version.id,
+        "version": version.number,
         "dataset": version.dataset,
         "format": version.format,
         "source": version.source,
@@ -338,17 +411,10 @@ def load_default_watchlists(session: Session, settings: Settings) -> list[str]:
         fmt, records, report, files = read_records(path)
         dataset = get_loader(fmt).dataset_for(path)
         digest = files_digest(files)
-        current = (
-            session.execute(
-                select(ListVersion)
-                .where(col(ListVersion.dataset) == dataset, col(ListVersion.status) == "active")
-                .order_by(col(ListVersion.id).desc())
-            )
-            .scalars()
-            .first()
-        )
+        current = active_version(session, dataset)
         if current is not None and current.file_hash == digest:
             continue
         version = store_records(session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=digest)
+        _audit_load(session, version, "system", str(path), new=True)
         lines.append(f"loaded watch list {dataset}: {version.entities} entities from {path.name}")
     return lines

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from monitor.feeds.fetch import FetchError, fetch
-from monitor.models import KeyValue, ListVersion, utcnow
+from monitor.models import KeyValue, utcnow
 from monitor.netguard import Resolver
 from monitor.settings import Settings
 from monitor.watchlists.loaders.base import ListFormatError
-from monitor.watchlists.store import load_list
+from monitor.watchlists.store import load_file
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,13 @@ def _offline_hint(exc: FetchError, url: str) -> str:
 
 
 def update_dataset(
-    session: Session, settings: Settings, dataset: str, *, force: bool = False, resolver: Resolver | None = None
+    session: Session,
+    settings: Settings,
+    dataset: str,
+    *,
+    force: bool = False,
+    resolver: Resolver | None = None,
+    actor: str = "lists-update",
 ) -> UpdateResult:
     """Download one dataset's files (conditional GET) and load them if any changed."""
     source = SOURCES.get(dataset)
@@ -179,7 +185,7 @@ def update_dataset(
     main = folder / source.files[0][0]
     try:
         # A rejected file raises while parsing, before anything is written.
-        version: ListVersion = load_list(session, main, fmt=source.format, dataset=dataset)
+        loaded = load_file(session, main, fmt=source.format, dataset=dataset, actor=actor)
     except (ListFormatError, ValueError) as exc:
         # Put the previous files back so the next conditional GET compares against them.
         for target, backup in backups:
@@ -191,12 +197,15 @@ def update_dataset(
             backup.unlink(missing_ok=True)
     for _target, _body, url, etag, last_modified in fetched:
         _set_validators(session, url, etag, last_modified)
+    version = loaded.version
+    if not loaded.new:
+        return UpdateResult(dataset, "unchanged", f"downloaded files identical to version {version.number}", version.id)
     version.source = source.urls(settings)[0][1][:2048]
     session.add(version)
     return UpdateResult(
         dataset,
         "loaded",
-        f"version {version.id}: {version.entities} entities (+{version.added} added, {version.changed} changed, "
+        f"version {version.number}: {version.entities} entities (+{version.added} added, {version.changed} changed, "
         f"-{version.removed} removed, {version.skipped} skipped)",
         version.id,
     )
@@ -209,13 +218,14 @@ def update_lists(
     *,
     force: bool = False,
     resolver: Resolver | None = None,
+    actor: str = "lists-update",
 ) -> list[UpdateResult]:
     """Update each configured dataset in turn, committing each on its own; a failing dataset
     does not stop the others."""
     results = []
     for dataset in datasets or settings.lists_datasets:
         try:
-            result = update_dataset(session, settings, dataset, force=force, resolver=resolver)
+            result = update_dataset(session, settings, dataset, force=force, resolver=resolver, actor=actor)
             session.commit()
         except Exception:
             session.rollback()

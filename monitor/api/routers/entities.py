@@ -56,7 +56,8 @@ class EntityNamePublic(BaseModel):
 class EntityChangePublic(BaseModel):
     """What one list version did to this entity."""
 
-    version_id: int
+    version_id: int = Field(description="id of the list load (unique across datasets)")
+    version: int | None = Field(default=None, description="the load's version number within its dataset")
     change: str = Field(description="added | changed | removed")
     at: datetime
     dataset: str | None = None
@@ -177,6 +178,7 @@ def get_entity(
         "history": [
             {
                 "version_id": change.version_id,
+                "version": version.number,
                 "change": change.change,
                 "at": change.at.isoformat(),
                 "dataset": version.dataset,
