@@ -43,6 +43,16 @@ def test_labels_are_well_formed() -> None:
             assert target.split("-")[0] == story.split("-")[0], "a follow-up outside its window"
 
 
+def test_every_window_is_labelled_and_the_blind_split_is_large_enough() -> None:
+    labels = _labels()
+    per_window: dict[str, int] = defaultdict(int)
+    for row in labels:
+        per_window[row["window"]] += 1
+    assert set(per_window) == {w.name for w in select_stories.WINDOWS}
+    assert len(labels) >= 400
+    assert sum(1 for row in labels if row["split"] == "blind") >= 160
+
+
 def test_labelled_windows_are_the_selection_and_resolve_in_the_shared_data() -> None:
     if not (select_rss2023.DATA / select_rss2023.HITS).exists():
         pytest.skip(f"the shared articles are not here ({select_rss2023.DATA})")
