@@ -21,9 +21,18 @@ from operator import attrgetter
 from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
 
+from monitor import resources
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.types import AliasSpec
-from monitor.matching.words import LEGAL_FORMS, common_words, word_set
+from monitor.matching.words import (
+    ARABIC_PARTICLES,
+    FACILITY_HEADS,
+    FACILITY_WORDS,
+    KOREAN_SURNAMES,
+    LEGAL_FORMS,
+    SURNAME_PARTICLES,
+    common_words,
+)
 
 # form kinds (ordered by strength)
 STRONG = 0  # a full name or distinctive alias: counts on its own
@@ -47,12 +56,7 @@ RARE_ZIPF = 2.7  # "Rosneft" 2.3, "Gazprom" 2.6 count; "Mirza" 2.9, "PPI" 2.9 do
 
 PERSON_SCHEMAS = frozenset({"person", "individual"})
 VESSEL_SCHEMAS = frozenset({"vessel", "aircraft", "airplane"})
-_PATRONYMIC = re.compile(r"(ovich|evich|ivich|ovna|evna|ichna|vich|ogly|oglu|kyzy|uly)$")
-_KOREAN_SURNAMES = word_set(
-    """
-    kim ri pak park choe choi jo cho han kang yun jang jong chon hwang an o so song hong mun ryu yu sin ko
-    """
-)
+_PATRONYMIC = re.compile("(?:" + "|".join(resources.patronymic_endings()) + ")$")
 MAX_CROSS = 8
 # Korean vowels with more than one common spelling: the vowel of "Jong" / "Jeong" / "Jung"
 # (McCune-Reischauer o-breve, Revised eo, popular u before a final consonant), of "Un" / "Eun"
@@ -104,9 +108,9 @@ def is_person(schema: str) -> bool:
 
 
 def _is_korean(spec: AliasSpec, surnames: set[str]) -> bool:
-    if any(p.upper().startswith("DPRK") for p in spec.programs) or any(c in ("KP", "KR") for c in spec.countries):
+    if resources.in_culture("korean", spec.countries, spec.programs):
         return True
-    return bool(surnames) and all(s in _KOREAN_SURNAMES for s in surnames)
+    return bool(surnames) and all(s in KOREAN_SURNAMES for s in surnames)
 
 
 def _common(tokens: list[str]) -> bool:
@@ -132,7 +136,7 @@ def _split_person(alias: str, korean: bool = False) -> tuple[list[str], list[str
         # "Diana ESPINOZA AGUILAR", "ESPINOZA AGUILAR Diana": the capitals are the surname
         i, j = caps[0], caps[-1] + 1
         return tokens[:i] + tokens[j:], tokens[i:j]
-    if korean and tokens[0] in _KOREAN_SURNAMES:
+    if korean and tokens[0] in KOREAN_SURNAMES:
         return tokens[1:], tokens[:1]
     return tokens[:-1], tokens[-1:]
 
@@ -246,16 +250,11 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
 
 # Spanish naming: given name(s), father's surname, mother's surname ("MADURO MOROS, Nicolas"); news
 # usually writes the given name and the first surname only ("Nicolas Maduro", "President Maduro").
-_HISPANIC_COUNTRIES = frozenset({"AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI",
-                                 "PA", "PE", "PR", "PY", "SV", "UY", "VE"})
-_HISPANIC_PROGRAMS = ("VENEZUELA", "CUBA", "NICARAGUA")
-_SURNAME_PARTICLES = word_set("de del la las los y e da van von di al el bin ibn abu")
 HISPANIC_SHORT_ZIPF = 3.2  # "Maduro" 3.0, "Ortega" 3.0 name one listed person; "Ramirez" 3.4, "Garcia" 3.9 do not
 
 
 def _is_hispanic(spec: AliasSpec) -> bool:
-    return any(p.upper().startswith(_HISPANIC_PROGRAMS) for p in spec.programs) or any(
-        c in _HISPANIC_COUNTRIES for c in spec.countries)
+    return resources.in_culture("hispanic", spec.countries, spec.programs)
 
 
 def _add_hispanic(add: Callable[..., None], given: list[str], surname: list[str]) -> None:
@@ -265,7 +264,7 @@ def _add_hispanic(add: Callable[..., None], given: list[str], surname: list[str]
     weak: many people share it; so does one that more than two listed people have (the matcher
     checks that across the lists: "Ivan Velasquez" is not VELASQUEZ CABALLERO, Ivan)."""
     first = surname[0]
-    if any(t in _SURNAME_PARTICLES or len(t) < 3 or not t.isalpha() for t in surname):
+    if any(t in SURNAME_PARTICLES or len(t) < 3 or not t.isalpha() for t in surname):
         return
     kind = STRONG if _zipf(first) < HISPANIC_SHORT_ZIPF else WEAK
     # the fewer words left out, the surer: "Nicolas Maduro" is MADURO MOROS, Nicolas (0.9) before
@@ -283,16 +282,13 @@ def _add_hispanic(add: Callable[..., None], given: list[str], surname: list[str]
 
 # Romanisations of Slavic given names differ in a few endings and letters: Yevgeny / Yevgeniy /
 # Evgeny / Evgeniy, Sergei / Sergey, Dmitry / Dmitriy, Alexander / Aleksandr, Alexei / Aleksey.
-_ENDINGS = (("iy", ("y", "i")), ("ii", ("y", "iy")), ("ey", ("ei", "y")), ("ei", ("ey",)), ("y", ("iy", "i")))
+_ENDINGS = tuple((end, tuple(others)) for end, others in resources.mapping("romanisation", "slavic_endings").items())
 
 
-_SLAVIC_PROGRAMS = ("RUSSIA", "UKRAINE", "BELARUS", "MAGNIT", "CAATSA", "CYBER")
-_SLAVIC_COUNTRIES = frozenset({"RU", "BY", "UA", "KZ", "KG", "UZ", "TJ", "TM", "AM", "AZ", "GE", "MD", "RS", "BG"})
 
 
 def _is_slavic(spec: AliasSpec) -> bool:
-    return any(p.upper().startswith(_SLAVIC_PROGRAMS) for p in spec.programs) or any(
-        c in _SLAVIC_COUNTRIES for c in spec.countries)
+    return resources.in_culture("slavic", spec.countries, spec.programs)
 
 
 def given_name_variants(first: str) -> list[str]:
@@ -345,13 +341,11 @@ def _zipf(word: str) -> float:
 
 # an alias that is a facility word and one place name ("PORT OF SEVASTOPOL", "SEVASTOPOL SEA
 # PORT") names the place as often as its operator ("the Black Sea port of Sevastopol")
-_FACILITY = word_set("port seaport airport harbour harbor sea river commercial merchant international of the")
-_FACILITY_HEAD = word_set("port seaport airport harbour harbor")
 
 
 def _is_place(tokens: list[str]) -> bool:
-    rest = [t for t in tokens if t not in _FACILITY]
-    return len(rest) == 1 and any(t in _FACILITY_HEAD for t in tokens)
+    rest = [t for t in tokens if t not in FACILITY_WORDS]
+    return len(rest) == 1 and any(t in FACILITY_HEADS for t in tokens)
 
 
 def thing_forms(specs: list[AliasSpec]) -> list[Form]:
@@ -420,18 +414,9 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
 # English spelling: short vowels are written i or e, u or o ("Hizballah", "Hezbollah", "Hizbullah"),
 # diphthongs ai, ae, ei or ay ("Kataib", "Kataeb"), an ayn or hamza inside a word is an apostrophe
 # or nothing ("KATA'IB"), and doubled consonants are often written single ("Hassan", "Hasan").
-_ARABIC_COUNTRIES = frozenset({"AE", "BH", "DZ", "EG", "IQ", "JO", "KW", "LB", "LY", "MA", "MR", "OM", "PS", "QA", "SA",
-                               "SD", "SO", "SY", "TN", "YE", "IR", "AF", "PK"})
-_ARABIC_PROGRAMS = ("SYRIA", "IRAQ", "LEBANON", "YEMEN", "LIBYA", "SUDAN", "SOMALIA", "IRAN", "IRGC", "IFSR", "HIFPAA")
-_ARABIC_PARTICLES = frozenset({"al", "el", "bin", "ibn", "abu", "abd", "umm", "bint"})
 _INWORD_APOSTROPHE = re.compile("(?<=[A-Za-z])['\u2018\u2019`\u02bb\u02bc](?=[A-Za-z])")
 _SEGMENT = re.compile(r"[aou]llah$|ai|ae|ei|ay|ou|oo|ee|[aeiou]|([b-df-hj-np-tv-z])\1|.")
-_ALTERNATIVES = {
-    "allah": ("allah", "ollah", "ullah"), "ollah": ("ollah", "allah", "ullah"), "ullah": ("ullah", "allah", "ollah"),
-    "ai": ("ai", "ae", "ei", "ay"), "ae": ("ae", "ai", "ei", "ay"), "ei": ("ei", "ai", "ay", "ey"),
-    "ay": ("ay", "ai", "ei", "ey"), "ou": ("ou", "u"), "oo": ("oo", "u"), "ee": ("ee", "i"),
-    "i": ("i", "e"), "e": ("e", "i"), "u": ("u", "o", "ou"), "o": ("o", "u"),
-}
+_ALTERNATIVES = {seg: tuple(alts) for seg, alts in resources.mapping("romanisation", "arabic_alternatives").items()}
 ARABIC_VARIANT_ZIPF = 3.0  # only words English text hardly uses are respelled ("Hizballah" 1.9; "Islamic" 4.4 is not)
 OWN_VARIANT_ZIPF = 3.5
 _MAX_SPELLINGS = 6  # per word
@@ -445,13 +430,12 @@ def is_arabic_origin(specs: list[AliasSpec]) -> bool:
     spec = specs[0]
     if _is_hispanic(spec):
         return False  # a Venezuelan under an Iran-arms programme is still spelled in Spanish
-    if any(c in _ARABIC_COUNTRIES for c in spec.countries) or any(
-            p.upper().startswith(_ARABIC_PROGRAMS) for p in spec.programs):
+    if resources.in_culture("arabic", spec.countries, spec.programs):
         return True
     for s in specs:
         tokens = normalise_name(s.alias).split()
         if _INWORD_APOSTROPHE.search(s.alias) or any(
-                t in _ARABIC_PARTICLES or t.endswith(("allah", "ullah")) for t in tokens):
+                t in ARABIC_PARTICLES or t.endswith(("allah", "ullah")) for t in tokens):
             return True
     return False
 

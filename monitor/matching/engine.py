@@ -29,6 +29,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from wordfreq import word_frequency, zipf_frequency
 
+from monitor import resources
 from monitor.matching.aliasforms import (
     CAPS,
     DISTINCT,
@@ -57,7 +58,18 @@ from monitor.matching.types import (
     RuleSpec,
     ScanResult,
 )
-from monitor.matching.words import FUNCTION_WORDS, ORG_CONTEXT, TITLE_WORDS, VESSEL_WORDS, common_words
+from monitor.matching.words import (
+    FUNCTION_WORDS,
+    HEAD_CONTEXT,
+    HEAD_TITLES,
+    NAME_LINKS,
+    ORG_CONTEXT,
+    ORG_FIELD_NEEDLES,
+    TITLE_ABBREVIATIONS,
+    TITLE_WORDS,
+    VESSEL_WORDS,
+    common_words,
+)
 
 # Datasets that are watch lists rather than sanctions lists (not `entity:sanctioned`).
 NON_SANCTIONS_DATASETS = frozenset({"named_officials"})
@@ -76,16 +88,6 @@ _SCHEMA_SYNONYMS = {"individual": "person", "organisation": "organization", "ent
                     "company": "organization", "ship": "vessel"}
 
 Occ = tuple[int, int, int]  # (field index, start, end) in the field's padded scan string
-# programme prefixes (OFAC's "DPRK3", "IRAN-EO13902", "RUSSIA-EO14024"...) -> the country they are about
-_PROGRAM_COUNTRIES = {"DPRK": "KP", "NKSR": "KP", "IRAN": "IR", "IRGC": "IR", "IFSR": "IR", "SYRIA": "SY",
-                      "RUSSIA": "RU", "BELARUS": "BY", "CUBA": "CU", "VENEZUELA": "VE", "BURMA": "MM",
-                      "UKRAINE": "RU", "LIBYA": "LY", "SUDAN": "SD", "SOMALIA": "SO", "YEMEN": "YE",
-                      "IRAQ": "IQ", "LEBANON": "LB", "NICARAGUA": "NI", "ZIMBABWE": "ZW", "MALI": "ML",
-                      "CAR": "CF", "DRCONGO": "CD", "SOUTH SUDAN": "SS"}
-# words anywhere in the same field that make an organisation's short name the organisation
-# ("Wagner after Wagner: the Kremlin reorganises Russian mercenaries")
-_ORG_FIELD_WORDS = (" mercenar", " mutiny ", " mutinies ", " paramilitar", " militia", " warlord",
-                    " insurrection ", " uprising ", " revolt ", " rebellion ", " private military ")
 # one-typo tolerance: the long part of a two-part person name, the other part exact
 _TYPO_MIN = 6  # letters of the listed part ("Shoigu" 6, "Prigozhin" 9)
 _TYPO_MAX_CHECKS = 40  # name-part hits checked per article
@@ -95,24 +97,15 @@ _RARE_NAME_ZIPF = 2.0  # "Prigozhin" 1.2, "Shoigu" 1.6; "Conte" 3.2, "Lopez" 3.8
 # and Putin: How a 25-year friendship turned ugly"); Zipf 1.5 keeps "Shoigu" (1.6) and "Kadyrov" out
 _SOLO_ZIPF = 1.5
 _SOLO_MIN = 6  # letters: short rare surnames are often another language's common ones ("Rim", "Jo")
-# titles a head of state or government holds: "President Tsai" is Taiwan's president, not TSAI, Hsein Tai,
-# a businessman listed for proliferation; such a title names a listed person only when they are listed
-# under a country's programme (as the leaders of sanctioned states are)
-_HEAD_TITLES = frozenset({"president", "premier", "chancellor", "king", "queen", "emir", "dictator"})
-# words before a surname that ask for the country's leader ("President Assad", "Syrian leader al-Assad")
-_HEAD_CONTEXT = _HEAD_TITLES | {"leader", "ruler", "strongman"}
 # a title the list gives a head of state or government ("President of the Syrian Arab Republic";
 # not "Vice President of ...", nor "Presidential Advisor")
-_HEAD_LISTED = re.compile(r"(?:^|;)\s*(?:president|prime minister|premier|king|emir|supreme leader|head of state)\b",
-                          re.IGNORECASE)
-# abbreviated titles written with a full stop ("Gen. Kim"): that stop ends no sentence
-_TITLE_ABBREVIATIONS = frozenset({"gen", "col", "lt", "maj", "capt", "sgt"})
+_HEAD_LISTED = re.compile(r"(?:^|;)\s*(?:" + "|".join(map(re.escape, resources.ordered("titles", "listed_head_titles")))
+                          + r")\b", re.IGNORECASE)
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _NAME_GOES_ON_OF = re.compile(r" (?:of|in) (?:the )?[A-Z]")
-_NAME_LINKS = frozenset({"of", "the", "and", "for", "in", "on", "to", "a", "de", "al", "el"})
 
 
 def _title_case_run(head: str) -> bool:
@@ -529,7 +522,7 @@ class Matcher:
             ent = self._entities[index]
             codes = set(ent.countries)
             for prog in ent.programs:
-                code = _PROGRAM_COUNTRIES.get(prog.upper().split("-")[0].rstrip("0123456789"))
+                code = resources.programme_country(prog)
                 if code:
                     codes.add(code)
             found = self._ent_countries[index] = frozenset(codes)
@@ -802,7 +795,7 @@ class Matcher:
         if after in ORG_CONTEXT or fs.nt.token_before(t0) in ("pmc", "mercenary", "mercenaries"):
             return True
         padded = fs.nt.padded
-        return any(word in padded for word in _ORG_FIELD_WORDS)
+        return any(word in padded for word in ORG_FIELD_NEEDLES)
 
     def _sentence_place(self, fi: int, fs: _FieldState, t0: int, ents: Iterable[int],
                         country_ends: dict[tuple[int, int], str]) -> str:
@@ -847,7 +840,7 @@ class Matcher:
         if before not in TITLE_WORDS:
             return ""
         head = fs.text[:fs.nt.orig_start(t0)].rstrip(" \"'\u201c\u2018(")
-        if head[-1:] in ".!?;:\n" and not (head[-1:] == "." and before in _TITLE_ABBREVIATIONS):
+        if head[-1:] in ".!?;:\n" and not (head[-1:] == "." and before in TITLE_ABBREVIATIONS):
             return ""
         return before
 
@@ -856,8 +849,7 @@ class Matcher:
         programme (of the country named before the title, when one is), or on a curated watch list."""
         if self._entities[ent].dataset in NON_SANCTIONS_DATASETS:
             return True
-        codes = {_PROGRAM_COUNTRIES.get(prog.upper().split("-")[0].rstrip("0123456789"))
-                 for prog in self._entities[ent].programs} - {None}
+        codes = {resources.programme_country(prog) for prog in self._entities[ent].programs} - {None}
         return bool(codes) and (not place or place in codes)
 
     def _proper_owners(self, fi: int, fs: _FieldState, t0: int, t1: int, fids: Iterable[int],
@@ -875,7 +867,7 @@ class Matcher:
         if len(set(datasets)) < len(datasets):
             return set()
         o0, o1 = fs.nt.orig_span(t0, t1)
-        words = [w for w in _WORD.findall(fs.text[o0:o1]) if w.casefold() not in _NAME_LINKS]
+        words = [w for w in _WORD.findall(fs.text[o0:o1]) if w.casefold() not in NAME_LINKS]
         if len(words) < 2 or not all(w[0].isupper() for w in words) or _title_case_run(fs.text[:o0]):
             return set()
         if _NAME_GOES_ON_OF.match(fs.text, o1):
@@ -1187,9 +1179,9 @@ class Matcher:
                     elif weak:
                         title = self._title_before(fs, t0)
                         # "President Assad", "Syria's al-Assad": the one listed as head of state
-                        head = title in _HEAD_CONTEXT or (not title and bool(near_place))
+                        head = title in HEAD_CONTEXT or (not title and bool(near_place))
                         ent = picked = self._pick_namesake(weak, place, context_countries, head)
-                        if ent >= 0 and self._title_before(fs, t0) in _HEAD_TITLES and not self._head_of(ent, place):
+                        if ent >= 0 and self._title_before(fs, t0) in HEAD_TITLES and not self._head_of(ent, place):
                             ent = picked = -1  # "Taiwanese President Tsai": no state's leader on the lists
                         if ent >= 0:
                             kind, conf = weak[ent]

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from monitor.matching.words import word_set
+from monitor import resources
 
 _ASCII_TABLE = bytes(
     (c if (48 <= c <= 57 or 97 <= c <= 122) else (c + 32 if 65 <= c <= 90 else 32)) for c in range(256)
@@ -32,9 +32,8 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _MULTI_SPACE = re.compile(r"  +")
 _CHAR_CACHE: dict[str, str] = {}
 
-# "ng" is a final consonant, not a "g": shield it while g becomes k
-_KOREAN_SUBS = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("ui", "i"), ("ng", "\x00"),
-                ("g", "k"), ("\x00", "ng"), ("b", "p"), ("d", "t"), ("r", "l"))
+# "ng" is a final consonant, not a "g": shielded while g becomes k
+_KOREAN_SUBS = tuple((str(old), str(new)) for old, new in resources.load("romanisation")["korean_key"])
 _DOUBLE = re.compile(r"([a-z])\1")
 
 
@@ -43,7 +42,7 @@ def korean_key(syllables: str) -> str:
     ("gim jeong eun" and "kim jong un" both give "kim jong un")."""
     out = syllables.lower()
     for old, new in _KOREAN_SUBS:
-        out = out.replace(old, new)
+        out = out.replace("ng", "\x00").replace(old, new).replace("\x00", "ng") if old == "g" else out.replace(old, new)
     return _DOUBLE.sub(r"\1", out)
 
 
@@ -237,12 +236,7 @@ def normalise_name(name: str) -> str:
 # --------------------------------------------------------------------------- sentences
 
 _SENT_END = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*\s+|\n\s*")
-_ABBREV = word_set(
-    """
-    mr mrs ms dr st prof gen col lt sgt capt cmdr adm gov sen rep jr sr inc ltd co corp no vs etc jan feb mar
-    apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e
-    """
-)
+_ABBREV = resources.words("words", "abbreviations")
 
 
 def sentence_starts(text: str) -> list[int]:

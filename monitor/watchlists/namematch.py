@@ -24,18 +24,28 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
+
+from monitor import resources
+from monitor.watchlists.nametokens import (
+    DOUBLES,
+    MAX_NAME_CHARS,
+    ORG,
+    PERSON,
+    phonetic,
+)
+from monitor.watchlists.nametokens import (
+    numbers as _numbers,
+)
+from monitor.watchlists.nametokens import (
+    tokens as _tokens,
+)
 
 __all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "prepare"]
 
-#: Longer inputs are cut here: no real name is longer, and it bounds the cost per pair.
-MAX_NAME_CHARS = 300
 #: At most this many name parts take part in the alignment (the rest are listed as ignored).
 MAX_PARTS = 12
 
-PERSON = "person"
-ORG = "org"
 
 # How much a part present on one side only costs, relative to its length: people drop
 # middle names and patronymics all the time, organisations rarely drop a distinctive word.
@@ -66,97 +76,18 @@ ACRONYM_SIM = 0.9
 ABJAD_SIM = 0.85
 
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
+# Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).
 # Titles and honorifics, never names (so not "Sultan", "Emir" or "He", which are also given names).
-HONORIFICS = _words(
-    """mr mrs ms miss mx dr prof professor sir dame lord lady sheikh shaikh sheik shaykh haji hajji hadji
-    mullah mulla maulvi maulana mawlawi mufti hon honorable honourable excellency rev reverend
-    gen general col colonel maj major capt captain lt lieutenant adm admiral sgt sergeant cmdr commander
-    president minister senator judge ambassador mme mlle herr frau senor senora gospodin"""
-)
-PARTICLES = _words(
-    "al el ul bin ibn bint ben binti bte de da del della dei der den des di du dos das la le van von vom zu y"
-    " of the and for in on at et und"
-)
-VESSEL_PREFIXES = _words("mv m v mt ms ss fv")
+HONORIFICS = resources.with_role("titles", "titles", "honorific")
+PARTICLES = resources.with_role("person_names", "particles", "light")
+VESSEL_PREFIXES = resources.words("words", "vessel_prefixes")
 
 # Legal forms by family; multi-word forms are matched before single words.
-_LEGAL_FORMS: dict[str, tuple[str, ...]] = {
-    "llc": (
-        "llc", "ooo", "limited liability company", "limited liability co", "tov", "too", "gmbh",
-        "gesellschaft mit beschrankter haftung", "srl", "sarl", "societatea cu raspundere limitata",
-        "societe a responsabilite limitee", "sp z oo", "spzoo", "sro", "kft", "ltda", "sl", "bv",
-        "obshchestvo s ogranichennoi otvetstvennostiu", "obshchestvo s ogranichennoy otvetstvennostyu",
-        "tovarystvo z obmezhenoiu vidpovidalnistiu", "mchj",
-    ),
-    "jsc": (
-        "jsc", "ojsc", "cjsc", "pjsc", "oao", "zao", "pao", "ao", "ag", "aktiengesellschaft", "sa", "spa", "nv",
-        "as", "ab", "asa", "oyj", "joint stock company", "open joint stock company", "closed joint stock company",
-        "public joint stock company", "joint stock co", "aktsionernoe obshchestvo",
-        "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
-        "publichnoe aktsionernoe obshchestvo", "sas", "sae", "se",
-    ),
-    "ltd": ("ltd", "limited", "co ltd", "company limited", "pty ltd", "pte ltd", "pvt ltd", "private limited"),
-    "plc": ("plc", "public limited company"),
-    "inc": ("inc", "incorporated", "corp", "corporation", "co", "company", "cia", "pt", "tbk"),
-    "lp": ("lp", "limited partnership", "llp", "limited liability partnership", "kg", "gmbh co kg"),
-    "ngo": ("ano", "ngo", "fund", "foundation", "fond", "npo"),
-    "na": ("na", "national association"),
-}
-_FORM_FAMILY: dict[tuple[str, ...], str] = {}
-for _family, _forms in _LEGAL_FORMS.items():
-    for _form in _forms:
-        _FORM_FAMILY[tuple(_form.split())] = _family
+_FORM_FAMILY = resources.legal_form_families()
 # "fund" and "foundation" describe the organisation but are part of many names too.
-_WEAK_FORMS = frozenset({("fund",), ("foundation",), ("fond",), ("co",), ("company",), ("sa",), ("as",), ("se",)})
+_WEAK_FORMS = frozenset(tuple(form.split()) for form in resources.ordered("legal_forms", "weak"))
 _MAX_FORM_WORDS = max(len(k) for k in _FORM_FAMILY)
 _FORM_FIRST_WORDS = frozenset(k[0] for k in _FORM_FAMILY)
-
-_NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
-}
-_ROMAN = {
-    r: i + 1
-    for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
-                           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"))
-}
-_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
-_INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
-_SPLIT = re.compile(r"[^a-z0-9]+")
-_DIGITS_LETTERS = re.compile(r"(?<=[0-9])(?=[a-z])(?!(?:st|nd|rd|th)\b)|(?<=[a-z])(?=[0-9])")
-_HAS_DIGIT = re.compile(r"[0-9]")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
-
-# Phonetic folding: spellings that transliteration systems and languages swap freely.
-# Longest spellings first (plain str.replace is much faster than a regex callback), then
-# single letters, then doubled letters folded.
-_PHONETIC_PAIRS = (
-    ("tsch", "s"), ("sch", "s"), ("tch", "s"), ("dzh", "d"), ("sh", "s"), ("sz", "s"), ("zh", "s"),
-    ("ch", "s"), ("ph", "f"), ("kh", "k"), ("gh", "k"), ("ck", "k"), ("dh", "d"), ("dj", "d"), ("th", "t"),
-    ("tz", "s"), ("ts", "s"), ("ou", "u"), ("oo", "u"), ("eu", "u"), ("eo", "o"), ("ee", "i"), ("ie", "i"),
-    ("ei", "i"), ("ey", "i"), ("ai", "i"), ("ay", "i"),
-)  # fmt: skip
-_PHONETIC_SOUNDS = dict(_PHONETIC_PAIRS)
-_PHONETIC_SPELLINGS = re.compile("|".join(sorted(_PHONETIC_SOUNDS, key=lambda k: (-len(k), k))))
-
-
-def _phonetic_sound(match: re.Match[str]) -> str:
-    return _PHONETIC_SOUNDS[match.group(0)]
-
-
-_HARD_C = re.compile(r"c(?=[aou])")
-_SILENT_H = re.compile(r"h(?![aeiou])")
-_PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
-_DOUBLES = re.compile(r"(.)\1+")
 
 
 class Part(NamedTuple):
@@ -209,86 +140,6 @@ def kind_of(schema: str | None) -> str:
     return PERSON if (schema or "").lower() == "person" else ORG
 
 
-def transliterate(text: str) -> str:
-    """Latin letters for any script; each CJK/Hangul/kana character becomes a part of its own."""
-    if text.isascii():
-        return text
-    out: list[str] = []
-    for ch in text:
-        if ch.isascii():
-            out.append(ch)
-            continue
-        code = ord(ch)
-        latin = anyascii(ch)
-        # Syllabic scripts: one character is one syllable, and names are written without spaces.
-        if 0xAC00 <= code <= 0xD7A3 or 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF:
-            out.append(f" {latin} ")
-        else:
-            out.append(latin)
-    return "".join(out)
-
-
-@lru_cache(maxsize=100_000)
-def phonetic(token: str) -> str:
-    """Fold a Latin part to a key that ignores common transliteration differences."""
-    key = "s" + token[1:] if token.startswith("x") else token
-    key = _PHONETIC_SPELLINGS.sub(_phonetic_sound, key)
-    if "c" in key:
-        key = _HARD_C.sub("k", key)
-    if "h" in key:
-        key = _SILENT_H.sub("", key)
-    key = _DOUBLES.sub(r"\1", key.translate(_PHONETIC_LETTERS))
-    return key or token
-
-
-def _tokens(text: str) -> list[str]:
-    latin = transliterate(text[:MAX_NAME_CHARS])
-    if not (latin.isupper() or latin.islower()):  # "McKesson", "PricewaterhouseCoopers"
-        latin = _CAMEL.sub(" ", latin)
-    latin = latin.lower()
-    if "&" in latin:
-        latin = latin.replace("&", " and ")
-    latin = latin.replace("'", "").replace("`", "").replace("\u2019", "")
-    if "." in latin:
-        latin = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), latin)
-    if _HAS_DIGIT.search(latin):
-        latin = _DIGITS_LETTERS.sub(" ", latin)
-    return [t for t in _SPLIT.split(latin) if t]
-
-
-def _numbers(tokens: list[str], kind: str) -> tuple[list[str], list[str]]:
-    """Split off numbers (digits, number words, ordinals, Roman numerals for organisations)."""
-    words: list[str] = []
-    numbers: list[str] = []
-    pending: int | None = None  # "forty" waiting for a unit ("forty four", "forty 4")
-    for tok in tokens:
-        value: int | None = None
-        if tok.isdigit():
-            value = int(tok)
-        elif (m := _ORDINAL.match(tok)) is not None:
-            value = int(m.group(1))
-        elif tok in _NUMBER_WORDS:
-            value = _NUMBER_WORDS[tok]
-        elif kind == ORG and tok in _ROMAN and (len(tok) > 1 or tok in {"v", "x"}):
-            value = _ROMAN[tok]
-        if value is None:
-            if pending is not None:
-                numbers.append(str(pending))
-                pending = None
-            words.append(tok)
-            continue
-        if pending is not None and pending % 10 == 0 and 20 <= pending <= 90 and 0 < value < 10:
-            numbers.append(str(pending + value))
-            pending = None
-        else:
-            if pending is not None:
-                numbers.append(str(pending))
-            pending = value
-    if pending is not None:
-        numbers.append(str(pending))
-    return words, numbers
-
-
 def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
     """Take legal forms out of the token list and return their families."""
     forms: set[str] = set()
@@ -323,11 +174,11 @@ _ABJAD_VOWELS = str.maketrans("pvzq", "bfsk", "wy")
 def _skeleton(token: str, abjad: bool) -> tuple[str, ...]:
     """Consonants only, the way Arabic and Hebrew write a name ('mohammed' and 'mhmd' -> 'mhmd')."""
     if not abjad:
-        return (_DOUBLES.sub(r"\1", token.translate(_LATIN_VOWELS)),)
+        return (DOUBLES.sub(r"\1", token.translate(_LATIN_VOWELS)),)
     key = token.translate(_ABJAD_VOWELS)
     if key.endswith("h") and len(key) >= 3:  # ta marbuta, written but not pronounced
         key = key[:-1]
-    key = _DOUBLES.sub(r"\1", key)
+    key = DOUBLES.sub(r"\1", key)
     if key.startswith("l") and len(key) >= 3:  # maybe the article al- written onto the name
         return (key, key[1:])
     return (key,)
@@ -347,8 +198,8 @@ def _abjad_sim(a: Part, b: Part) -> float:
     return best
 
 
-_PATRONYMIC = ("ovich", "evich", "ovych", "ievich", "ovna", "evna", "ivna", "ogly", "oglu", "kyzy", "qizi", "uly")
-_NASAB = frozenset({"bin", "ibn", "bint", "binti", "ben"})
+_PATRONYMIC = resources.patronymic_endings()
+_NASAB = resources.with_role("person_names", "particles", "nasab")
 
 
 def _weight(token: str, kind: str) -> float:
