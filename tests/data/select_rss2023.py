@@ -12,7 +12,9 @@ import json
 import random
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SEED = 20230
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "articles"
@@ -61,26 +63,29 @@ def clean(text: str | None) -> str:
     return text
 
 
-def read(name: str) -> list[dict[str, str]]:
-    """Read one item file, cleaned, first occurrence of each link only."""
+def first_items(name: str) -> Iterator[dict[str, Any]]:
+    """The raw items of one file, first occurrence of each link only (items with no link skipped)."""
     seen: set[str] = set()
-    items = []
     with (DATA / name).open(encoding="utf-8") as fh:
         for line in fh:
             raw = json.loads(line)
             link = raw.get("link") or ""
-            if not link or link in seen:
-                continue
-            seen.add(link)
-            items.append(
-                {
-                    "link": link,
-                    "title": clean(raw.get("title")),
-                    "description": clean(raw.get("description")),
-                    "source": name.split("_")[3],
-                }
-            )
-    return items
+            if link and link not in seen:
+                seen.add(link)
+                yield raw
+
+
+def read(name: str) -> list[dict[str, str]]:
+    """Read one item file, cleaned, first occurrence of each link only."""
+    return [
+        {
+            "link": raw["link"],
+            "title": clean(raw.get("title")),
+            "description": clean(raw.get("description")),
+            "source": name.split("_")[3],
+        }
+        for raw in first_items(name)
+    ]
 
 
 def select(seed: int, sizes: tuple[int, int, int], exclude: set[str], n_sanctions: int = 0) -> list[dict[str, str]]:

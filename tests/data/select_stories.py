@@ -56,26 +56,17 @@ def days(window: Window) -> set[str]:
 
 def read(name: str) -> list[dict[str, str]]:
     """Read one item file (first occurrence of each link), title and description cleaned as in select_rss2023."""
-    seen: set[str] = set()
-    items = []
-    with (rss.DATA / name).open(encoding="utf-8") as fh:
-        for line in fh:
-            raw = json.loads(line)
-            link = raw.get("link") or ""
-            if not link or link in seen:
-                continue
-            seen.add(link)
-            items.append(
-                {
-                    "link": link,
-                    "title": rss.clean(raw.get("title")),
-                    "description": rss.clean(raw.get("description")),
-                    "source_feed": raw.get("source_feed") or "",
-                    "published": raw.get("date_published") or "",
-                    "archive_day": raw.get("archive_day") or "",
-                }
-            )
-    return items
+    return [
+        {
+            "link": raw["link"],
+            "title": rss.clean(raw.get("title")),
+            "description": rss.clean(raw.get("description")),
+            "source_feed": raw.get("source_feed") or "",
+            "published": raw.get("date_published") or "",
+            "archive_day": raw.get("archive_day") or "",
+        }
+        for raw in rss.first_items(name)
+    ]
 
 
 def select() -> list[dict[str, str]]:
