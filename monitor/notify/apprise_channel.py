@@ -1,7 +1,8 @@
 """Chat and push channels through apprise (Slack, Teams, Telegram, Matrix, ...).
 
 One Apprise object per destination, so one failing service never hides another's
-result; the destination's host is checked by the SSRF guard again right before use.
+result; every host the destination names is checked by the SSRF guard again right before
+use (monitor/notify/apprise_guard.py), and redirects are not followed.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
+from monitor.notify.apprise_guard import AppriseTargetError, asset, check_apprise_url
 from monitor.notify.email import header_text
-from monitor.notify.subscriptions import SubscriptionError, check_apprise_url
 from monitor.notify.webhook import SendResult
 from monitor.settings import Settings
 
@@ -22,9 +23,9 @@ def send_apprise(settings: Settings, url: str, title: str, body: str, body_forma
     started = time.perf_counter()
     try:
         check_apprise_url(url, settings)
-    except SubscriptionError as exc:
+    except AppriseTargetError as exc:
         return SendResult(False, error=str(exc), duration_ms=(time.perf_counter() - started) * 1000)
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=asset())
     if not notifier.add(url):
         return SendResult(False, error="apprise does not understand this URL")
     # apprise logs the reason of a failure; capture it for the attempt row.

@@ -1,7 +1,7 @@
 """Subscriptions: who gets which alerts, over which channel; create, list, pause, delete, rotate.
 
 Every user-supplied destination is checked when it is saved (and again when it is
-used): webhook URLs and the hosts of apprise targets must pass `monitor.netguard`.
+used): webhook URLs and every host an apprise target names must pass `monitor.netguard`.
 Webhook secrets are shown once, on creation or rotation, and stored encrypted.
 """
 
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from monitor import netguard
 from monitor.models import AuditEvent, Subscription, utcnow
 from monitor.notify import secretbox
+from monitor.notify.apprise_guard import AppriseTargetError, check_apprise_url
 from monitor.notify.email import CONTROL_CHARS
 from monitor.notify.filters import SEVERITY_RANK
 from monitor.settings import Settings
@@ -27,12 +28,6 @@ CHANNELS = ("webhook", "email", "apprise")
 CATEGORIES = ("sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-# apprise services whose host is fixed by the vendor (the URL's "host" is a token);
-# every other apprise scheme names a user-chosen host, which must pass the SSRF guard.
-_FIXED_HOST_APPRISE = {
-    "slack", "msteams", "tgram", "discord", "pover", "pbul", "opsgenie", "pagerduty", "line",
-    "twilio", "pushed", "join", "spush", "reddit", "twitter",
-}
 
 
 class SubscriptionError(ValueError):
@@ -184,37 +179,12 @@ def check_target(channel: str, target: str, settings: Settings, resolver: netgua
         if not _EMAIL.match(target):
             raise SubscriptionError(f"not an e-mail address: {target!r}")
     elif channel == "apprise":
-        check_apprise_url(target, settings, resolver)
+        try:
+            check_apprise_url(target, settings, resolver)
+        except AppriseTargetError as exc:
+            raise SubscriptionError(str(exc)) from exc
     else:
         raise SubscriptionError(f"unknown channel {channel!r}")
-
-
-def check_apprise_url(url: str, settings: Settings, resolver: netguard.Resolver | None = None) -> None:
-    """Raise SubscriptionError unless apprise understands the URL and its host (if user-chosen) is allowed."""
-    import apprise
-
-    try:
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        plugin = None
-    if not plugin:
-        raise SubscriptionError("apprise does not understand this URL (see https://github.com/caronc/apprise/wiki)")
-    if scheme in _FIXED_HOST_APPRISE:
-        return
-    host = getattr(plugin, "host", None)
-    if not host:
-        return
-    port = getattr(plugin, "port", None)
-    probe = f"http://[{host}]" if ":" in str(host) else f"http://{host}"
-    if port:
-        probe += f":{port}"
-    try:
-        netguard.check_url(probe + "/", settings, resolver)
-    except netguard.BlockedAddressError as exc:
-        raise SubscriptionError(f"apprise target refused: {exc}") from exc
-    except ValueError as exc:
-        raise SubscriptionError(f"apprise target has no usable host: {exc}") from exc
 
 
 def _audit(session: Session, actor: str, action: str, sub: Subscription, **detail: Any) -> None:

@@ -1,4 +1,4 @@
-"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 (or another loopback address) that keeps every message it receives."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ class _Handler:
 class SmtpServer:
     """Context manager: `with SmtpServer() as smtp: smtp.port, smtp.messages`."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port = free_port()
         self.handler = _Handler()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname=host, port=self.port)
 
     @property
     def messages(self) -> list[EmailMessage]:
