@@ -13,6 +13,7 @@ from monitor.cli import (
     rules_cmd,
     screen_cmd,
     service_cmd,
+    stories_cmd,
     subscriptions_cmd,
 )
 
@@ -25,7 +26,7 @@ app = typer.Typer(
 )
 
 for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd, screen_cmd,
-               audit_cmd):
+               audit_cmd, stories_cmd):
     module.register(app)
 
 

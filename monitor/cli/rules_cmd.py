@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,24 @@ class InputError:
         self.message = message
 
 
+_DATE_FIELDS = ("published", "date_published", "published_at", "pubDate", "date")
+_SOURCE_FIELDS = ("source", "source_feed", "feed", "outlet")
+
+
+def _parse_date(value: Any) -> datetime | None:
+    """ISO 8601 or RFC 822 date; None when absent or unreadable (a bad date never drops an article)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def _from_json(obj: Any, fallback_id: str) -> ArticleInput | InputError:
     if not isinstance(obj, dict):
         return InputError(fallback_id, "expected a JSON object")
@@ -43,7 +63,10 @@ def _from_json(obj: Any, fallback_id: str) -> ArticleInput | InputError:
     text = next((obj[k] for k in _TEXT_FIELDS if isinstance(obj.get(k), str) and obj[k]), "")
     title = obj.get("title") if isinstance(obj.get("title"), str) else ""
     url = obj.get("url") or obj.get("link")
-    return ArticleInput(id=ident, title=title or "", text=text, url=str(url) if url else None)
+    published = next((d for d in (_parse_date(obj.get(k)) for k in _DATE_FIELDS) if d is not None), None)
+    source = next((str(obj[k]) for k in _SOURCE_FIELDS if isinstance(obj.get(k), str) and obj[k]), None)
+    return ArticleInput(id=ident, title=title or "", text=text, url=str(url) if url else None,
+                        published=published, source=source)
 
 
 def _read_json(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
@@ -96,7 +119,7 @@ def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
     for i, draft in enumerate(parsed.drafts, start=1):
         ident = draft.guid or draft.url or f"{label}#{i}"
         yield ArticleInput(id=ident, title=draft.title or "", text=draft.text or "", url=draft.url,
-                           published=draft.published_at)
+                           published=draft.published_at, source=parsed.title or path.name)
 
 
 def _is_json_feed(path: Path) -> bool:

@@ -67,6 +67,7 @@ class ArticleInput:
     text: str
     url: str | None = None
     published: datetime | None = None
+    source: str | None = None  # the outlet or feed it came from (story grouping counts outlets)
 
 
 @dataclass(frozen=True)

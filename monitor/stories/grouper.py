@@ -1,0 +1,246 @@
+"""Incremental story grouping: each arriving article joins the story of the earlier article it
+resembles most, or starts a story of its own (perhaps following an earlier one).
+
+The grouper keeps a sliding window (tuning.yaml: window_days) of recent articles with an inverted
+index over their terms; an arriving article is compared only with the window articles that share
+one of its rarest terms, so the cost per article depends on how many articles share its rare
+words, not on the window's size. Guards keep stories sensible on bad input: generic headlines
+("Live updates"), items with no words, republished archives and clock skew give an article its
+own story; a story that has grown must also resemble the arriving article as a whole, and stops
+growing at `max_story_size`. Pure: no database, no Celery; the service and `stories group` both
+feed it articles in arrival order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from monitor.stories.features import Features, Tuning, article_features, cosine, default_tuning
+
+_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """What grouping reads of an article: text, outlet, times and the listed entities it names."""
+
+    id: str
+    title: str
+    text: str = ""
+    source: str = ""
+    published: datetime | None = None
+    received: datetime | None = None
+    entity_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where an article went: its story, the story it follows (if new), and why."""
+
+    article_id: str
+    story: str
+    follows: str | None
+    score: float
+    reason: str  # joined | new | follow-up | generic | empty | stale | full
+
+
+@dataclass
+class _Story:
+    key: str
+    first: float
+    size: int = 0
+    centroid: dict[str, float] = field(default_factory=dict)
+    norm: float = 0.0
+
+    def add(self, feats: Features) -> None:
+        for term, weight in feats.terms.items():
+            self.centroid[term] = self.centroid.get(term, 0.0) + weight
+        self.norm = math.sqrt(sum(w * w for w in self.centroid.values()))
+        self.size += 1
+
+    def similarity(self, feats: Features) -> float:
+        if not self.norm or not feats.norm:
+            return 0.0
+        dot = sum(w * self.centroid.get(t, 0.0) for t, w in feats.terms.items())
+        return dot / (self.norm * feats.norm)
+
+
+@dataclass
+class _Entry:
+    serial: int
+    story: str
+    at: float
+    feats: Features
+
+
+def _timestamp(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+class StoryGrouper:
+    """Groups articles into stories as they arrive (one instance holds one sliding window)."""
+
+    def __init__(self, tuning: Tuning | None = None) -> None:
+        self.tuning = tuning or default_tuning()
+        self._entries: dict[int, _Entry] = {}
+        self._postings: dict[str, set[int]] = {}
+        self._expiry: list[tuple[float, int]] = []
+        self._stories: dict[str, _Story] = {}
+        self._serial = 0
+        self._clock: float | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def stories(self) -> int:
+        """How many stories the window holds."""
+        return len(self._stories)
+
+    def _when(self, article: StoryArticle) -> float | None:
+        published, received = _timestamp(article.published), _timestamp(article.received)
+        if published is None:
+            return received if received is not None else self._clock
+        if received is not None and published > received + self.tuning.max_future_hours * _HOUR:
+            return received  # clock skew: a date in the future is not believed
+        return published
+
+    def _advance(self, at: float) -> None:
+        if self._clock is None or at > self._clock:
+            self._clock = at
+        horizon = self._clock - self.tuning.window_days * 86400
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, serial = heapq.heappop(self._expiry)
+            self._forget(serial)
+
+    def _forget(self, serial: int) -> None:
+        entry = self._entries.pop(serial, None)
+        if entry is None:
+            return
+        for term in entry.feats.terms:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.discard(serial)
+                if not posting:
+                    del self._postings[term]
+        story = self._stories.get(entry.story)
+        if story is not None:
+            story.size -= 1
+            if story.size <= 0:
+                del self._stories[entry.story]
+
+    def _candidates(self, feats: Features) -> set[int]:
+        found: set[int] = set()
+        rare = sorted(feats.terms.items(), key=lambda kv: -kv[1])
+        used = 0
+        for term, _ in rare:
+            posting = self._postings.get(term)
+            if posting is None:
+                continue
+            if len(posting) > self.tuning.max_postings:
+                continue
+            found |= posting
+            used += 1
+            if used >= self.tuning.lookup_terms:
+                break
+        return found
+
+    def _best_story(self, feats: Features, at: float) -> tuple[str | None, float]:
+        t = self.tuning
+        best: dict[str, float] = {}
+        for serial in self._candidates(feats):
+            entry = self._entries[serial]
+            gap = abs(at - entry.at) / _HOUR
+            if gap > t.max_gap_hours:
+                continue
+            score = cosine(feats, entry.feats) * 0.5 ** (gap / t.half_life_hours)
+            if score > best.get(entry.story, 0.0):
+                best[entry.story] = score
+        if not best:
+            return None, 0.0
+        key = max(best, key=lambda k: (best[k], k))
+        return key, best[key]
+
+    def _new_key(self, article_id: str) -> str:
+        key, n = article_id, 1
+        while key in self._stories:
+            n += 1
+            key = f"{article_id}#{n}"
+        return key
+
+    def _index(self, article_id: str, story_key: str, at: float, feats: Features) -> None:
+        self._serial += 1
+        serial = self._serial
+        self._entries[serial] = _Entry(serial, story_key, at, feats)
+        for term in feats.terms:
+            self._postings.setdefault(term, set()).add(serial)
+        heapq.heappush(self._expiry, (at, serial))
+        story = self._stories.get(story_key)
+        if story is None:
+            story = self._stories[story_key] = _Story(story_key, at)
+        story.add(feats)
+
+    def _alone(self, article: StoryArticle, reason: str) -> Assignment:
+        # an article kept apart is not indexed: nothing can join a headline like "Live updates"
+        return Assignment(article.id, self._new_key(article.id), None, 0.0, reason)
+
+    def add(self, article: StoryArticle, feats: Features | None = None) -> Assignment:
+        """Place one arriving article: join a story, or start one (perhaps following another)."""
+        t = self.tuning
+        feats = feats or article_features(article.title, article.text, article.entity_ids, t)
+        at = self._when(article)
+        if at is None:
+            at = 0.0
+        received = _timestamp(article.received)
+        if received is not None and at < received - t.stale_days * 86400:
+            return self._alone(article, "stale")  # a republished archive is not today's news
+        self._advance(at)
+        if feats.generic:
+            return self._alone(article, "generic")
+        if not feats.norm:
+            return self._alone(article, "empty")
+        key, score = self._best_story(feats, at)
+        story = self._stories.get(key) if key is not None else None
+        if story is not None and score >= t.join:
+            if story.size >= t.max_story_size:
+                return self._alone(article, "full")
+            if story.size < t.guard_size or story.similarity(feats) >= t.guard_centroid:
+                self._index(article.id, story.key, at, feats)
+                return Assignment(article.id, story.key, None, score, "joined")
+        follows = None
+        if story is not None and score >= t.follow and at - story.first >= t.follow_after_hours * _HOUR:
+            follows = story.key
+        new_key = self._new_key(article.id)
+        self._index(article.id, new_key, at, feats)
+        return Assignment(article.id, new_key, follows, score, "follow-up" if follows else "new")
+
+    def group(self, articles: Iterable[StoryArticle]) -> Iterator[Assignment]:
+        """Place articles one by one, in the order given (arrival order)."""
+        for article in articles:
+            yield self.add(article)
+
+
+def group_archive(articles: list[StoryArticle], tuning: Tuning | None = None) -> list[Assignment]:
+    """Group an archive as if its articles had arrived in publication order; results in input order.
+
+    An article without a date keeps the place of the one before it in the input, so it is compared
+    with its neighbours; sorting is stable, so equal dates keep their input order."""
+    keyed: list[tuple[float, int]] = []
+    last = float("-inf")
+    for position, article in enumerate(articles):
+        stamp = _timestamp(article.published)
+        last = stamp if stamp is not None else last
+        keyed.append((last, position))
+    grouper = StoryGrouper(tuning)
+    placed: list[Assignment | None] = [None] * len(articles)
+    for _, position in sorted(keyed):
+        placed[position] = grouper.add(articles[position])
+    return [a for a in placed if a is not None]
