@@ -2,7 +2,9 @@
 
 Rules (after Miniflux's fetcher): send the stored ETag / Last-Modified back and treat
 304 as "nothing new"; accept gzip, deflate and brotli; a connect timeout and a total
-deadline for the whole response; a body cap counted after decompression while
+deadline (MONITOR_FETCH_TIMEOUT) for the whole exchange, redirects, connect, headers and
+body together, so a server trickling bytes cannot hold a worker (clients from
+make_client; see deadline.py); a body cap counted after decompression while
 streaming, so a small gzip bomb is stopped early; a descriptive User-Agent; redirects
 followed here, hop by hop, each hop checked by the SSRF guard after DNS resolution;
 429 and 503 report their Retry-After so the scheduler can honour it. A chain of only
@@ -22,6 +24,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from monitor.feeds.deadline import deadline, deadline_transport
 from monitor.netguard import BlockedAddressError, GuardedClient, Resolver, check_url, guarded_client
 from monitor.settings import Settings
 
@@ -79,7 +82,7 @@ def make_client(settings: Settings, resolver: Resolver | None = None) -> Guarded
         settings,
         resolver,
         timeout=timeout,
-        limits=limits,
+        transport=deadline_transport(limits=limits),
         follow_redirects=False,
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"},
     )
@@ -134,7 +137,8 @@ def fetch(
     own = client is None
     http = client or make_client(settings, resolver)
     try:
-        return _fetch(http, url, settings, etag, last_modified, resolver)
+        with deadline(settings.fetch_timeout):
+            return _fetch(http, url, settings, etag, last_modified, resolver)
     finally:
         if own:
             http.close()
