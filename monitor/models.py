@@ -24,8 +24,18 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime) -> datetime:
-    """The time as given when it carries a zone, else the same wall time read as UTC (naive input)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    """The time as given when it carries a zone, else the same wall time read as UTC (naive input).
+
+    Raises ValueError for a time whose UTC equivalent falls outside years 1-9999
+    (`0001-01-01T00:00:00+01:00`): the database stores UTC, and the conversion would
+    otherwise overflow wherever the value is next used.
+    """
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range: in UTC it must fall between years 1 and 9999") from None
+    return value
 
 
 # A datetime field of an input model: naive values are read as UTC.

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         5.0, ge=0, description="API keys are re-read from the database at least this often (revocation delay)"
     )
     demo: bool = Field(False, description="Serve the demo feed at /demo/feed.xml (`up --demo` sets it)")
+    api_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Request bodies larger than this get 413 before they are parsed"
+    )
+    backtest_timeout: float = Field(
+        10.0, gt=0, description="Seconds a rule backtest may run; then it stops and returns what it has"
+    )
+    backtest_max_cost: int = Field(
+        200_000, ge=1, description="Backtest budget: articles x query clauses; larger runs are refused"
+    )
 
     @field_validator("allowed_networks", "cors_origins", "lists_datasets", mode="before")
     @classmethod

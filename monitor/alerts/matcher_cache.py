@@ -67,6 +67,12 @@ def load_all_rules(session: Session, settings: Settings) -> list[RuleSpec]:
     return db_specs + [r for r in file_specs if r.id not in taken]
 
 
+def known_rule_ids(session: Session, settings: Settings) -> set[str]:
+    """Ids of every rule a filter may name: the rule files' (valid ones) and the database's (any)."""
+    file_specs, _errors = check_rules(rule_paths(settings))
+    return {r.id for r in file_specs} | set(session.exec(select(Rule.id)).all())
+
+
 def rules_key(session: Session, settings: Settings) -> str:
     """Changes whenever a rule file or a database rule changes."""
     digest = hashlib.sha256()

@@ -33,8 +33,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def install(app: FastAPI) -> None:
     """App-wide handlers: JSON errors, request ids and JSON access logs, CORS when configured."""
+    from monitor.api.bodylimit import BodyLimitMiddleware
     from monitor.api.errors import install_error_handlers
     from monitor.api.middleware import install_middleware
 
     install_error_handlers(app)
+    # Added before the request-id middleware, so it runs inside it (a 413 still gets its id and log line).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.api_max_body_bytes)
     install_middleware(app)

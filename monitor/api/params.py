@@ -29,7 +29,10 @@ def parse_when(value: str | None, field: str) -> datetime | None:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         raise validation_error(f"query.{field}", f"not a time: {value!r} ({_WHEN_HELP})") from None
-    return as_utc(when)
+    try:
+        return as_utc(when)
+    except ValueError as exc:
+        raise validation_error(f"query.{field}", f"{exc}: {value!r}") from None
 
 
 async def alert_filter(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,25 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class SubscriptionError(ValueError):
     """A subscription request that cannot be accepted (bad channel, unsafe URL, unknown id)."""
 
+    def __init__(self, message: str, field: str = "target") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# Filter lists are matched against every alert; their size is bounded so one request cannot
+# store megabytes (a subscription is read on every delivery sweep).
+MAX_FILTER_ITEMS = 100
+MAX_ENTITY_IDS = 1000
+RuleId = Annotated[str, Field(min_length=1, max_length=100)]
+EntityId = Annotated[str, Field(min_length=1, max_length=200)]
+Dataset = Annotated[str, Field(min_length=1, max_length=64)]
+FeedId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+RuleIds = Annotated[list[RuleId], Field(max_length=MAX_FILTER_ITEMS)]
+Categories = Annotated[list[str], Field(max_length=MAX_FILTER_ITEMS)]
+EntityIds = Annotated[list[EntityId], Field(max_length=MAX_ENTITY_IDS)]
+Datasets = Annotated[list[Dataset], Field(max_length=MAX_FILTER_ITEMS)]
+FeedIds = Annotated[list[FeedId], Field(max_length=MAX_ENTITY_IDS)]
+
 
 class SubscriptionCreate(BaseModel):
     """What a user sends to subscribe."""
@@ -40,17 +59,17 @@ class SubscriptionCreate(BaseModel):
     channel: str = Field(description="webhook | email | apprise")
     target: str = Field(description="webhook URL, e-mail address, or apprise URL", min_length=1, max_length=4000)
     name: str = Field("", max_length=200)
-    rules: list[str] = Field(default_factory=list, description="only these rule ids (empty = all)")
-    categories: list[str] = Field(default_factory=list, description="only these rule categories")
+    rules: RuleIds = Field(default_factory=list, description="only these rule ids (empty = all; must exist)")
+    categories: Categories = Field(default_factory=list, description="only these rule categories")
     min_severity: str | None = Field(None, description="low | medium | high | critical")
     min_score: float | None = Field(None, ge=0, le=1)
-    entity_ids: list[str] = Field(default_factory=list)
-    datasets: list[str] = Field(default_factory=list)
-    feed_ids: list[int] = Field(default_factory=list)
+    entity_ids: EntityIds = Field(default_factory=list)
+    datasets: Datasets = Field(default_factory=list)
+    feed_ids: FeedIds = Field(default_factory=list)
     realtime: bool = Field(True, description="deliver each alert as it is raised")
     digest: bool = Field(False, description="send a daily digest")
     digest_time: str | None = Field(None, description="HH:MM local time of the daily digest")
-    timezone: str = Field("UTC", description="IANA time zone of digest_time")
+    timezone: str = Field("UTC", max_length=64, description="IANA time zone of digest_time")
 
     @field_validator("channel")
     @classmethod
@@ -104,18 +123,18 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionUpdate(BaseModel):
     """Fields that may be changed after creation (all optional)."""
 
-    name: str | None = None
-    rules: list[str] | None = None
-    categories: list[str] | None = None
+    name: str | None = Field(None, max_length=200)
+    rules: RuleIds | None = None
+    categories: Categories | None = None
     min_severity: str | None = None
     min_score: float | None = Field(None, ge=0, le=1)
-    entity_ids: list[str] | None = None
-    datasets: list[str] | None = None
-    feed_ids: list[int] | None = None
+    entity_ids: EntityIds | None = None
+    datasets: Datasets | None = None
+    feed_ids: FeedIds | None = None
     realtime: bool | None = None
     digest: bool | None = None
     digest_time: str | None = None
-    timezone: str | None = None
+    timezone: str | None = Field(None, max_length=64)
     active: bool | None = None
 
 
@@ -203,6 +222,7 @@ def create_subscription(
 ) -> tuple[Subscription, str | None]:
     """Save a subscription; returns the row and, for webhooks, the plain secret (shown once)."""
     check_target(data.channel, data.target, settings, resolver)
+    check_rule_ids(session, settings, data.rules)
     plain = secretbox.new_webhook_secret() if data.channel == "webhook" else None
     sub = Subscription(
         **data.model_dump(),
@@ -229,12 +249,33 @@ def get_subscription(session: Session, sub_id: int) -> Subscription:
     return sub
 
 
+def check_rule_ids(session: Session, settings: Settings, rule_ids: list[str]) -> None:
+    """Raise SubscriptionError (field `rules`) naming the rule ids that no rule file or stored rule defines."""
+    if not rule_ids:
+        return
+    from monitor.alerts.matcher_cache import known_rule_ids
+
+    unknown = sorted(set(rule_ids) - known_rule_ids(session, settings))
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise SubscriptionError(f"unknown rule ids: {shown} (`rules list` shows the rules)", field="rules")
+
+
 def update_subscription(
-    session: Session, sub_id: int, changes: SubscriptionUpdate, *, actor: str = "cli"
+    session: Session,
+    sub_id: int,
+    changes: SubscriptionUpdate,
+    *,
+    actor: str = "cli",
+    settings: Settings | None = None,
 ) -> Subscription:
-    """Apply changes (validated as a whole, like a new subscription) and save."""
+    """Apply changes (validated as a whole, like a new subscription) and save.
+
+    With settings, new rule ids are checked against the rules that exist (as on creation)."""
     sub = get_subscription(session, sub_id)
     fields = changes.model_dump(exclude_unset=True)
+    if settings is not None and fields.get("rules"):
+        check_rule_ids(session, settings, [r for r in fields["rules"] if r not in sub.rules])
     active = fields.pop("active", None)
     merged = SubscriptionCreate.model_validate({**sub.model_dump(), **fields})
     for name in fields:

@@ -111,7 +111,11 @@ def test_digest_preview_matches_cli_content(api: Api) -> None:
     with session_scope(api.engine) as s:
         make_alert(s, title="Drones for Moscow <b>bold</b>")
     today = datetime.now(UTC).date().isoformat()
-    r = api.client.get(f"/api/v1/digests/preview?subscription={sid}&date={today}", headers=api.h("reader"))
+    # admin only, as GET /subscriptions/{id}: a reader or analyst may not read the subscription
+    for role in ("reader", "analyst"):
+        denied = api.client.get(f"/api/v1/digests/preview?subscription={sid}&date={today}", headers=api.h(role))
+        assert denied.status_code == 403, denied.text
+    r = api.client.get(f"/api/v1/digests/preview?subscription={sid}&date={today}", headers=api.h())
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["digest"]["total"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -234,8 +235,12 @@ def export_alerts(
 ) -> StreamingResponse:
     """Every alert matching the filters, streamed (for auditors); same filters as the list."""
     media = "text/csv" if format == "csv" else "application/x-ndjson"
+    rows = _export_rows(request.app.state.engine, flt, format)
+    # The first row (after the CSV header) is read before the 200 goes out, so a query that
+    # fails answers with an error status instead of a file cut off after its header.
+    head = list(itertools.islice(rows, 2 if format == "csv" else 1))
     return StreamingResponse(
-        _export_rows(request.app.state.engine, flt, format),
+        itertools.chain(head, rows),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="alerts.{format}"'},
     )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from monitor.api.auth import AdminKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import not_found, validation_error
 from monitor.api.params import MAX_ID
@@ -26,14 +27,17 @@ class DigestPreview(BaseModel):
     html: str
 
 
-@router.get("/preview", response_model=DigestPreview, summary="Preview a daily digest")
+@router.get("/preview", response_model=DigestPreview, summary="Preview a daily digest (admin)")
 def preview(
     session: SessionDep,
     settings: SettingsDep,
+    _key: AdminKey,
     subscription: Annotated[int, Query(ge=1, le=MAX_ID, description="subscription id")],
     date_: Annotated[date, Query(alias="date", description="local date YYYY-MM-DD")],
 ) -> DigestPreview:
-    """What the digest of this subscription says for this date (nothing is sent or claimed)."""
+    """What the digest of this subscription says for this date (nothing is sent or claimed).
+
+    Admin only, like `GET /subscriptions/{id}`: the digest shows the subscription's filters and target."""
     sub = session.get(Subscription, subscription)
     if sub is None:
         raise not_found("subscription", subscription)

@@ -94,8 +94,9 @@ def _get(session: Session, sub_id: int) -> Subscription:
     return sub
 
 
-def _refused(exc: Exception) -> ApiError:
-    return ApiError(422, str(exc), code="validation_error", details=[{"field": "body.target", "message": str(exc)}])
+def _refused(exc: SubscriptionError) -> ApiError:
+    field = f"body.{exc.field}"
+    return ApiError(422, str(exc), code="validation_error", details=[{"field": field, "message": str(exc)}])
 
 
 def _delivery_public(session: Session, rows: list[Delivery]) -> list[DeliveryPublic]:
@@ -134,11 +135,15 @@ def get_subscription(sub_id: int, session: SessionDep, _key: AdminKey) -> Subscr
 
 
 @router.patch("/{sub_id}", response_model=SubscriptionPublic, summary="Change a subscription (admin)")
-def patch_subscription(sub_id: int, body: SubscriptionUpdate, session: SessionDep, key: AdminKey) -> SubscriptionPublic:
+def patch_subscription(
+    sub_id: int, body: SubscriptionUpdate, session: SessionDep, settings: SettingsDep, key: AdminKey
+) -> SubscriptionPublic:
     """Change filters, digest time, or pause/resume (`active`)."""
     _get(session, sub_id)
     try:
-        sub = update_subscription(session, sub_id, body, actor=key.actor)
+        sub = update_subscription(session, sub_id, body, actor=key.actor, settings=settings)
+    except SubscriptionError as exc:
+        raise _refused(exc) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
