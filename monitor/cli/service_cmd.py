@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,26 +29,59 @@ def db_upgrade() -> None:
 
 
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
+# Seconds the worker (finishing its current task) and beat get after SIGTERM before SIGKILL.
+STOP_GRACE = 20.0
 
 
-def _celery(cfg_env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*CELERY, *args], env=cfg_env)
+def _spawn(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    # A session (and process group) of its own: `up` forwards signals itself, so a Ctrl-C
+    # in the terminal reaches each child once, and escalation can kill a worker's pool with it.
+    return subprocess.Popen([*CELERY, *args], env=env, start_new_session=True)
 
 
-def _kick_first_poll(env: dict[str, str], queue: str, host: str, port: int) -> None:
+def _kick_first_poll(env: dict[str, str], queue: str, host: str, port: int,
+                     helpers: list[subprocess.Popen[bytes]], stopping: threading.Event) -> None:
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stopping.is_set():
         try:
             with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2):
                 break
         except OSError:
             time.sleep(0.5)
-    subprocess.run(
-        [*CELERY, "call", "monitor.poll_due_feeds", "--queue", queue],
-        env=env,
-        capture_output=True,
-        check=False,
-    )
+    if stopping.is_set():
+        return
+    call = _spawn(env, "call", "monitor.poll_due_feeds", "--queue", queue)
+    helpers.append(call)
+    call.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)
+
+
+def stop_children(children: list[subprocess.Popen[bytes]], grace: float = STOP_GRACE) -> None:
+    """SIGTERM every child, wait up to `grace` seconds (a second SIGTERM/SIGINT cuts it short),
+    then SIGKILL whatever is left of each child's process group; returns once all are gone."""
+    hurry = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: hurry.set())
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while not hurry.is_set() and time.monotonic() < deadline and any(c.poll() is None for c in children):
+        time.sleep(0.1)
+    for child in children:
+        # the whole group: a worker's pool processes too, even when the worker itself has exited
+        _signal_group(child, signal.SIGKILL)
+        child.wait()
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # Turns SIGTERM into an exception, so `up`'s cleanup runs (the default action would end
+    # the process at once and orphan the worker and beat).
+    raise SystemExit(128 + signum)
 
 
 def up(
@@ -79,33 +113,27 @@ def up(
     for line in first_start(engine, cfg, demo=demo, api_base=f"http://{host}:{port}"):
         typer.echo(line)
 
-    children = [
-        _celery(env, "worker", "--loglevel=INFO", f"--concurrency={workers}", "-Q", cfg.task_queue,
-                "--hostname", f"worker-{os.getpid()}@%h"),
-        _celery(env, "beat", "--loglevel=INFO", "--schedule", str(Path(cfg.data_dir).resolve() / "beat-schedule")),
-    ]
-
-    # Beat's first tick comes a minute after it starts; kick one poll as soon as the
-    # API (which serves the demo feed) answers, so a newcomer sees alerts at once.
-    threading.Thread(target=_kick_first_poll, args=(env, cfg.task_queue, host, port), daemon=True).start()
-
-    def _stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for child in children:
-            try:
-                child.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = threading.Event()
     try:
+        children.append(_spawn(env, "worker", "--loglevel=INFO", f"--concurrency={workers}", "-Q", cfg.task_queue,
+                               "--hostname", f"worker-{os.getpid()}@%h"))
+        children.append(_spawn(env, "beat", "--loglevel=INFO", "--schedule",
+                               str(Path(cfg.data_dir).resolve() / "beat-schedule")))
+        # Beat's first tick comes a minute after it starts; kick one poll as soon as the
+        # API (which serves the demo feed) answers, so a newcomer sees alerts at once.
+        threading.Thread(target=_kick_first_poll, args=(env, cfg.task_queue, host, port, children, stopping),
+                         daemon=True).start()
         typer.echo(f"API on http://{host}:{port}  (docs at /docs); Ctrl-C stops everything")
         os.environ.update(env)
+        # uvicorn handles SIGINT/SIGTERM while it serves, then raises the signal again once it
+        # has shut down: SIGTERM then reaches _exit_on_sigterm, SIGINT is a KeyboardInterrupt.
         uvicorn.run("monitor.api.app:create_app", factory=True, host=host, port=port, log_level="info")
     finally:
-        _stop()
+        stopping.set()
+        typer.echo("stopping the worker and beat ...", err=True)
+        stop_children(children)
 
 
 def register(app: typer.Typer) -> None:
