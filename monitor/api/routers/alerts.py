@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.alerts.csv_export import csv_lines
 from monitor.alerts.queries import (
     AlertFilter,
     InvalidCursor,
@@ -196,24 +195,20 @@ async def alerts_stream(
     )
 
 
+def _csv_row(alert: Alert) -> dict[str, Any]:
+    row = alert_public(alert)
+    row["entity_ids"] = " ".join(row["entity_ids"])
+    row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
+    return row
+
+
 def _export_rows(engine: Engine, flt: AlertFilter, fmt: str) -> Iterator[str]:
     with Session(engine) as session:
         if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-            yield buf.getvalue()
+            yield from csv_lines(EXPORT_FIELDS, (_csv_row(a) for a in iter_alerts(session, flt)))
+            return
         for alert in iter_alerts(session, flt):
-            row = alert_public(alert)
-            if fmt == "jsonl":
-                yield json.dumps(row, ensure_ascii=False) + "\n"
-                continue
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
-            row["entity_ids"] = " ".join(row["entity_ids"])
-            row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
-            writer.writerow(row)
-            yield buf.getvalue()
+            yield json.dumps(alert_public(alert), ensure_ascii=False) + "\n"
 
 
 @router.get(
