@@ -127,9 +127,10 @@ class AlertFinding:
     explanation: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The `scan` JSON of this alert."""
+        """The `scan` JSON of this alert (`rule` and `rule_id` both carry the rule id; see docs/api.md)."""
         return {
             "rule": self.rule,
+            "rule_id": self.rule,
             "title": self.title,
             "category": self.category,
             "severity": self.severity,
