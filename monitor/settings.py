@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a rule backtest may run; then it stops and returns what it has"
     )
     backtest_max_cost: int = Field(
-        200_000, ge=1, description="Backtest budget: articles x query clauses; larger runs are refused"
+        1_000_000, ge=1, description="Backtest budget: articles x query clauses; larger runs are refused"
     )
 
     @field_validator("allowed_networks", "cors_origins", "lists_datasets", mode="before")

@@ -228,8 +228,13 @@ class RuleTestResult(BaseModel):
 
     rule_id: str
     articles_scanned: int
+    articles_requested: int = Field(0, description="articles asked for; more than scanned when stopped early")
     hits: int
     items: list[RuleTestHit]
+    complete: bool = Field(True, description="false when the deadline stopped the scan: the counts cover only the "
+                           "articles scanned")
+    stopped: str | None = Field(None, description="why the scan stopped early, when it did")
+    elapsed_ms: float = 0.0
 
 
 class KeyCreate(BaseModel):

@@ -14,6 +14,7 @@ from monitor.api.rules_source import all_rules, db_rule_public, file_rules, rule
 from monitor.api.schemas import RuleCreate, RulePublic, RuleTestHit, RuleTestResult, RuleUpdate
 from monitor.matching.types import RuleSpec
 from monitor.models import AuditEvent, Rule, utcnow
+from monitor.settings import Settings
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -124,17 +125,29 @@ def test_rule(
     rule = rule_public(session, settings, rule_id)
     if rule is None:
         raise not_found("rule", rule_id)
-    return backtest(session, rule_spec(rule), articles=articles, limit=limit)
+    return backtest(session, settings, rule_spec(rule), articles=articles, limit=limit)
 
 
-def backtest(session: Session, spec: RuleSpec, *, articles: int, limit: int) -> RuleTestResult:
-    """What `spec` would flag over the newest `articles` stored articles (at most `limit` hits listed)."""
-    from monitor.alerts.backtest import stored_hits
+def backtest(session: Session, settings: Settings, spec: RuleSpec, *, articles: int, limit: int) -> RuleTestResult:
+    """What `spec` would flag over the newest `articles` stored articles (at most `limit` hits listed).
 
+    Within the configured budget and deadline: a run over budget is a 422 (`backtest_too_costly`),
+    one that reaches the deadline answers with what it scanned and `complete: false`."""
+    from monitor.alerts.backtest import BacktestTooCostly, LimitedBacktest
+
+    try:
+        run = LimitedBacktest(session, spec, settings, articles=articles)
+    except BacktestTooCostly as exc:
+        raise ApiError(
+            422,
+            str(exc),
+            code="backtest_too_costly",
+            details=[{"field": "query.articles", "message": str(exc), "cost": exc.cost, "max_cost": exc.max_cost,
+                      "clauses": exc.clauses, "articles": exc.articles}],
+        ) from None
     hits: list[RuleTestHit] = []
-    count = scanned = 0
-    for article, findings in stored_hits(session, spec, articles=articles):
-        scanned += 1
+    count = 0
+    for article, findings in run:
         for finding in findings:
             count += 1
             if len(hits) < limit:
@@ -153,4 +166,13 @@ def backtest(session: Session, spec: RuleSpec, *, articles: int, limit: int) -> 
                         }
                     )
                 )
-    return RuleTestResult(rule_id=spec.id, articles_scanned=scanned, hits=count, items=hits)
+    return RuleTestResult(
+        rule_id=spec.id,
+        articles_scanned=run.scanned,
+        articles_requested=articles,
+        hits=count,
+        items=hits,
+        complete=run.complete,
+        stopped=run.stopped,
+        elapsed_ms=round(run.elapsed * 1000, 1),
+    )

@@ -187,11 +187,11 @@ def check_rule(
     return _page(request, session, settings, user, Draft(query=query), check=result)
 
 
-def draft_backtest(session: Session, draft: Draft) -> RuleTestResult:
-    """Run the API's backtest on the draft as typed; nothing is written."""
+def draft_backtest(session: Session, settings: Settings, draft: Draft) -> RuleTestResult:
+    """Run the API's backtest (same budget and deadline) on the draft as typed; nothing is written."""
     draft_id = draft.id or "console-draft"
     spec = RuleSpec(**{**draft.spec(), "id": draft_id, "title": draft.title or draft_id})
-    return backtest(session, spec, articles=500, limit=25)
+    return backtest(session, settings, spec, articles=500, limit=25)
 
 
 @router.post("/rules/backtest")
@@ -205,10 +205,18 @@ def backtest_rule(
     """What the draft would have flagged over the newest stored articles, before saving it."""
     user.require("analyst")
     result = check(draft.query)
-    outcome = draft_backtest(session, draft) if result.ok else None
+    outcome, refused = None, None
+    if result.ok:
+        try:
+            outcome = draft_backtest(session, settings, draft)
+        except ApiError as exc:  # over the backtest budget: said on the page, with what to change
+            refused = exc.message
+    status = 422 if refused else 200
     if request.headers.get("hx-request"):
-        return render(request, "_backtest.html", user, check=result, outcome=outcome, inline_check=True)
-    return _page(request, session, settings, user, draft, check=result, outcome=outcome)
+        return render(request, "_backtest.html", user, check=result, outcome=outcome, backtest_error=refused,
+                      inline_check=True)
+    return _page(request, session, settings, user, draft, status, check=result, outcome=outcome,
+                 backtest_error=refused)
 
 
 @router.post("/rules/save")

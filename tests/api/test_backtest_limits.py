@@ -1,0 +1,78 @@
+"""Backtests run within a cost budget and a wall-clock deadline: refused up front when too costly,
+stopped between articles at the deadline with a partial result that says so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from monitor.alerts.backtest import query_clauses
+from monitor.db import session_scope
+from monitor.models import Article
+from tests.api.conftest import Api, make_api
+
+
+def add_articles(engine: Engine, n: int) -> None:
+    """n stored articles, every one mentioning drones for Russia."""
+    with session_scope(engine) as s:
+        for i in range(n):
+            s.add(Article(title=f"Drones {i}", text=f"Iran is shipping drones to Russia, report {i} says.",
+                          dedupe_key=f"bt-{i}", content_hash=f"bt-{i}"))
+
+
+@pytest.fixture
+def limited_api(any_engine: Engine, make_settings) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    """The API with a tiny budget (1,000 article-clauses) and a deadline no scan can meet."""
+
+    def settings(**kw):  # type: ignore[no-untyped-def]
+        return make_settings(**kw, backtest_max_cost=1000, backtest_timeout=1e-6)
+
+    yield from make_api(any_engine, settings)
+
+
+def _rule(api: Api, rule_id: str, query: str) -> None:
+    body = {"id": rule_id, "title": rule_id, "severity": "low", "category": "sanctions", "query": query}
+    r = api.client.post("/api/v1/rules", json=body, headers=api.h())
+    assert r.status_code == 201, r.text
+
+
+def test_clauses_count_operators_not_words() -> None:
+    assert query_clauses("drones") == 1
+    assert query_clauses("drones OR missiles OR shells") == 2  # one OR, evaluated once per article
+    assert query_clauses("(drones w/5 russia) AND NOT training") == 4  # AND, w/5, NOT, plus one
+    assert query_clauses("((( unbalanced") == 1
+
+
+def test_costly_backtest_is_refused_with_what_to_change(limited_api: Api) -> None:
+    api = limited_api
+    add_articles(api.engine, 3)
+    _rule(api, "chain", " w/5 ".join(f"w{i}" for i in range(11)))  # 10 proximity clauses + 1
+    r = api.client.post("/api/v1/rules/chain/test?articles=500", headers=api.h("analyst"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "backtest_too_costly"
+    assert (err["details"][0]["cost"], err["details"][0]["max_cost"]) == (500 * 11, 1000)
+    assert "scan at most 90 articles" in err["message"]
+    r = api.client.post("/api/v1/rules/chain/test?articles=90", headers=api.h("analyst"))
+    assert r.status_code == 200, r.text
+
+
+def test_deadline_stops_between_articles_with_a_partial_result(limited_api: Api) -> None:
+    api = limited_api
+    add_articles(api.engine, 5)
+    _rule(api, "drones-russia", "drones w/5 russia")
+    r = api.client.post("/api/v1/rules/drones-russia/test?articles=5", headers=api.h("analyst"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["complete"] is False and out["articles_requested"] == 5
+    assert out["articles_scanned"] == 1 and out["hits"] == 1  # what was scanned is reported, not thrown away
+    assert "deadline" in out["stopped"] and "1 of 5 articles" in out["stopped"]
+
+
+def test_backtest_within_limits_is_complete(api: Api) -> None:
+    add_articles(api.engine, 4)
+    _rule(api, "drones-russia", "drones w/5 russia")
+    out = api.client.post("/api/v1/rules/drones-russia/test?articles=10", headers=api.h("analyst")).json()
+    assert (out["complete"], out["stopped"], out["articles_scanned"], out["hits"]) == (True, None, 4, 4)
