@@ -5,7 +5,8 @@ RSS 0.9x/1.0/2.0 and Atom go through feedparser, given the body as a file object
 lower-case content-type and content-location, so it never fetches anything itself
 and resolves relative links against the feed's URL. JSON Feed 1.x, which feedparser
 does not read, is mapped here. HTML is reduced to plain text for matching; the
-original link is kept; dates become timezone-aware UTC.
+original link is kept when it is an http(s) URL (monitor/links.py: a `javascript:` or
+`data:` link is dropped, the item kept); dates become timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+
+from monitor.links import web_link
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/1"
 
@@ -154,7 +157,7 @@ def _make_draft(
         title = url or guid or ""
     return ArticleDraft(
         guid=_clip(guid, 2048),
-        url=_clip(url, 2048),
+        url=_clip(web_link(url), 2048),
         title=title,
         summary=summary,
         content=(content_html or "").replace("\x00", "") or None,
@@ -234,7 +237,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
             )
         )
     return ParsedFeed(format="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
-                      title=str(doc.get("title") or "") or None, site_url=home, language=language, drafts=drafts)
+                      title=str(doc.get("title") or "") or None, site_url=web_link(home), language=language,
+                      drafts=drafts)
 
 
 # --------------------------------------------------------------------------- RSS / Atom
@@ -323,7 +327,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     return ParsedFeed(
         format=version or "unknown",
         title=html_to_text(feed.get("title")) or None,
-        site_url=urljoin(url, site) if site else None,
+        site_url=web_link(urljoin(url, site)) if site else None,
         ttl_minutes=int(ttl) if isinstance(ttl, str) and ttl.strip().isdigit() else None,
         language=feed_lang,
         drafts=drafts,

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from monitor.alerts.queries import AlertFilter, filter_conditions
+from monitor.links import web_link
 from monitor.models import Alert, Article, Digest, DigestItem, Entity, Feed, Subscription, utcnow
 from monitor.notify import apprise_channel, email, render
 from monitor.notify.payload import alert_url
@@ -212,7 +213,7 @@ def build_digest(
                 "severity": a.severity,
                 "score": a.score,
                 "source": (feed.title or feed.url) if feed else (art.url if art and art.url else "scanned document"),
-                "article_url": art.url if art else None,
+                "article_url": web_link(art.url) if art else None,
                 "evidence": evidence,
                 "review_url": alert_url(settings, a.id),
             }

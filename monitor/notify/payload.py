@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from monitor.links import web_link
 from monitor.models import Alert, Article, Entity, Rule, Subscription
 from monitor.settings import Settings
 
@@ -80,7 +81,7 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
         "article": {
             "id": alert.article_id,
             "title": article.title if article else "",
-            "url": article.url if article else None,
+            "url": web_link(article.url) if article else None,  # rows stored before links were checked
             "published_at": article.published_at.isoformat() if article and article.published_at else None,
             "feed_id": alert.feed_id,
         },
