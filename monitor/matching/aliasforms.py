@@ -23,6 +23,24 @@ from wordfreq import zipf_frequency
 
 from monitor import resources
 from monitor.matching.normalise import korean_key, normalise_name
+from monitor.matching.tuning import (
+    ARABIC_VARIANT_ZIPF,
+    DISTINCT_TOP,
+    EVERYDAY_NAME_TOP,
+    EVERYDAY_TOP,
+    HISPANIC_SHORT_ZIPF,
+    MAX_CROSS,
+    MAX_KOREAN_VARIANTS,
+    MAX_RESPELLED_WORDS,
+    MAX_SPELLINGS,
+    MAX_VARIANT_FORMS,
+    OWN_VARIANT_ZIPF,
+    PRIMARY_ZIPF,
+    RARE_ZIPF,
+    RESPELLED_CONFIDENCE,
+    SECONDARY_ZIPF,
+    SURNAME_STOP_TOP,
+)
 from monitor.matching.types import AliasSpec
 from monitor.matching.words import (
     ARABIC_PARTICLES,
@@ -43,26 +61,13 @@ VESSEL = 4  # a vessel's or aircraft's name: earlier mention, or "tanker", "vess
 DISTINCT = 5  # a surname that is no English word and (nearly) only one listed person has: "Putin"
 ORGSHORT = 6  # the quoted short name of an organisation ("Wagner"): with "group", "fighters", "chief"...
 
-# A bare surname among the most frequent English words ("Said", "Brown", "John") is dropped;
-# a single-word company alias among the top words is not distinctive; nor is an alias
-# whose words all are.
-SURNAME_STOP_TOP = 2500
-EVERYDAY_NAME_TOP = 300  # "said", "than", "which": never half of a two-part name on their own
-SECONDARY_ZIPF = 2.0  # a secondary one-word alias of an organisation known to English ("Baikal" 2.4)
-DISTINCT_TOP = 5000
-EVERYDAY_TOP = 20000
-PRIMARY_ZIPF = 3.8  # "Hamas" 3.6, "Taliban" 3.7 count; "plasma" 3.95 does not
-RARE_ZIPF = 2.7  # "Rosneft" 2.3, "Gazprom" 2.6 count; "Mirza" 2.9, "PPI" 2.9 do not
-
 PERSON_SCHEMAS = frozenset({"person", "individual"})
 VESSEL_SCHEMAS = frozenset({"vessel", "aircraft", "airplane"})
 _PATRONYMIC = re.compile("(?:" + "|".join(resources.patronymic_endings()) + ")$")
-MAX_CROSS = 8
 # Korean vowels with more than one common spelling: the vowel of "Jong" / "Jeong" / "Jung"
 # (McCune-Reischauer o-breve, Revised eo, popular u before a final consonant), of "Un" / "Eun"
 # (u-breve or eu), of "Yo" / "Yeo"; a listed spelling may be any of them
 _KOREAN_VOWEL = re.compile(r"^([^aeiouwy]*)(yeo|yo|eo|eu|o|u)([^aeiouwy]*)$")
-_MAX_KOREAN_VARIANTS = 8  # per given name
 
 
 def korean_given_variants(given: list[str]) -> list[list[str]]:
@@ -88,7 +93,7 @@ def korean_given_variants(given: list[str]) -> list[list[str]]:
     names: list[list[str]] = [[]]
     for opts in options:
         names = [[*name, o] for name in names for o in opts]
-    return names[:_MAX_KOREAN_VARIANTS + 1]
+    return names[:MAX_KOREAN_VARIANTS + 1]
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,6 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
 
 # Spanish naming: given name(s), father's surname, mother's surname ("MADURO MOROS, Nicolas"); news
 # usually writes the given name and the first surname only ("Nicolas Maduro", "President Maduro").
-HISPANIC_SHORT_ZIPF = 3.2  # "Maduro" 3.0, "Ortega" 3.0 name one listed person; "Ramirez" 3.4, "Garcia" 3.9 do not
 
 
 def _is_hispanic(spec: AliasSpec) -> bool:
@@ -417,11 +421,6 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
 _INWORD_APOSTROPHE = re.compile("(?<=[A-Za-z])['\u2018\u2019`\u02bb\u02bc](?=[A-Za-z])")
 _SEGMENT = re.compile(r"[aou]llah$|ai|ae|ei|ay|ou|oo|ee|[aeiou]|([b-df-hj-np-tv-z])\1|.")
 _ALTERNATIVES = {seg: tuple(alts) for seg, alts in resources.mapping("romanisation", "arabic_alternatives").items()}
-ARABIC_VARIANT_ZIPF = 3.0  # only words English text hardly uses are respelled ("Hizballah" 1.9; "Islamic" 4.4 is not)
-OWN_VARIANT_ZIPF = 3.5
-_MAX_SPELLINGS = 6  # per word
-_MAX_VARIANT_FORMS = 24  # per entity
-_MAX_RESPELLED_WORDS = 4  # an organisation's names longer than that are list names, not news names
 
 
 def is_arabic_origin(specs: list[AliasSpec]) -> bool:
@@ -460,7 +459,7 @@ def arabic_spellings(word: str) -> list[str]:
         if len(out) > 200:
             break
     out.sort()
-    return [w for _c, w in dict.fromkeys(out)][:_MAX_SPELLINGS]
+    return [w for _c, w in dict.fromkeys(out)][:MAX_SPELLINGS]
 
 
 def _respellable(token: str) -> bool:
@@ -479,7 +478,7 @@ def arabic_variant_forms(forms: list[Form], own_name: str = "") -> list[Form]:
     ranked: list[tuple[int, int, int, str, Form]] = []
     for form in forms:
         tokens = form.key.split()
-        if form.kind not in (STRONG, WEAK) or len(tokens) > _MAX_RESPELLED_WORDS:
+        if form.kind not in (STRONG, WEAK) or len(tokens) > MAX_RESPELLED_WORDS:
             continue
         for i, token in enumerate(tokens):
             if not _respellable(token):
@@ -493,11 +492,11 @@ def arabic_variant_forms(forms: list[Form], own_name: str = "") -> list[Form]:
                 key = " ".join([*tokens[:i], spelling, *tokens[i + 1:]])
                 if key not in have:
                     ranked.append((rank, form.kind, len(tokens), key,
-                                   Form(key, form.kind, round(form.confidence * 0.95, 3))))
+                                   Form(key, form.kind, round(form.confidence * RESPELLED_CONFIDENCE, 3))))
     out: dict[str, Form] = {}
     for *_order, key, variant in sorted(ranked, key=lambda r: r[:4]):
         out.setdefault(key, variant)
-        if len(out) >= _MAX_VARIANT_FORMS:
+        if len(out) >= MAX_VARIANT_FORMS:
             break
     return list(out.values())
 

@@ -169,7 +169,7 @@ def test_query_features() -> None:
 
 
 def test_only_rules_with_triggers_are_evaluated(monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitor.matching import engine
+    from monitor.matching import evaluate
 
     rules = [
         RuleSpec("phrase", "p", "", "sanctions", "low", '"rare phrase" AND (said OR told)'),
@@ -177,13 +177,13 @@ def test_only_rules_with_triggers_are_evaluated(monkeypatch: pytest.MonkeyPatch)
     ]
     m = build_matcher(rules, person("1", "DOE, Jane"))
     evaluated: list[str] = []
-    real = engine._Eval.run_rule
+    real = evaluate.Evaluation.run_rule
 
-    def counting(self: engine._Eval, rule: engine._Rule):  # type: ignore[no-untyped-def]
+    def counting(self: evaluate.Evaluation, rule: evaluate.CompiledRule):  # type: ignore[no-untyped-def]
         evaluated.append(rule.spec.id)
         return real(self, rule)
 
-    monkeypatch.setattr(engine._Eval, "run_rule", counting)
+    monkeypatch.setattr(evaluate.Evaluation, "run_rule", counting)
     assert m.scan(ArticleInput("x", "", "He said and told.")).alerts == []
     assert evaluated == []  # "said"/"told" occurred, but neither rule's trigger did
     res = m.scan(ArticleInput("x", "", "A rare phrase was said."))

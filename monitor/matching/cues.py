@@ -1,0 +1,297 @@
+"""Declared cues: what turns a weak form (a bare surname, a short or everyday-word alias, a
+vessel's name) into a mention.
+
+Each cue is one small pure function of a span (`Span`: where the form was found, which forms,
+what the article names around it); `Span.cue(name)` evaluates it at most once per span. ONE
+table, `CUES`, says which cue supports which kinds of form and with what confidence factor, in
+the order the resolver tries them (`monitor.matching.resolve`). How a supported span is turned
+into an entity is the row's `choose`:
+
+- "latest": the entity of the span mentioned last before it;
+- "full": the entities the text names in full (a headline's bare surname);
+- "own": the entities the cue itself returns (a distinctive surname, a linked entity, a name of
+  everyday words written as a name);
+- "namesake": one of the span's namesakes, picked with the country the cue found
+  (`resolve.pick_namesake`).
+
+A new heuristic is one function here, one row in `CUES` (its factor in `tuning`) and one case in
+tests/data/entity_cases.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from monitor.matching.aliasforms import DISTINCT, ORGSHORT, SURNAME, VESSEL, WEAK
+from monitor.matching.countries import SANCTIONED_JURISDICTIONS
+from monitor.matching.fields import WORD, FieldState, title_case_run
+from monitor.matching.index import CompiledIndex
+from monitor.matching.normalise import NormText
+from monitor.matching.tuning import (
+    FACTOR_CONTEXT,
+    FACTOR_DISTINCT,
+    FACTOR_LINKED,
+    FACTOR_MENTIONED,
+    FACTOR_PROPER,
+)
+from monitor.matching.words import (
+    NAME_LINKS,
+    ORG_CONTEXT,
+    ORG_FIELD_NEEDLES,
+    TITLE_ABBREVIATIONS,
+    TITLE_WORDS,
+    VESSEL_WORDS,
+)
+
+_NAME_GOES_ON_OF = re.compile(r" (?:of|in) (?:the )?[A-Z]")
+_ORG_WORDS_BEFORE = ("pmc", "mercenary", "mercenaries")
+
+
+@dataclass
+class Article:
+    """What every cue may know about the article besides the span itself."""
+
+    index: CompiledIndex
+    fields: list[FieldState | None]
+    # (field, end offset) of each country mention -> its ISO code (acronyms left out)
+    country_ends: dict[tuple[int, int], str]
+    named: set[int]  # entities named by a strong span somewhere in the article
+    related: set[int]  # entities the lists link to one named in full ("Dmitry Utkin" -> 'WAGNER')
+    named_in_text: set[int] = field(default_factory=set)  # named in full in the body text
+
+
+@dataclass
+class Span:
+    """One weak span: its place, its forms and the cue values computed so far."""
+
+    article: Article
+    fi: int
+    t0: int
+    t1: int
+    fids: list[int]
+    _values: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fs(self) -> FieldState:
+        """The field the span is in."""
+        fs = self.article.fields[self.fi]
+        assert fs is not None
+        return fs
+
+    @property
+    def kinds(self) -> set[int]:
+        """The kinds of the span's forms."""
+        kind = self.article.index.form_kind
+        return {kind[f] for f in self.fids}
+
+    def entities(self) -> Iterable[int]:
+        """The entities of the span's forms."""
+        entity = self.article.index.form_entity
+        return (entity[f] for f in self.fids)
+
+    def rare_entities(self) -> list[int]:
+        """Entities whose form here is a surname English hardly uses, or an organisation's short name."""
+        index = self.article.index
+        return [index.form_entity[f] for f in self.fids if f in index.rare_fids or index.form_kind[f] == ORGSHORT]
+
+    def cue(self, name: str) -> object:
+        """The value of one cue for this span (computed once)."""
+        if name not in self._values:
+            self._values[name] = CUE_FUNCTIONS[name](self)
+        return self._values[name]
+
+
+# --------------------------------------------------------------------------- the cues
+
+
+def title_before(fs: FieldState, t0: int) -> str:
+    """The title word right before a name in the same sentence ("President Assad"), "" when
+    none: in "his former boss. Meadows insisted" the title ends the sentence before."""
+    before = fs.nt.token_before(t0)
+    if before not in TITLE_WORDS:
+        return ""
+    head = fs.text[: fs.nt.orig_start(t0)].rstrip(" \"'\u201c\u2018(")
+    if head[-1:] in ".!?;:\n" and not (head[-1:] == "." and before in TITLE_ABBREVIATIONS):
+        return ""
+    return before
+
+
+def country_before(fi: int, fs: FieldState, t0: int, country_ends: dict[tuple[int, int], str]) -> str:
+    """The country named right before a name ("North Korea's Kim", "Russia's Wagner"), or
+    before the title in front of it ("North Korean leader Kim"); "" when none."""
+    if not country_ends:
+        return ""
+    pos = t0 - 1
+    for _ in range(2):
+        code = country_ends.get((fi, pos))
+        if code:
+            return code
+        before = fs.nt.token_before(pos + 1)
+        if before != "s" and before not in TITLE_WORDS:
+            return ""
+        pos -= len(before) + 1
+    return country_ends.get((fi, pos), "")
+
+
+def vessel_before(nt: NormText, t0: int) -> bool:
+    """A vessel word among the three tokens before a name ("the tanker Ocean Star", "M/V Forest");
+    a lone "v" is no "M/V" ("Newcastle v Nottingham Forest")."""
+    for back in (1, 2, 3):
+        word = nt.token_before(t0, back)
+        if word in VESSEL_WORDS or (word == "v" and nt.token_before(t0, back + 1) == "m"):
+            return True
+    return False
+
+
+def org_context(fs: FieldState, t0: int, t1: int) -> bool:
+    """An organisation word right after the short name (or after its possessive), or "PMC"
+    before it: "Wagner fighters", "Wagner's chief", "PMC Wagner"; or mercenary language anywhere
+    in the same field ("Wagner revolt", "Russian mercenaries")."""
+    after = fs.nt.token_after(t1)
+    if after == "s":
+        after = fs.nt.token_after(fs.nt.token_end(t1 + 1))
+    if after in ORG_CONTEXT or fs.nt.token_before(t0) in _ORG_WORDS_BEFORE:
+        return True
+    padded = fs.nt.padded
+    return any(word in padded for word in ORG_FIELD_NEEDLES)
+
+
+def sentence_place(article: Article, fi: int, t0: int, ents: Iterable[int]) -> str:
+    """A sanctioned jurisdiction named in the same sentence that is the country of one of the
+    entities ("Putin met with Prigozhin days after the Russian mutiny"); "" when none."""
+    country_ends = article.country_ends
+    codes = {code for code in country_ends.values() if code in SANCTIONED_JURISDICTIONS}
+    if not codes:
+        return ""
+    theirs: set[str] = set()
+    for ent in ents:
+        theirs |= article.index.entity_countries(ent) & codes
+    if not theirs:
+        return ""
+    fs = article.fields[fi]
+    assert fs is not None
+    sentence = fs.sentence_of(t0)
+    for (cfi, c1), code in country_ends.items():
+        if cfi == fi and code in theirs and fs.sentence_of(c1 - 1) == sentence:
+            return code
+    return ""
+
+
+def proper_owners(span: Span) -> frozenset[int]:
+    """The organisations a name of everyday words names when the text writes it as a name ("a
+    local Islamic State affiliate", not "an Islamic state"): each of two or more content words
+    capitalised, in running text (no Title Case headline, no quoted title), and one organisation
+    a list (a name two organisations of one list share names neither). Every country has a
+    "Ministry of Defence": an organisation of a country needs that country in the same sentence,
+    and no other one right before the name ("Japan's Ministry of Defense")."""
+    index, fs = span.article.index, span.fs
+    props = {index.form_entity[f] for f in span.fids if f in index.proper_fids}
+    if not props or fs.title_case:
+        return frozenset()
+    datasets = [index.entities[e].dataset for e in props]
+    if len(set(datasets)) < len(datasets):
+        return frozenset()
+    o0, o1 = fs.nt.orig_span(span.t0, span.t1)
+    words = [w for w in WORD.findall(fs.text[o0:o1]) if w.casefold() not in NAME_LINKS]
+    if len(words) < 2 or not all(w[0].isupper() for w in words) or title_case_run(fs.text[:o0]):
+        return frozenset()
+    if _NAME_GOES_ON_OF.match(fs.text, o1):
+        return frozenset()  # "the Islamic State of Khorasan": a longer name, another group
+    before = span.cue("country_before")
+    return frozenset(e for e in props if not index.entity_countries(e) or (
+        sentence_place(span.article, span.fi, span.t0, [e])
+        and (not before or before in index.entity_countries(e))))
+
+
+def _distinct(span: Span) -> frozenset[int]:
+    index = span.article.index
+    return frozenset(index.form_entity[f] for f in span.fids if index.form_kind[f] == DISTINCT)
+
+
+def _linked(span: Span) -> frozenset[int]:
+    """Short names of an entity the lists link to one named in full: a surname English hardly
+    uses or an organisation's short name ("Utkin", "Wagner"), no everyday word."""
+    related = span.article.related
+    if not related:
+        return frozenset()
+    return frozenset(e for e in span.rare_entities() if e in related)
+
+
+def _full_in_text(span: Span) -> frozenset[int]:
+    """A headline's bare surname: the entities the text names in full."""
+    if span.fi != 0:
+        return frozenset()
+    return frozenset(e for e in span.entities() if e in span.article.named_in_text)
+
+
+def _country_before(span: Span) -> str:
+    return country_before(span.fi, span.fs, span.t0, span.article.country_ends)
+
+
+def _country_possessive(span: Span) -> str:
+    """A country owning the name: "Syria's Assad", "Russia's Wagner". A country written right
+    before the name is an adjective, not support ("Yemen Houthi rebels", "Russian Shoigu"); with a
+    title between ("North Korean leader Kim") the title supports it."""
+    if span.fs.nt.token_before(span.t0) != "s":
+        return ""
+    return str(span.cue("country_before"))
+
+
+def _place_in_sentence(span: Span) -> str:
+    rare = span.rare_entities()
+    return sentence_place(span.article, span.fi, span.t0, rare) if rare else ""
+
+
+CUE_FUNCTIONS: dict[str, Callable[[Span], object]] = {
+    "full_in_text": _full_in_text,
+    "distinct": _distinct,
+    "linked": _linked,
+    "proper": proper_owners,
+    "title": lambda span: title_before(span.fs, span.t0),
+    "country_before": _country_before,  # not support itself: the country that narrows namesakes
+    "country": _country_possessive,
+    "org_context": lambda span: org_context(span.fs, span.t0, span.t1),
+    "sentence_place": _place_in_sentence,
+    "vessel_word": lambda span: vessel_before(span.fs.nt, span.t0),
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One row of the support table."""
+
+    name: str  # a key of CUE_FUNCTIONS, or "mentioned" (an earlier mention, known only in order)
+    kinds: frozenset[int]  # the form kinds it supports
+    factor: float  # confidence = the form's confidence times this
+    choose: str  # "latest", "full", "own" or "namesake" (see the module docstring)
+
+
+_ALL_WEAK = frozenset({WEAK, SURNAME, VESSEL, DISTINCT, ORGSHORT, 0, 1})  # 0, 1: namesakes' full names
+_PEOPLE = frozenset({SURNAME, DISTINCT})
+
+# The support table, tried in this order: the first row that supports a span decides it.
+CUES: tuple[Cue, ...] = (
+    Cue("mentioned", _ALL_WEAK, FACTOR_MENTIONED, "latest"),  # "Shoigu ... Shoigu said"
+    Cue("full_in_text", _ALL_WEAK, FACTOR_MENTIONED, "full"),  # headline "Putin", text "Vladimir Putin"
+    Cue("distinct", frozenset({DISTINCT}), FACTOR_DISTINCT, "own"),  # "Putin": one person, no English word
+    Cue("linked", frozenset({SURNAME, DISTINCT, ORGSHORT}), FACTOR_LINKED, "own"),  # "Utkin" -> "Wagner"
+    Cue("proper", frozenset({WEAK}), FACTOR_PROPER, "own"),  # "an Islamic State affiliate"
+    Cue("title", _PEOPLE, FACTOR_CONTEXT, "namesake"),  # "President Assad", "Gen. Kim"
+    Cue("country", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "North Korea's Kim", "Russia's Wagner"
+    Cue("org_context", frozenset({ORGSHORT}), FACTOR_CONTEXT, "namesake"),  # "Wagner fighters", "PMC Wagner"
+    Cue("sentence_place", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "Prigozhin ... Russian mutiny"
+    Cue("vessel_word", frozenset({VESSEL}), FACTOR_CONTEXT, "namesake"),  # "the tanker Ocean Star"
+)
+CUE_BY_NAME = {cue.name: cue for cue in CUES}
+
+
+def static_support(span: Span) -> list[Cue]:
+    """The rows (all but "mentioned") that support a span, in table order; each cue evaluated
+    at most once, and only for the kinds of form the span has."""
+    kinds = span.kinds
+    return [row for row in CUES[1:] if not kinds.isdisjoint(row.kinds) and span.cue(row.name)]
+
+
+__all__ = ["CUES", "CUE_BY_NAME", "CUE_FUNCTIONS", "Article", "Cue", "Span", "static_support"]
