@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from monitor.api import deps, pgread
 from monitor.api.auth import require_role
 from monitor.api.errors import ERROR_RESPONSES
+from monitor.api.logredact import install_log_redaction
 from monitor.api.middleware import configure_json_logging
 from monitor.api.openapi import install_openapi
 from monitor.api.routers import (
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.log_json:
         configure_json_logging()
+    install_log_redaction()  # uvicorn's access log would write `?api_key=...` in clear
     app = FastAPI(
         title="sanctions-monitor",
         version="0.1.0",

@@ -59,44 +59,88 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_up_stops_its_whole_tree(tmp_path: Path, sig: signal.Signals) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    env.update(MONITOR_DATA_DIR=str(tmp_path / "var"), MONITOR_ALLOWED_NETWORKS="127.0.0.1/32",
-               MONITOR_TASK_QUEUE=f"up-{port}", PYTHONPATH=str(ROOT))
-    log = (tmp_path / "up.log").open("wb")
-    up = subprocess.Popen([sys.executable, "-m", "monitor", "up", "--port", str(port)], cwd=tmp_path, env=env,
-                          stdout=log, stderr=subprocess.STDOUT)
-    tree: set[int] = set()
-    try:
+class Up:
+    """`sanctions-monitor up` (embedded defaults in a temporary folder) in a process of its own."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+        env.update(MONITOR_DATA_DIR=str(tmp_path / "var"), MONITOR_ALLOWED_NETWORKS="127.0.0.1/32",
+                   MONITOR_TASK_QUEUE=f"up-{self.port}", PYTHONPATH=str(ROOT))
+        self.log_path = tmp_path / "up.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "monitor", "up", "--port", str(self.port)],
+                                     cwd=tmp_path, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.tree: set[int] = set()
+
+    @property
+    def log(self) -> str:
+        """Everything `up` and its children wrote so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def wait_running(self) -> None:
+        """Until the API answers and the worker (with its pool) and beat run; remembers every pid."""
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            tree |= _descendants(up.pid)
-            lines = [_cmdline(p) for p in tree]
-            worker = [p for p, c in zip(tree, lines, strict=True) if " worker " in f"{c} "]
+            self.tree |= _descendants(self.proc.pid)
+            lines = [_cmdline(p) for p in self.tree]
+            worker = [p for p, c in zip(self.tree, lines, strict=True) if " worker " in f"{c} "]
             beat = [c for c in lines if " beat " in f"{c} "]
             # the worker's pool child is a descendant of the worker
             pool = [p for w in worker for p in _descendants(w)]
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
                     api = True
             except OSError:
                 api = False
             if api and worker and beat and pool:
-                tree |= set(pool)
-                break
+                self.tree |= set(pool)
+                return
             time.sleep(0.5)
-        else:
-            raise AssertionError("up did not start API, worker with pool and beat:\n"
-                                 + (tmp_path / "up.log").read_text(errors="replace")[-3000:])
-        up.send_signal(sig)
-        assert up.wait(60) is not None
-        left = [(p, _cmdline(p)) for p in sorted(tree) if _alive(p)]
-        assert left == [], f"left running after up exited: {left}"
-    finally:
-        for pid in tree | _descendants(up.pid) | {up.pid}:
+        raise AssertionError(f"up did not start API, worker with pool and beat:\n{self.log[-3000:]}")
+
+    def close(self) -> None:
+        """Kill whatever is left (only after a failed test is there anything)."""
+        for pid in self.tree | _descendants(self.proc.pid) | {self.proc.pid}:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        up.wait(10)
-        log.close()
+        self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_up_stops_its_whole_tree(tmp_path: Path, sig: signal.Signals) -> None:
+    up = Up(tmp_path)
+    try:
+        up.wait_running()
+        up.proc.send_signal(sig)
+        assert up.proc.wait(60) is not None
+        left = [(p, _cmdline(p)) for p in sorted(up.tree) if _alive(p)]
+        assert left == [], f"left running after up exited: {left}"
+    finally:
+        up.close()
+
+
+def test_up_access_log_redacts_credentials(tmp_path: Path) -> None:
+    key = "smk_" + "k" * 40
+    up = Up(tmp_path)
+    try:
+        up.wait_running()
+        base = f"http://127.0.0.1:{up.port}"
+        for target, headers in [
+            (f"/api/v1/alerts?since=7d&api_key={key}&limit=5", {}),
+            ("/api/v1/alerts?access_token=tok-secret-1&q=x", {}),
+            ("/api/v1/alerts?password=pw-secret-2", {"Authorization": "Bearer bearer-secret-3"}),
+            (f"/api/v1/alerts/{key}", {"Authorization": f"Bearer {key}"}),
+        ]:
+            request = urllib.request.Request(base + target, headers=headers)
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(request, timeout=5).close()
+        up.proc.send_signal(signal.SIGTERM)
+        up.proc.wait(60)
+    finally:
+        up.close()
+    log = up.log
+    assert "/api/v1/alerts?since=7d&api_key=REDACTED&limit=5" in log  # the access log is on, and redacted
+    for secret in (key, "tok-secret-1", "pw-secret-2", "bearer-secret-3"):
+        assert secret not in log
