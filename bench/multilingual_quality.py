@@ -25,6 +25,7 @@ import yaml
 
 from bench.quality import DATA, LISTS, ROOT, SDN, Counts, alias_specs
 from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.language import detect_language
 from monitor.matching.rulefile import load_rules
 from monitor.matching.types import ArticleInput
 
@@ -85,7 +86,8 @@ def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool) -
     for item in items:
         lang = item["language"]
         row = table.setdefault(lang, {"entities": Counts(), **{r: Counts() for r in RULES}, "language": Counts()})
-        article = ArticleInput(id=str(item["id"]), title=str(item["title"]), text=str(item["text"]))
+        title, text = str(item["title"]), str(item["text"])
+        article = ArticleInput(id=str(item["id"]), title=title, text=text, language=detect_language(title, text))
         result = matcher.scan(article)
         fired = {a.rule: a for a in result.alerts}
         for rule, label in RULES.items():
@@ -100,9 +102,9 @@ def evaluate(matcher: Matcher, items: list[dict[str, Any]], show_errors: bool) -
             if show_errors and (eid in found) != (eid in labelled):
                 matched = next((e.matched for e in result.entities if e.entity_id == eid), "")
                 print(f"  {'FP' if eid in found else 'FN'} entity {eid} {matched!r} {item['id']}: {item['title'][:70]}")
-        detected = getattr(result, "language", None)
-        if detected is not None:
-            row["language"].add(detected == lang, True)
+        row["language"].add(result.language == lang, True)
+        if show_errors and result.language != lang:
+            print(f"  language {result.language} for {lang} {item['id']}: {item['title'][:70]}")
     return table
 
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlmodel import Session
 
 from monitor.cli.alerts_cmd import parse_since
 from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
+from monitor.matching.language import detect_language
 from monitor.matching.types import ArticleInput
 
 _TEXT_FIELDS = ("text", "content", "description", "summary", "body")
@@ -202,6 +204,8 @@ def scan(
             typer.echo(f"error: {item.ident}: {item.message}", err=True)
             obj: dict[str, Any] = {"id": item.ident, "error": item.message, "entities": [], "alerts": []}
         else:
+            if item.language is None:
+                item = replace(item, language=detect_language(item.title, item.text))
             obj = matcher.scan(item).to_json(item)
         if fmt == "jsonl":
             sys.stdout.write(dumps(obj) + "\n")

@@ -16,7 +16,7 @@ from monitor.matching.evaluate import Evaluation
 from monitor.matching.fields import FIELDS, FieldState, Occ
 from monitor.matching.index import COUNTRY, FORM, KIND_MASK, NON_SANCTIONS_DATASETS, PART, TERM, CompiledIndex
 from monitor.matching.indexbuild import build_index
-from monitor.matching.normalise import normalise_field
+from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.resolve import Resolver
 from monitor.matching.rulecompile import RuleSet
 from monitor.matching.tuning import MAX_HITS, TYPO_MAX_CHECKS
@@ -31,6 +31,7 @@ class Matcher:
         self.index = index
         self.ruleset = RuleSet(index, rules)
         self._resolver = Resolver(index)
+        self._languages = LanguageSupport(index.name_words, index.han_words)
 
     @property
     def version(self) -> str:
@@ -94,13 +95,14 @@ class Matcher:
             if not raw:
                 fields.append(None)
                 continue
-            fs = FieldState(raw, normalise_field(raw))
+            fs = FieldState(raw, self._languages.normalise(raw, article.language))
             if fi:
                 fs.running_text()
             fields.append(fs)
             self._scan_field(fi, fs, term_hits, form_hits, country_hits, parts)
         if parts:
             typo_hits(self.index, fields, parts, form_hits)
+        self._languages.segment_filter(fields, form_hits)
         mentions = self._resolver.resolve(fields, form_hits, country_hits)
         entities = self.index.entities
         findings = [
@@ -128,14 +130,14 @@ class Matcher:
             if found:
                 candidates.update(found)
         if not candidates:
-            return ScanResult(findings, [])
+            return ScanResult(findings, [], language=article.language)
         ctx = Evaluation(ruleset, fields, term_hits, country_hits, mentions, present)
         alerts = []
         for index in sorted(candidates):
             alert = ctx.run_rule(ruleset.rules[index])
             if alert is not None:
                 alerts.append(alert)
-        return ScanResult(findings, alerts)
+        return ScanResult(findings, alerts, language=article.language)
 
 
 def build_matcher(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> Matcher:

@@ -79,6 +79,10 @@ class CompiledIndex:
     version: str
     alias_count: int
     term_index: dict[tuple[tuple[str, ...], bool], int] = field(default_factory=dict)
+    # other languages (multilingual): the words of every name form (an inflected article word is
+    # cut back only to one of these) and the Han-script names (added to the Chinese segmenter)
+    name_words: frozenset[str] = frozenset()
+    han_words: frozenset[str] = frozenset()
     _ent_countries: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

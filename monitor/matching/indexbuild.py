@@ -31,6 +31,7 @@ from monitor.matching.aliasforms import (
 )
 from monitor.matching.countries import gazetteer
 from monitor.matching.index import COUNTRY, FORM, KIND_MASK, PART, PREFIX, TERM, CompiledIndex, EntityInfo
+from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.normalise import normalise_name
 from monitor.matching.query import Term, parse_query, walk
 from monitor.matching.tuning import (
@@ -89,6 +90,7 @@ class IndexBuilder:
         self.given: set[str] = set()
         self.alias_count = 0
         self.digest = hashlib.sha256()
+        self.languages = LanguageSupport()  # renderings and transcriptions of names, their words
         # build-only state
         self._surnames: dict[str, list[int]] = {}
         self._short_forms: list[tuple[int, str]] = []  # Spanish short forms and the first surname each keeps
@@ -169,7 +171,7 @@ class IndexBuilder:
             person = is_person(first.schema)
             if person:
                 self.given.update(given_names(specs))
-            for form in entity_forms(specs):
+            for form in self.languages.forms(specs, entity_forms(specs)):
                 fid = len(self.form_entity)
                 self.form_entity.append(index)
                 self.form_kind.append(form.kind)
@@ -344,6 +346,8 @@ class IndexBuilder:
             version=self.digest.hexdigest()[:16],
             alias_count=self.alias_count,
             term_index=self.term_index,
+            name_words=frozenset(self.languages.tokens),
+            han_words=frozenset(self.languages.han_words),
         )
 
 

@@ -57,7 +57,10 @@ def fold_char(ch: str) -> str:
         return hit
     if _is_hangul(ch):
         out = " " + korean_key(anyascii(ch)) + " "
-    elif unicodedata.combining(ch):
+    elif unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
+        # invisible format characters (zero-width joiners and spaces, soft hyphens, direction
+        # marks) vanish: "Pu\u200dtin" is Putin, and Persian's zero-width non-joiner keeps a
+        # word and its suffix together as the word is read
         out = ""
     elif unicodedata.category(ch)[0] in "PSZC":
         # punctuation, symbols, spaces, controls: separators (emoji must not become words)

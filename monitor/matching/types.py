@@ -68,6 +68,8 @@ class ArticleInput:
     url: str | None = None
     published: datetime | None = None
     source: str | None = None  # the outlet or feed it came from (story grouping counts outlets)
+    # ISO 639-1 code of the article's language (detected upstream), None when unknown
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,14 @@ class ScanResult:
 
     entities: list[EntityFinding] = field(default_factory=list)
     alerts: list[AlertFinding] = field(default_factory=list)
+    language: str | None = None
 
     def to_json(self, article: ArticleInput) -> dict[str, Any]:
         """One `scan` output object for this article."""
         return {
             "id": article.id,
             "title": article.title,
+            "language": self.language,
             "entities": [e.to_json() for e in self.entities],
             "alerts": [a.to_json() for a in self.alerts],
         }

@@ -1,0 +1,143 @@
+"""Other languages: detection, renderings, transcriptions, inflection, segmentation and invisible
+characters, on small in-memory lists (renderings.yaml and languages.yaml are the real ones)."""
+
+# ruff: noqa: RUF001, RUF003  (text in other scripts, and confusable letters on purpose)
+from __future__ import annotations
+
+import pytest
+
+from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.language import declared_language, detect_language
+from monitor.matching.multilingual import _Rewriter, cyrillic_stem
+from monitor.matching.types import AliasSpec, ArticleInput, RuleSpec
+
+
+def person(eid: str, *aliases: str, programs: tuple[str, ...] = ("RUSSIA-EO14024",)) -> list[AliasSpec]:
+    return [AliasSpec(f"us_ofac_sdn:{eid}", "us_ofac_sdn", eid, aliases[0], a, schema="Person", programs=programs)
+            for a in aliases]
+
+
+def thing(eid: str, *aliases: str, programs: tuple[str, ...] = ("SDGT",)) -> list[AliasSpec]:
+    return [AliasSpec(f"us_ofac_sdn:{eid}", "us_ofac_sdn", eid, aliases[0], a, schema="Organization",
+                      programs=programs) for a in aliases]
+
+
+ALIASES = [
+    *person("35096", "PUTIN, Vladimir Vladimirovich"),
+    *person("35173", "SHOIGU, Sergei Kuzhugetovich"),
+    *person("21171", "PRIGOZHIN, Yevgeniy Viktorovich"),
+    *person("20157", "KIM, Jong Un", programs=("DPRK3",)),
+    *thing("22543", "PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER", programs=("RUSSIA-EO14024",)),
+    *thing("10391", "ISLAMIC REVOLUTIONARY GUARD CORPS", "IRGC", programs=("IRGC",)),
+    *thing("4697", "HIZBALLAH"),
+    *thing("16318", "ZHANG SHI TRADING", "张时"),
+]
+RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return build_matcher(RULES, ALIASES)
+
+
+def found(matcher: Matcher, text: str, language: str | None = None, title: str = "") -> set[str]:
+    result = matcher.scan(ArticleInput(id="a", title=title, text=text, language=language))
+    return {e.source_id for e in result.entities}
+
+
+@pytest.mark.parametrize(("title", "text", "lang"), [
+    ("Путин провёл совещание", "Президент России провёл совещание с министрами.", "ru"),
+    ("Путін провів нараду", "Президент заслухав доповідь міністра оборони.", "uk"),
+    ("ارسال پهپاد از ایران به روسیه", "سپاه پاسداران صدها پهپاد را ارسال کرده است.", "fa"),
+    ("شحنة أسلحة إيرانية لحزب الله", "قال الجيش إن شحنة أسلحة وصلت.", "ar"),
+    ("朝鲜向俄罗斯运送弹药", "韩国情报部门称，平壤已向莫斯科运送炮弹。", "zh"),
+    ("북한, 러시아에 포탄 공급", "국가정보원은 북한이 포탄을 보냈다고 밝혔다.", "ko"),
+    ("プーチン大統領が演説", "ロシアのプーチン大統領は演説した。", "ja"),
+    ("Nordkorea liefert Munition an Russland", "Nach Angaben aus Seoul hat Pjöngjang Granaten geliefert.", "de"),
+    ("Corea del Norte envía proyectiles a Rusia", "Según Seúl, Pyongyang ha suministrado proyectiles.", "es"),
+    ("Kuzey Kore Rusya'ya mühimmat gönderdi", "Güney Kore istihbaratına göre Pyongyang mermi sevk etti.", "tr"),
+])
+def test_detects_the_language_of_an_article(title: str, text: str, lang: str) -> None:
+    assert detect_language(title, text) == lang
+
+
+def test_a_declaration_is_a_hint_not_the_truth() -> None:
+    # a Chinese article declared English is Chinese; a too-short text takes the declaration
+    assert detect_language("朝鲜向俄罗斯运送弹药", "", declared="en-US") == "zh"
+    assert detect_language("OK", "", declared="de-AT") == "de"
+    assert detect_language("", "", declared=None) is None
+    assert declared_language("pt_BR") == "pt"
+    assert declared_language("not a language") is None
+
+
+def test_transcription_rules_spell_names_as_each_language_does() -> None:
+    de = _Rewriter({"zh": "sch", "sh": "sch", "v": "w", "^ye": "je", "iy$": "i", "VsV": "VssV"})
+    assert de("prigozhin") == "prigoschin"
+    assert de("yevgeniy") == "jewgeni"
+    assert de("gerasimov") == "gerassimow"
+    fr = _Rewriter({"zh": "j", "sh": "ch", "u": "ou", "in$": "ine"})
+    assert fr("putin") == "poutine"
+    assert fr("shoigu") == "choigou"
+
+
+def test_cyrillic_stems() -> None:
+    assert cyrillic_stem("gruppa") == "grupp"
+    assert cyrillic_stem("vagnera") == "vagner"
+    assert cyrillic_stem("lukashenko") == "lukashenko"  # no case ending to cut
+
+
+@pytest.mark.parametrize(("text", "lang", "sid"), [
+    ("Москва и Пекин: визит президента Путина в Китай.", "ru", "35096"),
+    ("Российский президент Владимир Путин встретился с послом.", "ru", "35096"),
+    ("Посол передал письмо Владимиру Путину.", "ru", "35096"),
+    ("Переговори з президентом Путіном тривали.", "uk", "35096"),
+    ("Die Söldner Jewgeni Prigoschins zogen ab.", "de", "21171"),
+    ("Evgueni Prigojine a parlé.", "fr", "21171"),
+    ("Sergey Şoygu açıklama yaptı.", "tr", "35173"),
+    ("普京与金正恩会面。", "zh", "35096"),
+    ("푸틴 대통령이 김정은 위원장과 만났다.", "ko", "20157"),
+    ("التقى بوتين بنظيره", "ar", "35096"),
+    ("شحنة أسلحة وصلت لحزب الله عبر سوريا", "ar", "4697"),
+    ("سپاه پاسداران صدها پهپاد فرستاد", "fa", "10391"),
+    ("Бойцы группы Вагнера ушли из города.", "ru", "22543"),
+    ("Die Revolutionsgarden schickten Drohnen.", "de", "10391"),
+])
+def test_names_as_each_language_writes_them(matcher: Matcher, text: str, lang: str, sid: str) -> None:
+    assert sid in found(matcher, text, lang)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Опера Вагнера открыла сезон.", "ru"),  # the composer: a bare short name needs support
+    ("局面紧张时，他曾准备。", "zh"),  # 张时 across two words (紧张 / 时)
+    ("Путешествие по реке.", "ru"),  # an ordinary word is never cut to a name
+])
+def test_traps_stay_quiet(matcher: Matcher, text: str, lang: str) -> None:
+    assert found(matcher, text, lang) == set()
+
+
+def test_a_chinese_name_on_word_boundaries_is_found(matcher: Matcher) -> None:
+    assert "16318" in found(matcher, "报道称，张时与对方签约。", "zh")
+
+
+@pytest.mark.parametrize("text", [
+    "Pu\u200dtin met the envoy.",  # zero-width joiner
+    "Pu\u200btin met the envoy.",  # zero-width space
+    "\u202ePutin\u202c met the envoy.",  # right-to-left override
+    "Put\u00adin met the envoy.",  # soft hyphen
+    "Putіn met the envoy.",  # Cyrillic і inside a Latin name
+    "\u200fالتقى بوتين\u200f بنظيره",  # right-to-left marks around Arabic
+])
+def test_invisible_and_confusable_characters_hide_no_name(matcher: Matcher, text: str) -> None:
+    assert "35096" in found(matcher, "President Vladimir Putin spoke. " + text)
+
+
+def test_evidence_offsets_cover_the_inflected_word(matcher: Matcher) -> None:
+    text = "Визит Владимира Путина в Пекин."
+    result = matcher.scan(ArticleInput(id="a", title="", text=text, language="ru"))
+    spans = {text[e.start:e.end] for e in result.entities}
+    assert "Владимира Путина" in spans
+
+
+def test_scan_output_carries_the_language(matcher: Matcher) -> None:
+    article = ArticleInput(id="a", title="", text="Путин", language="ru")
+    assert matcher.scan(article).to_json(article)["language"] == "ru"
