@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
