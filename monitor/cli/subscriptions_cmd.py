@@ -124,6 +124,23 @@ def delete(sub_id: Annotated[int, typer.Argument(help="subscription id")]) -> No
     _one("delete", sub_id)
 
 
+@subs_app.command("test")
+def test_send(sub_id: Annotated[int, typer.Argument(help="subscription id")]) -> None:
+    """Send a test message to the subscription now; prints the outcome as JSON (exit 1 when it failed)."""
+    from monitor.notify.subscriptions import SubscriptionError
+    from monitor.notify.testsend import send_test
+
+    cfg = settings()
+    with session_scope(ready_engine(cfg)) as session:
+        try:
+            result = send_test(session, cfg, sub_id)
+        except SubscriptionError as exc:
+            fail(str(exc))
+    typer.echo(dumps({"id": sub_id, "ok": result.ok, "status_code": result.status_code, "error": result.error}))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @subs_app.command("rotate-secret")
 def rotate(
     sub_id: Annotated[int, typer.Argument(help="webhook subscription id")],

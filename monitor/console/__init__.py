@@ -56,10 +56,33 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     ))
 
 
+# Paths that belong to the API and the machine endpoints: their 404 stays the API's JSON error.
+_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/static/", "/demo/")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404 for a path no route has: an HTML page in the console, the JSON error under the API."""
+    path = request.url.path
+    if path.startswith(_MACHINE_PATHS):
+        from monitor.api.errors import error_json
+
+        message = getattr(exc, "detail", None)
+        return error_json(404, "not_found", message if isinstance(message, str) else "Not Found")
+    return secure(templates.TemplateResponse(
+        request,
+        "error.html",
+        {"user": None, "csrf": "", "title": "Page not found",
+         "message": f"There is no console page at {path}."},
+        status_code=404,
+    ))
+
+
 def install(app: FastAPI) -> None:
     """Mount the console's pages and static files on the app."""
     from monitor.console.pages import routers
 
+    # By status, so it is chosen before the API's handler for every HTTPException (status first).
+    app.add_exception_handler(404, _not_found)
     app.add_exception_handler(SignInRequired, _signin_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(Forbidden, _forbidden)

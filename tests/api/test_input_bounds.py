@@ -4,20 +4,18 @@ oversized bodies, oversized list fields, unknown rule ids."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 
 from monitor.api.app import create_app
 from monitor.db import session_scope
 from monitor.keys import create_key
 from tests.api.conftest import Api, engine_url
 from tests.api.factories import seed
+from tests.support.live_server import live_server
 
 # In UTC these fall before year 1 and after year 9999: valid ISO 8601, but no datetime can hold them.
 OUT_OF_RANGE = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
@@ -58,16 +56,8 @@ def small_body_server(sqlite_engine, make_settings) -> Iterator[tuple[str, dict[
     app = create_app(settings)
     with session_scope(sqlite_engine) as s:
         key = create_key(s, "admin", "uvicorn")
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}", {"Authorization": f"Bearer {key}"}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as base:
+        yield base, {"Authorization": f"Bearer {key}"}
     app.state.engine.dispose()
 
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from monitor.api.app import create_app
 from monitor.db import session_scope
 from monitor.keys import create_key
 from tests.api.conftest import engine_url
 from tests.api.factories import add_alert, seed
+from tests.support.live_server import live_server
 
 
 @pytest.fixture
@@ -23,18 +21,8 @@ def server(sqlite_engine, make_settings) -> Iterator[tuple[str, str, object]]:  
     app = create_app(make_settings(database_url=engine_url(sqlite_engine), log_json=False))
     with session_scope(sqlite_engine) as s:
         key = create_key(s, "reader", "uvicorn")
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "uvicorn did not start"
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", key, sqlite_engine
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as base:
+        yield base, key, sqlite_engine
     app.state.engine.dispose()
 
 

@@ -252,7 +252,9 @@ def test_pages_pass_the_axe_accessibility_checks(browser: Any, console: LiveCons
             "/entities/us_ofac_sdn:35173",
             "/rules?rule=arms-transfer",
             "/feeds",
+            "/subscriptions",
             "/audit",
+            "/no-such-page",
         ]
         problems: list[str] = []
         for path in pages:
@@ -273,6 +275,45 @@ def test_pages_pass_the_axe_accessibility_checks(browser: Any, console: LiveCons
         assert not problems, "\n".join(problems)
     finally:
         context.close()
+
+
+def test_add_a_webhook_subscription_and_see_its_secret_once(page: Any, console: LiveConsole) -> None:
+    from tests.notify.receiver import ReceiverServer
+
+    with ReceiverServer() as rx:
+        sign_in(page, console, console.seeded.admin_key, "/subscriptions")
+        page.get_by_label("Channel").select_option("webhook")
+        page.get_by_label("Target: webhook URL, e-mail address or apprise URL").fill(rx.url)
+        page.get_by_label("Name (optional)").fill("browser hook")
+        page.get_by_role("button", name="Add subscription").click()
+        secret = page.locator("#secret-value")
+        assert secret.input_value().startswith("whsec_")
+        row = page.locator("#subs-table tr", has_text="browser hook")
+        assert row.count() == 1
+        shot(page, "subscription-added")
+        rx.secrets.append(secret.input_value())  # the receiver now checks signatures with the secret shown
+        row.get_by_role("button", name="Send test").click()
+        assert "delivered" in page.locator("p.flash").inner_text()
+        assert page.locator("#secret-value").count() == 0  # shown once
+        (call,) = rx.accepted()
+        assert call.payload is not None and call.payload["type"] == "subscription.test"
+
+
+def test_a_failed_htmx_request_is_shown_on_the_page(page: Any, console: LiveConsole) -> None:
+    sign_in(page, console, console.seeded.analyst_key, "/rules")
+    errors = page.locator("#request-error")
+    assert errors.is_hidden()
+    # A draft larger than the API's body limit: the server answers 413 to the htmx request.
+    page.locator("#rule-query").fill("drones OR " * 120_000)
+    page.locator("#backtest-button").click()
+    errors.wait_for(state="visible")
+    text = errors.inner_text()
+    assert "HTTP 413" in text and "larger than" in text, text
+    # Without a server answer at all (the connection fails), the page says that too.
+    page.route("**/rules/backtest", lambda route: route.abort())
+    page.locator("#rule-query").fill("drones")
+    page.locator("#backtest-button").click()
+    page.wait_for_function("document.getElementById('request-error').textContent.includes('could not reach')")
 
 
 def test_pages_send_a_strict_content_security_policy(page: Any, console: LiveConsole) -> None:

@@ -121,3 +121,23 @@ def test_digest_preview_matches_cli_content(api: Api) -> None:
     assert out["digest"]["total"] == 1
     assert "Drones for Moscow <b>bold</b>" in out["text"] and "&lt;b&gt;bold&lt;/b&gt;" in out["html"]
     assert api.client.get(f"/api/v1/digests/preview?subscription=999&date={today}", headers=api.h()).status_code == 404
+
+
+def test_test_send_reaches_the_endpoint_signed_and_reports_failures(api: Api) -> None:
+    from tests.notify.receiver import Receiver
+
+    with ReceiverServer(Receiver()) as rx:
+        r = api.client.post("/api/v1/subscriptions", json={"channel": "webhook", "target": rx.url}, headers=api.h())
+        sid, secret = r.json()["id"], r.json()["secret"]
+        rx.secrets.append(secret)
+        assert api.client.post(f"/api/v1/subscriptions/{sid}/test", headers=api.h("analyst")).status_code == 403
+        out = api.client.post(f"/api/v1/subscriptions/{sid}/test", headers=api.h()).json()
+        assert out["ok"] is True and out["status_code"] == 200
+        (call,) = rx.accepted()
+        assert call.payload is not None and call.payload["type"] == "subscription.test"
+        rx.status = 500
+        out = api.client.post(f"/api/v1/subscriptions/{sid}/test", headers=api.h()).json()
+        assert out["ok"] is False and out["status_code"] == 500
+    assert api.client.post("/api/v1/subscriptions/999/test", headers=api.h()).status_code == 404
+    audit = api.client.get("/api/v1/audit?action=subscription.test", headers=api.h()).json()["items"]
+    assert [e["detail"]["ok"] for e in audit] == [False, True]

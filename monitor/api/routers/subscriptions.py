@@ -81,6 +81,15 @@ class RedeliverRange(BaseModel):
     failed_only: bool = False
 
 
+class TestSent(BaseModel):
+    """The outcome of a test message (nothing is retried or stored but the audit event)."""
+
+    ok: bool
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+
+
 class Redelivering(BaseModel):
     """Deliveries queued again (sent by the next delivery sweep, within seconds)."""
 
@@ -173,6 +182,17 @@ def resume(sub_id: int, session: SessionDep, key: AdminKey) -> SubscriptionPubli
     """Send again; also clears a failing or disabled status."""
     _get(session, sub_id)
     return SubscriptionPublic.of(set_active(session, sub_id, True, actor=key.actor))
+
+
+@router.post("/{sub_id}/test", response_model=TestSent, summary="Send a test message now (admin)")
+def test_send(sub_id: int, session: SessionDep, settings: SettingsDep, key: AdminKey) -> TestSent:
+    """Send a test message over the subscription's channel and report what the destination answered."""
+    from monitor.notify.testsend import send_test
+
+    _get(session, sub_id)
+    result = send_test(session, settings, sub_id, actor=key.actor)
+    return TestSent(ok=result.ok, status_code=result.status_code, error=result.error,
+                    duration_ms=round(result.duration_ms, 1))
 
 
 @router.post("/{sub_id}/rotate-secret", response_model=SecretRotated, summary="Rotate the webhook secret (admin)")

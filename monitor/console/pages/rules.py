@@ -211,11 +211,11 @@ def backtest_rule(
             outcome = draft_backtest(session, settings, draft)
         except ApiError as exc:  # over the backtest budget: said on the page, with what to change
             refused = exc.message
-    status = 422 if refused else 200
     if request.headers.get("hx-request"):
+        # 200 so that htmx swaps the fragment in: the refusal is shown where the result would be.
         return render(request, "_backtest.html", user, check=result, outcome=outcome, backtest_error=refused,
                       inline_check=True)
-    return _page(request, session, settings, user, draft, status, check=result, outcome=outcome,
+    return _page(request, session, settings, user, draft, 422 if refused else 200, check=result, outcome=outcome,
                  backtest_error=refused)
 
 

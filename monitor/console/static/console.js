@@ -100,4 +100,37 @@
       openReview({ c: "confirmed", d: "dismissed", e: "escalated" }[key], ids);
     }
   });
+
+  // A request made by htmx that fails must say so on the page, not only in the browser's console.
+  function showRequestError(text) {
+    var box = document.getElementById("request-error");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+    box.scrollIntoView({ block: "nearest" });
+  }
+  function reason(xhr) {
+    var body = (xhr && xhr.responseText) || "";
+    try {
+      var data = JSON.parse(body);
+      if (data && data.error && data.error.message) return data.error.message;
+    } catch (e) { /* not JSON: an HTML page or plain text */ }
+    // DOMParser builds an inert document: nothing in the answer runs or loads.
+    var doc = new DOMParser().parseFromString(body, "text/html");
+    var text = (doc.querySelector("main [role=alert]:not(#request-error)") || doc.body || doc.documentElement).textContent || "";
+    return text.replace(/\s+/g, " ").trim().slice(0, 300);
+  }
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var why = reason(xhr);
+    showRequestError("The request failed (HTTP " + status + ")" + (why ? ": " + why : "."));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("The console could not reach the server. Check that the service is running, then try again.");
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = document.getElementById("request-error");
+    if (box) box.hidden = true;
+  });
 })();
