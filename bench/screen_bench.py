@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from monitor.watchlists.resolve import Clusters
 from monitor.watchlists.screen import AliasRow, ScreenIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +39,11 @@ NOBODY = ["John Smith Nobody", "Maria Fernanda Quiroga", "Bluebird Bakery Ltd", 
           "Pacific Rim Textiles GmbH", "Aiko Tanabe", "Nordic Salmon AS", "Priya Raghunathan"]  # fmt: skip
 
 
-def load_real_rows() -> list[AliasRow]:
-    """Aliases of the real SDN and UN lists, loaded with the project's own loader into a scratch SQLite."""
+def load_real_lists() -> tuple[list[AliasRow], Clusters]:
+    """Aliases of the real SDN and UN lists, loaded with the project's own loader into a scratch
+    SQLite, and the records the loads merged across the two lists."""
     from monitor.db import make_engine, session_scope, upgrade
+    from monitor.watchlists.links import load_clusters
     from monitor.watchlists.screen import iter_alias_rows
     from monitor.watchlists.store import load_list
 
@@ -52,8 +55,14 @@ def load_real_rows() -> list[AliasRow]:
             load_list(s, path)
     with session_scope(engine) as s:
         rows = list(iter_alias_rows(s))
+        groups = load_clusters(s)
     engine.dispose()
-    return rows
+    return rows, groups
+
+
+def load_real_rows() -> list[AliasRow]:
+    """Aliases of the real SDN and UN lists (see `load_real_lists`)."""
+    return load_real_lists()[0]
 
 
 def disturb(name: str, rng: random.Random) -> str:

@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from bench.screen_bench import load_real_rows
+from bench.screen_bench import load_real_lists
 from monitor.settings import Settings
-from monitor.watchlists.screen import ScreenIndex, ScreenMatch
+from monitor.watchlists.screen import Screener, ScreenIndex, ScreenMatch
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ROOT / "tests" / "data" / "screen_names.yaml"
@@ -46,7 +46,7 @@ def load_names(path: Path = NAMES) -> dict[str, list[dict[str, Any]]]:
 
 def _ids(match: ScreenMatch) -> set[str]:
     """The match's own id and every record merged with it."""
-    return {match.entity_id, *getattr(match, "referents", ())}
+    return {match.entity_id, *match.referents}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,15 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = load_names()
     start = time.perf_counter()
-    rows = load_real_rows()
+    rows, groups = load_real_lists()
     if args.check:
         listed = {frozenset(_WORDS.findall(r.alias.lower())) for r in rows}
         clash = [n["name"] for n in names["not_listed"] if frozenset(_WORDS.findall(n["name"].lower())) in listed]
         print(f"{len(clash)} not_listed names are a listed name: {clash}")
         return 1 if clash else 0
-    index = ScreenIndex(rows)
-    print(f"{len(rows)} aliases of the SDN and UN lists, indexed in {time.perf_counter() - start:.0f} s; "
-          f"threshold {args.threshold}\n")
+    index = Screener(ScreenIndex(rows), args.threshold, groups=groups)
+    merged = len({m for m in groups.members.values()})
+    print(f"{len(rows)} aliases of the SDN and UN lists, {merged} entities merged across them, indexed in "
+          f"{time.perf_counter() - start:.0f} s; threshold {args.threshold}\n")
     flagged: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     errors: list[str] = []

@@ -209,6 +209,30 @@ class EntityChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class EntityLink(SQLModel, table=True):
+    """Two listed records judged one real-world entity ("same") or, by an analyst, two ("different").
+
+    `source` says who judged: `cross-reference` and `strong-match` links are derived from the lists
+    after every load (and replaced by the next derivation); `analyst` links are decisions made
+    through the API or CLI and stay until an analyst withdraws them. `left_id` < `right_id`."""
+
+    __tablename__ = "entity_link"
+    __table_args__ = (
+        Index("ix_entity_link_pair", "left_id", "right_id", "source", unique=True),
+        Index("ix_entity_link_right", "right_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    left_id: str = Field(max_length=200)
+    right_id: str = Field(max_length=200)
+    judgement: str = Field(default="same", max_length=16, description="same | different")
+    source: str = Field(max_length=32, description="cross-reference | strong-match | analyst")
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence: dict[str, Any] = _json({})
+    actor: str = Field(default="system", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # --------------------------------------------------------------------------- rules and alerts
 
 

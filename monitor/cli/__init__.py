@@ -7,6 +7,7 @@ import typer
 from monitor.cli import (
     alerts_cmd,
     audit_cmd,
+    entities_cmd,
     feeds_cmd,
     keys_cmd,
     lists_cmd,
@@ -26,7 +27,7 @@ app = typer.Typer(
 )
 
 for module in (service_cmd, feeds_cmd, lists_cmd, rules_cmd, alerts_cmd, keys_cmd, subscriptions_cmd, screen_cmd,
-               audit_cmd, stories_cmd):
+               audit_cmd, stories_cmd, entities_cmd):
     module.register(app)
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from monitor.matching.types import AliasSpec
 from monitor.models import Entity, EntityName, ListVersion
+from monitor.watchlists.links import links_version
 from monitor.watchlists.relations import linked_names, listed_title
 
 
@@ -56,4 +57,4 @@ def lists_version_key(session: Session) -> str:
     """A key that changes whenever a list load happens (new version, or entities removed)."""
     last, count = session.exec(select(func.max(ListVersion.id), func.count(col(ListVersion.id)))).one()
     removed = session.exec(select(func.count(col(Entity.id))).where(col(Entity.removed_at).is_not(None))).one()
-    return f"{last or 0}:{count}:{removed}"
+    return f"{last or 0}:{count}:{removed}:{links_version(session)}"

@@ -20,7 +20,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,8 @@ from monitor.settings import Settings
 from monitor.watchlists import namematch
 from monitor.watchlists.aliases import lists_version_key
 from monitor.watchlists.countries import country_code
+from monitor.watchlists.links import load_clusters
+from monitor.watchlists.resolve import Clusters
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -101,6 +103,8 @@ class ScreenMatch:
     match: bool
     explanation: str
     schema: str = ""
+    #: Every record merged into this entity (`<dataset>:<id>`), its own first.
+    referents: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The `matches[]` object of DESIGN.md."""
@@ -113,6 +117,7 @@ class ScreenMatch:
             "score": self.score,
             "match": self.match,
             "explanation": self.explanation,
+            "referents": list(self.referents or (self.entity_id,)),
         }
 
 
@@ -443,13 +448,30 @@ def iter_alias_rows(session: Session) -> Iterator[AliasRow]:
         yield AliasRow(eid, dataset, source_id, caption, alias, schema, bool(weak), ent_countries, years)
 
 
+def merge_entities(result: ScreenResult, groups: Clusters, limit: int) -> ScreenResult:
+    """One match per real-world entity: records of several lists merged into one are one row
+    (the best-scoring record's), carrying every merged record id as `referents`."""
+    seen: set[str] = set()
+    merged: list[ScreenMatch] = []
+    for m in result.matches:
+        referents = groups.referents(m.entity_id)
+        if m.entity_id in seen:
+            continue
+        seen.update(referents)
+        merged.append(replace(m, referents=referents))
+    return replace(result, matches=tuple(merged[: max(0, limit)]))
+
+
 class Screener:
     """Screens names against one built index with the configured decision threshold."""
 
-    def __init__(self, index: ScreenIndex, threshold: float, version: str = "") -> None:
+    def __init__(
+        self, index: ScreenIndex, threshold: float, version: str = "", groups: Clusters | None = None
+    ) -> None:
         self.index = index
         self.threshold = threshold
         self.version = version
+        self.groups = groups or Clusters({}, [])
 
     def screen(
         self,
@@ -462,19 +484,20 @@ class Screener:
         threshold: float | None = None,
         limit: int = 10,
     ) -> ScreenResult:
-        """Candidates for `name`, best first; `match` is true at or above the threshold."""
-        return self.index.screen(
+        """Candidates for `name`, best first, one per entity; `match` is true at or above the threshold."""
+        result = self.index.screen(
             name,
             threshold=self.threshold if threshold is None else threshold,
             schema=schema,
             birth_year=birth_year,
             country=country,
             datasets=datasets,
-            limit=limit,
+            limit=limit * 2 if self.groups.members else limit,  # room for the rows that merge away
         )
+        return merge_entities(result, self.groups, limit)
 
 
-_CACHE: dict[str, tuple[str, ScreenIndex]] = {}
+_CACHE: dict[str, tuple[str, ScreenIndex, Clusters]] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_DATABASES = 4
 
@@ -496,8 +519,8 @@ def get_screener(session: Session, settings: Settings) -> Screener:
     with _CACHE_LOCK:
         cached = _CACHE.get(db_key)
         if cached is None or cached[0] != version:
-            cached = (version, _load_or_build(session, settings))
+            cached = (version, _load_or_build(session, settings), load_clusters(session))
             if db_key not in _CACHE and len(_CACHE) >= _CACHE_DATABASES:
                 _CACHE.pop(next(iter(_CACHE)))  # one process rarely serves more than one database
             _CACHE[db_key] = cached
-    return Screener(cached[1], settings.screen_threshold, version)
+    return Screener(cached[1], settings.screen_threshold, version, cached[2])

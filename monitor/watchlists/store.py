@@ -25,6 +25,7 @@ from sqlmodel import Session, col
 
 from monitor.models import AuditEvent, Entity, EntityChange, EntityName, ListVersion, utcnow
 from monitor.settings import CONFIG_DIR, Settings
+from monitor.watchlists.links import refresh_links
 from monitor.watchlists.loaders import EntityRecord, LoadReport, detect_format, get_loader
 from monitor.watchlists.loaders.base import ListFormatError, files_digest
 
@@ -183,7 +184,9 @@ def load_file(
         _audit_load(session, current, actor, str(path), new=False)
         return LoadResult(current, new=False)
     version = store_records(session, records, report, dataset=dataset, fmt=fmt, source=str(path), file_hash=digest)
-    _audit_load(session, version, actor, str(path), new=True)
+    # Records of this list may be the same entities as records of others: link them again.
+    links = refresh_links(session, actor, audit=False).summary()
+    _audit_load(session, version, actor, str(path), new=True, links=links)
     return LoadResult(version, new=True)
 
 
@@ -200,8 +203,10 @@ def active_version(session: Session, dataset: str) -> ListVersion | None:
     )
 
 
-def _audit_load(session: Session, version: ListVersion, actor: str, source: str, *, new: bool) -> None:
-    detail = {
+def _audit_load(
+    session: Session, version: ListVersion, actor: str, source: str, *, new: bool, links: dict[str, Any] | None = None
+) -> None:
+    detail: dict[str, Any] = {
         "file": source[:1000],
         "format": version.format,
         "version": version.number,
@@ -213,6 +218,8 @@ def _audit_load(session: Session, version: ListVersion, actor: str, source: str,
         "removed": version.removed if new else 0,
         "skipped": version.skipped,
     }
+    if links is not None:
+        detail["entity_links"] = links
     session.add(
         AuditEvent(
             actor=actor,

@@ -46,7 +46,10 @@ def test_screen_returns_the_contract_shape(api: Api) -> None:
     assert body["query"] == "Сергей Шойгу" and body["threshold"] == 0.7
     first = body["matches"][0]
     assert first["entity_id"] == SHOIGU and first["match"] is True
-    assert set(first) == {"entity_id", "dataset", "source_id", "name", "matched_alias", "score", "match", "explanation"}
+    assert set(first) == {
+        "entity_id", "dataset", "source_id", "name", "matched_alias", "score", "match", "explanation", "referents"
+    }
+    assert first["referents"] == [SHOIGU]
     assert "sergey~sergey (exact)" in first["explanation"]
 
 

@@ -74,7 +74,10 @@ def test_result_shape_and_near_misses(index: ScreenIndex) -> None:
     assert set(result) == {"query", "threshold", "matches"}
     assert result["query"] == "Sergei Shoigu" and result["threshold"] == 0.7
     first = result["matches"][0]
-    assert set(first) == {"entity_id", "dataset", "source_id", "name", "matched_alias", "score", "match", "explanation"}
+    assert set(first) == {
+        "entity_id", "dataset", "source_id", "name", "matched_alias", "score", "match", "explanation", "referents"
+    }
+    assert first["referents"] == [first["entity_id"]]
     assert (first["entity_id"], first["match"]) == ("t:1", True)
     # The vessel SHOIGU is a near miss: listed for the analyst, but not a match.
     near = [m for m in result["matches"] if m["entity_id"] == "t:5"]

@@ -13,11 +13,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from monitor.alerts.queries import AlertFilter, InvalidCursor, list_alerts
+from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import not_found, validation_error
+from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.routers.alerts import alert_public
 from monitor.api.schemas import AlertPublic, Page
 from monitor.models import Entity, EntityChange, EntityName, ListVersion
+from monitor.watchlists.links import LinkError, entity_links, judge, link_public, withdraw
 from monitor.watchlists.screen import MAX_QUERY_CHARS, ScreenError, get_screener
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -34,6 +36,11 @@ class ScreenMatchPublic(BaseModel):
     score: float = Field(ge=0, le=1)
     match: bool = Field(description="score reaches the decision threshold")
     explanation: str
+    referents: list[str] = Field(
+        default_factory=list,
+        description="every record merged into this entity across lists (`<dataset>:<id>`), its own first",
+        examples=[["us_ofac_sdn:2676", "un_sc_sanctions:QDi.006"]],
+    )
 
 
 class ScreenResultPublic(BaseModel):
@@ -85,10 +92,55 @@ class EntityPublic(BaseModel):
     removed_at: datetime | None = None
 
 
+class EntityRecordPublic(BaseModel):
+    """One list membership of the entity: a record of one list merged into it."""
+
+    id: str
+    dataset: str
+    source_id: str
+    name: str
+    programs: list[str]
+    listed_on: str | None = None
+    removed_at: str | None = None
+
+
+class EntityLinkPublic(BaseModel):
+    """Why two records are one entity (`same`) or, by an analyst's judgement, two (`different`)."""
+
+    id: int
+    left_id: str
+    right_id: str
+    judgement: str = Field(description="same | different")
+    source: str = Field(description="cross-reference | strong-match | analyst")
+    reason: str
+    evidence: dict[str, Any]
+    actor: str
+    created_at: datetime
+
+
+class EntityLinksPublic(BaseModel):
+    """The entity a record belongs to: its records on every list and the links that join them."""
+
+    entity_id: str
+    referents: list[str]
+    records: list[EntityRecordPublic]
+    links: list[EntityLinkPublic]
+
+
+class LinkCreate(BaseModel):
+    """An analyst's judgement on two records."""
+
+    other: str = Field(max_length=200, description="the other record's id, `<dataset>:<id>`")
+    judgement: str = Field(description="same (merge the two) | different (keep them apart)")
+    reason: str = Field(min_length=1, max_length=2000, description="why, for the audit trail")
+
+
 class EntityDetail(BaseModel):
     """The entity, its names, list history (oldest first) and the alerts that mention it (newest first)."""
 
     entity: EntityPublic
+    referents: list[str] = Field(description="every record merged into this entity, its own first")
+    records: list[EntityRecordPublic] = Field(description="the entity's list memberships, one per record")
     names: list[EntityNamePublic]
     programs: list[str]
     identifiers: list[Any]
@@ -150,8 +202,9 @@ def get_entity(
         .where(col(EntityChange.entity_id) == entity_id)
         .order_by(col(EntityChange.version_id), col(EntityChange.id))
     ).all()
+    merged = entity_links(session, entity_id)
     try:
-        page = list_alerts(session, AlertFilter(entity_ids=[entity_id], suppressed="include"), cursor, limit)
+        page = list_alerts(session, AlertFilter(entity_ids=list(merged.referents), suppressed="include"), cursor, limit)
     except InvalidCursor as exc:
         raise validation_error("query.cursor", str(exc)) from None
     body = {
@@ -172,6 +225,8 @@ def get_entity(
             "last_seen": entity.last_seen.isoformat(),
             "removed_at": entity.removed_at.isoformat() if entity.removed_at else None,
         },
+        "referents": list(merged.referents),
+        "records": merged.records,
         "names": [{"name": n.name, "kind": n.kind, "weak": n.weak, "lang": n.lang} for n in names],
         "programs": list(entity.programs or []),
         "identifiers": list(entity.identifiers or []),
@@ -190,3 +245,47 @@ def get_entity(
         "alerts": {"items": [alert_public(a) for a in page.items], "next_cursor": page.next_cursor},
     }
     return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/json")
+
+
+def _link_error(exc: LinkError, field: str) -> ApiError:
+    message = str(exc)
+    if message.startswith("no entity"):
+        return ApiError(404, message)
+    return validation_error(field, message)
+
+
+@router.get("/{entity_id}/links", response_model=EntityLinksPublic, summary="The records merged into this entity")
+def get_links(entity_id: str, session: SessionDep) -> EntityLinksPublic:
+    """Every record of every list merged with this one, and each link with its reason and who made it."""
+    try:
+        merged = entity_links(session, entity_id)
+    except LinkError as exc:
+        raise _link_error(exc, "path.entity_id") from None
+    return EntityLinksPublic.model_validate(
+        {"entity_id": merged.entity_id, "referents": merged.referents, "records": merged.records, "links": merged.links}
+    )
+
+
+@router.post(
+    "/{entity_id}/links",
+    response_model=EntityLinkPublic,
+    status_code=201,
+    summary="Merge or part two records (analyst)",
+)
+def post_link(entity_id: str, body: LinkCreate, session: SessionDep, key: AnalystKey) -> EntityLinkPublic:
+    """Judge two records one entity (`same`) or two (`different`), with a reason; audited, reversible."""
+    try:
+        row = judge(session, entity_id, body.other, body.judgement, body.reason, key.actor)
+    except LinkError as exc:
+        raise _link_error(exc, "body.judgement" if "judgement" in str(exc) else "body.other") from None
+    return EntityLinkPublic.model_validate(link_public(row))
+
+
+@router.delete("/{entity_id}/links/{other}", response_model=EntityLinkPublic, summary="Withdraw a judgement (analyst)")
+def delete_link(entity_id: str, other: str, session: SessionDep, key: AnalystKey) -> EntityLinkPublic:
+    """Withdraw the analyst's judgement on two records: the links derived from the lists apply again."""
+    try:
+        row = withdraw(session, entity_id, other, key.actor)
+    except LinkError as exc:
+        raise _link_error(exc, "path.other") from None
+    return EntityLinkPublic.model_validate(link_public(row))

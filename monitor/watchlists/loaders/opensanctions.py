@@ -292,5 +292,9 @@ class FtmJsonLoader:
                 extra[key] = props[key]
         if obj.get("datasets"):
             extra["datasets"] = obj["datasets"]
+        # The source records OpenSanctions merged into this one: `watchlists.resolve` links them.
+        referents = [clean(r) for r in obj.get("referents") or [] if isinstance(r, str) and clean(r)]
+        if referents:
+            extra["referents"] = referents
         rec.properties = extra
         records[eid] = rec
