@@ -8,6 +8,7 @@ own `Settings(...)` instead of patching a module global.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -79,7 +80,10 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", description="SMTP user name (empty = no login)")
     smtp_password: str = Field("", description="SMTP password")
     smtp_sender: str = Field("sanctions-monitor@localhost", description="From address of e-mails")
-    public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links in messages")
+    public_url: str = Field(
+        "",
+        description="Base URL of the service in links in messages (console pages); empty = the address `up` binds",
+    )
     digest_skip_empty: bool = Field(False, description="Send no digest on a day without alerts")
     digest_lookback_days: float = Field(
         7.0, gt=0, description="A digest gathers not-yet-digested alerts created at most this many days ago"
@@ -139,6 +143,19 @@ class Settings(BaseSettings):
     def effective_broker_url(self) -> str:
         """The configured broker URL, or the embedded filesystem broker."""
         return self.broker_url or "filesystem://"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where people reach the service: `public_url`, else http://<api_host>:<api_port> (what `up` binds;
+        a wildcard bind is named by this machine's host name)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.api_host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104 (recognising a wildcard bind, not binding)
+            host = socket.gethostname()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.api_port}"
 
     @cached_property
     def allowed_ip_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -104,7 +104,8 @@ def up(
     env.setdefault("MONITOR_DATA_DIR", str(Path(cfg.data_dir).resolve()))
     if cfg.embedded:
         env.setdefault("MONITOR_DATABASE_URL", cfg.effective_database_url)
-    env["MONITOR_PUBLIC_URL"] = os.environ.get("MONITOR_PUBLIC_URL", f"http://{host}:{port}")
+    # The worker and beat link to the console where this API listens (unless MONITOR_PUBLIC_URL says otherwise).
+    env["MONITOR_API_HOST"], env["MONITOR_API_PORT"] = host, str(port)
     if demo:
         env["MONITOR_DEMO"] = "true"  # the API serves /demo/feed.xml
 

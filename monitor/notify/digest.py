@@ -34,7 +34,7 @@ from monitor.alerts.queries import AlertFilter, filter_conditions
 from monitor.links import web_link
 from monitor.models import Alert, Article, Digest, DigestItem, Entity, Feed, Subscription, utcnow
 from monitor.notify import apprise_channel, email, render
-from monitor.notify.payload import alert_url
+from monitor.notify.payload import review_url
 from monitor.notify.secretbox import SecretError
 from monitor.notify.subscriptions import signing_secrets
 from monitor.notify.webhook import SendResult, send_webhook, webhook_client
@@ -215,7 +215,7 @@ def build_digest(
                 "source": (feed.title or feed.url) if feed else (art.url if art and art.url else "scanned document"),
                 "article_url": web_link(art.url) if art else None,
                 "evidence": evidence,
-                "review_url": alert_url(settings, a.id),
+                "review_url": review_url(settings, a.id),
             }
         )
     severity_order = ["critical", "high", "medium", "low"]
@@ -245,7 +245,7 @@ def render_digest(content: DigestContent, settings: Settings) -> tuple[str, str]
     ctx = {
         "d": content,
         "sub": content.subscription,
-        "alerts_url": f"{settings.public_url.rstrip('/')}/api/v1/alerts",
+        "alerts_url": f"{settings.public_base_url}/",  # the console's alert list
         "shown": len(content.items),
     }
     return render.render_pair("digest", **ctx)

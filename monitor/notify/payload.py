@@ -38,8 +38,13 @@ def rule_info(session: Session, settings: Settings, rule_id: str) -> tuple[str, 
 
 
 def alert_url(settings: Settings, alert_id: int | None) -> str:
-    """Link to the alert in the API."""
-    return f"{settings.public_url.rstrip('/')}/api/v1/alerts/{alert_id}"
+    """Link to the alert in the API (for programs: the webhook payload's `url`)."""
+    return f"{settings.public_base_url}/api/v1/alerts/{alert_id}"
+
+
+def review_url(settings: Settings, alert_id: int | None) -> str:
+    """Link to the alert's page in the console (for people: "Review" in e-mails and digests)."""
+    return f"{settings.public_base_url}/alerts/{alert_id}"
 
 
 def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, Any]:
@@ -63,6 +68,7 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
     return {
         "id": alert.id,
         "url": alert_url(settings, alert.id),
+        "review_url": review_url(settings, alert.id),
         "created_at": alert.created_at.isoformat(),
         "title": alert.title,
         "rule": {

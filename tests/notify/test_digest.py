@@ -144,7 +144,7 @@ def test_digest_message_content_and_escaping(sqlite_engine: Engine, make_setting
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Wagner buys drones" in html and "<script>" not in html
         assert text.index("Wagner") < text.index("Rason")  # most severe first
         assert "not for this subscriber" not in text
-        assert "https://monitor.example/api/v1/alerts/" in html
+        assert "https://monitor.example/alerts/" in html and "/api/v1/alerts" not in html  # console pages
         assert "ops hook" in text and "failed after 10 attempts" in text
         assert "Pyongyang sent artillery shells." in text  # the evidence sentence
 

@@ -67,7 +67,8 @@ def test_every_alert_once_in_order_after_endpoint_recovers(any_engine: Engine, m
         assert body["type"] == "alert.created"
         data = body["data"]
         assert data["rule"]["id"] == "arms-transfer" and data["rule"]["title"] == "Arms transfer language"
-        assert data["url"] == f"{settings.public_url}/api/v1/alerts/{alert_ids[0]}"
+        assert data["url"] == f"{settings.public_base_url}/api/v1/alerts/{alert_ids[0]}"
+        assert data["review_url"] == f"{settings.public_base_url}/alerts/{alert_ids[0]}"
         assert data["score"] == 0.9 and data["severity"] == "high"
         assert data["evidence"][0]["text"] == "Pyongyang sent artillery shells."
         assert data["entities"][0]["entity_id"] == "us_ofac_sdn:35173"

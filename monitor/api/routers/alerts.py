@@ -119,7 +119,7 @@ def alerts_atom(
     """The newest alerts matching the filters as an Atom feed, for any feed reader."""
     from feedgen.feed import FeedGenerator
 
-    base = settings.public_url.rstrip("/")
+    base = settings.public_base_url
     page = list_alerts(session, flt, None, limit)
     fg = FeedGenerator()
     fg.id(f"{base}/api/v1/alerts.atom?{request.url.query}")
