@@ -12,6 +12,7 @@ the same transaction, so an alert is never stored without its deliveries or vice
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -154,13 +155,42 @@ def match_article_id(session: Session, settings: Settings, article_id: int) -> l
     return [d.id for d in result.deliveries if d.id is not None]
 
 
+@dataclass
+class MatchSummary:
+    """What matching a batch of stored articles did."""
+
+    matched: int = 0
+    alerts: int = 0
+    delivery_ids: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def match_articles(session: Session, settings: Settings, article_ids: Iterable[int]) -> MatchSummary:
+    """Match these stored articles now, each in its own savepoint (one that fails is logged,
+    left unmatched for the sweep, and never stops the others); the caller commits."""
+    summary = MatchSummary()
+    matcher = None
+    for article_id in article_ids:
+        article = session.get(Article, article_id)
+        if article is None:
+            continue
+        matcher = matcher or current_matcher(session, settings)
+        try:
+            with session.begin_nested():
+                result = match_and_store(session, article, matcher)
+        except Exception:  # a bug on one article must not stall the batch
+            log.exception("match: article %s failed, left for the next sweep", article_id)
+            summary.failed.append(article_id)
+            continue
+        summary.matched += 1
+        summary.alerts += len(result.alerts_created)
+        summary.delivery_ids.extend(d.id for d in result.deliveries if d.id is not None)
+    return summary
+
+
 def match_unmatched(session: Session, settings: Settings, *, older_than: timedelta = SWEEP_AGE,
                     limit: int = SWEEP_BATCH) -> tuple[int, list[int]]:
-    """Match articles left unmatched (a lost task, a crash): (articles matched, delivery ids).
-
-    Each article runs in its own savepoint: one that fails is logged and stays unmatched for
-    the next sweep, and never stops the others.
-    """
+    """Match articles left unmatched (a lost task, a crash): (articles matched, delivery ids)."""
     cutoff = utcnow() - older_than
     ids = session.exec(
         select(Article.id)
@@ -168,21 +198,5 @@ def match_unmatched(session: Session, settings: Settings, *, older_than: timedel
         .order_by(col(Article.id))
         .limit(limit)
     ).all()
-    if not ids:
-        return 0, []
-    matcher = current_matcher(session, settings)
-    matched = 0
-    deliveries: list[int] = []
-    for article_id in ids:
-        article = session.get(Article, article_id)
-        if article is None:
-            continue
-        try:
-            with session.begin_nested():
-                result = match_and_store(session, article, matcher)
-        except Exception:  # a bug on one article must not stall the sweep
-            log.exception("match sweep: article %s failed, left for the next sweep", article_id)
-            continue
-        matched += 1
-        deliveries.extend(d.id for d in result.deliveries if d.id is not None)
-    return matched, deliveries
+    summary = match_articles(session, settings, [i for i in ids if i is not None])
+    return summary.matched, summary.delivery_ids

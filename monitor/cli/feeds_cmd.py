@@ -65,10 +65,14 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
         typer.echo(f"{f.id:>5}  {f.url}  [{f.title or '-'}]  next {nxt}  {state}")
 
 
-def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> tuple[int, int, int, int]:
+MATCH_BATCH = 200  # articles matched per transaction by `poll`
+
+
+def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> str:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from monitor.alerts.store import match_articles
     from monitor.feeds.poll import PollResult, all_feed_ids, due_feeds, poll_many
 
     cfg = settings()
@@ -76,6 +80,7 @@ def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> tuple[int, int, i
     with session_scope(engine) as session:
         ids = all_feed_ids(session) if all_feeds else due_feeds(session, cfg, limit=1_000_000)
     counts = {"new": 0, "updated": 0, "errors": 0}
+    stored: list[int] = []
     console = Console(stderr=True)
     with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=quiet or not ids, transient=False) as progress:
@@ -84,13 +89,30 @@ def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> tuple[int, int, i
         def _done(result: PollResult) -> None:
             counts["new"] += len(result.new_ids)
             counts["updated"] += len(result.updated_ids)
+            stored.extend([*result.new_ids, *result.updated_ids])
             if result.status == "error":
                 counts["errors"] += 1
                 console.print(f"feed {result.feed_id}: {result.error}", markup=False, highlight=False)
             progress.advance(task)
 
         poll_many(engine, cfg, ids, threads=threads, on_done=_done)
-    return len(ids), counts["new"], counts["updated"], counts["errors"]
+    line = (f"polled {len(ids)} feed(s): {counts['new']} new article(s), {counts['updated']} updated, "
+            f"{counts['errors']} error(s)")
+    if not stored:
+        return line
+    # Match here what was stored, as a worker would, so `alerts list` shows the alerts at once.
+    if not quiet:
+        console.print(f"matching {len(stored)} article(s) ...", highlight=False)
+    matched = alerts = deliveries = 0
+    for start in range(0, len(stored), MATCH_BATCH):
+        with session_scope(engine) as session:
+            summary = match_articles(session, cfg, stored[start:start + MATCH_BATCH])
+        matched, alerts = matched + summary.matched, alerts + summary.alerts
+        deliveries += len(summary.delivery_ids)
+    line += f"; matched {matched} article(s): {alerts} new alert(s)"
+    if deliveries:
+        line += f", {deliveries} notification(s) queued (a running worker sends them)"
+    return line
 
 
 def poll(
@@ -99,10 +121,14 @@ def poll(
     threads: int = typer.Option(8, min=1, max=64, help="Feeds polled at the same time"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
 ) -> None:
-    """Poll due feeds (or all with --all) in this process and store new articles."""
+    """Poll due feeds (or all with --all) in this process, store new articles and match them.
+
+    New and changed articles are matched here, before the command returns, so `alerts list`
+    shows their alerts right after; notifications for them are queued in the database and
+    sent by a running worker (`up`).
+    """
     while True:
-        n, new, updated, errors = _poll_round(all_feeds, threads, quiet)
-        typer.echo(f"polled {n} feed(s): {new} new article(s), {updated} updated, {errors} error(s)")
+        typer.echo(_poll_round(all_feeds, threads, quiet))
         if once:
             return
         time.sleep(60)
