@@ -216,6 +216,9 @@ class Evaluation:
             terms.setdefault(said(hit).casefold(), said(hit))
         return ", ".join(f"'{term}'" for term in list(terms.values())[:4])
 
+    def _english_of(self, matched: str, people: list[Mention]) -> str:
+        return next((self.entities[mm.entity].caption for mm in people if mm.matched == matched), "")
+
     def _explain(self, rule: CompiledRule, severity: str, raised: list[str], chosen: list[tuple[int, int]],
                  by_sentence: dict[tuple[int, int], list[Mention]], entity_order: list[int],
                  occs: list[Occ]) -> tuple[float, str]:
@@ -237,7 +240,8 @@ class Evaluation:
                     label = f"{ent.entity_id}, {ent.display_programs}"
                     if label not in named.setdefault(mm.matched, []):
                         named[mm.matched].append(label)
-                who = [f"{matched} ({'; '.join(labels)})" for matched, labels in named.items()]
+                who = [f"{matched}{_gloss(matched, self._english_of(matched, people))} ({'; '.join(labels)})"
+                       for matched, labels in named.items()]
                 parts.append(f"{' and '.join(who[:3])} in the same sentence as {phrase}")
             elif phrase:
                 parts.append(f"{phrase} in the {FIELDS[key[0]]}")
@@ -247,7 +251,8 @@ class Evaluation:
             for e in entity_order[:3]:
                 ent = self.entities[e]
                 matched = next((mm.matched for mm in self.mentions if mm.entity == e), ent.caption)
-                parts.append(f"{matched} ({ent.entity_id}, {ent.display_programs}) mentioned")
+                shown = f" [{ent.caption}]" if not matched.isascii() else ""
+                parts.append(f"{matched}{shown} ({ent.entity_id}, {ent.display_programs}) mentioned")
         sanctioned_places = sorted(
             {code for code in {c.lstrip("?") for c in self.country_hits} if code in SANCTIONED_JURISDICTIONS
              and any((o[0], self.sentence(o[0], o[1])) in set(chosen) for o in self.country_occs(code))}
@@ -264,3 +269,8 @@ class Evaluation:
         head += ")"
         score = round(min(1.0, max(0.0, score)), 3)
         return score, head + ": " + "; ".join(parts) if parts else head
+
+
+def _gloss(matched: str, caption: str) -> str:
+    """The listed (English) name beside a name written in another script: "Путиным [PUTIN, ...]"."""
+    return f" [{caption}]" if caption and not matched.isascii() else ""

@@ -238,7 +238,8 @@ def normalise_name(name: str) -> str:
 
 # --------------------------------------------------------------------------- sentences
 
-_SENT_END = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*\s+|\n\s*")
+# Chinese and Japanese end a sentence with a full-width mark and no space after it
+_SENT_END = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f]+[\u201d\u300d\u300f\uff09]*\s*|\n\s*")
 _ABBREV = resources.words("words", "abbreviations")
 
 
