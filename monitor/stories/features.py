@@ -13,7 +13,7 @@ import html
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -25,7 +25,7 @@ _APOSTROPHES = "'\u2019"
 _WORD = re.compile(rf"\d[\d,.]*|[^\W\d_]+(?:[{_APOSTROPHES}][^\W_]+)?(?:-[^\W\d_]+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # what ends a sentence or opens a quote: a capital right after it is no sign of a name
-_SENTENCE_END = re.compile("[.!?:;|\"'(\\-\u2013\u2014\u2018\u2019\u201c\u201d]\\s*$")
+_SENTENCE_MARKS = frozenset(".!?:;|\"'(-\u2013\u2014\u2018\u2019\u201c\u201d")
 _SUFFIXES = tuple(a + "s" for a in _APOSTROPHES)
 
 
@@ -42,21 +42,25 @@ class Tuning:
     number_weight: float
     entity_weight: float
     join: float
+    commentary_join: float
     guard_size: int
     guard_centroid: float
     follow: float
     follow_after_hours: float
     half_life_hours: float
     max_gap_hours: float
+    story_span_hours: float
     window_days: float
     max_future_hours: float
     stale_days: float
     lookup_terms: int
     max_postings: int
+    rescore: int
     max_story_size: int
     generic_min_words: int
 
 
+@cache
 def _data(name: str) -> dict:
     text = resources.files("monitor.stories").joinpath(name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
@@ -73,6 +77,19 @@ def _generic_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in _data("generic_titles.yaml")["patterns"])
 
 
+@cache
+def _commentary() -> re.Pattern[str]:
+    # an opening quotation and colon may come first: "'Get out of our way': how the march failed"
+    lead = "^\\s*(?:[\"'\u2018\u201c][^\"'\u2019\u201d]{1,120}[\"'\u2019\u201d]\\s*:\\s*)?"
+    cues = "|".join(_data("generic_titles.yaml")["commentary"])
+    return re.compile(f"{lead}(?:{cues})", re.IGNORECASE)
+
+
+def is_commentary(title: str) -> bool:
+    """True when the title opens like an explainer, analysis, profile or timeline."""
+    return bool(_commentary().match(clean_text(title or "")))
+
+
 def clean_text(text: str) -> str:
     """Plain text of a title or description that may still hold HTML tags or entities."""
     if "<" in text or "&" in text:
@@ -87,6 +104,8 @@ def specific_title(title: str, min_words: int) -> tuple[str, bool]:
         stripped = pattern.sub(" ", stripped)
     if stripped == title:
         return title, False
+    if _data("generic_titles.yaml")["several_events"] in stripped:
+        return stripped, True
     left = [w for w in _WORD.findall(stripped) if not w[0].isdigit()]
     return stripped, len(left) < min_words
 
@@ -112,14 +131,23 @@ def _compound(raw: str) -> tuple[str, ...]:
     return (joined,) if _zipf(joined.lower()) > 0 else parts
 
 
+@cache
 def _norm_word(word: str) -> str:
+    """The term a word counts as: ASCII, lower case, no possessive, plural folded."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix):
             word = word[: -len(suffix)]
     word = anyascii(word).lower().replace("'", "")
-    # a crude plural fold: 'sanctions' and 'sanction', 'talks' and 'talk' meet; 'ss' words stay
-    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
+    return _stem(word)
+
+
+def _stem(word: str) -> str:
+    # a crude plural fold: 'sanctions' and 'sanction', 'talks' and 'talk' meet (folding verb endings
+    # too measured no better on the tuning windows); short words and -ss/-us/-is words stay
+    if len(word) <= 4 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("s"):
+        return word[:-1]
     return word
 
 
@@ -130,9 +158,21 @@ class Features:
     terms: dict[str, float]
     norm: float
     generic: bool
+    commentary: bool = False
+
+
+@lru_cache(maxsize=500_000)
+def _term(part: str, base: float, top: float, common: float) -> tuple[str, float] | None:
+    """The term a word counts as and its weight, or None for a word too common to count."""
+    word = _norm_word(part)
+    if len(word) < 2 or _zipf(word) >= common:
+        return None
+    weight = _rarity(word, base, top)
+    return (word, weight) if weight > 0 else None
 
 
 def _add_field(terms: dict[str, float], text: str, factor: float, tuning: Tuning) -> None:
+    base, top, common = tuning.rarity_base, tuning.max_word_weight, tuning.common_zipf
     for match in _WORD.finditer(text):
         raw = match.group()
         if raw[0].isdigit():
@@ -143,17 +183,16 @@ def _add_field(terms: dict[str, float], text: str, factor: float, tuning: Tuning
             key = "#" + digits.replace(",", "")
             terms[key] = terms.get(key, 0.0) + tuning.number_weight * factor
             continue
-        # a capital letter not at the start of a sentence marks a name
-        inside = match.start() > 0 and not _SENTENCE_END.search(text[: match.start()])
+        # a capital letter not at the start of a sentence (or a quotation) marks a name
+        i = match.start() - 1
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        inside = i >= 0 and text[i] not in _SENTENCE_MARKS
         for part in _compound(raw):
-            word = _norm_word(part)
-            if len(word) < 2 or _zipf(word) >= tuning.common_zipf:
-                continue
-            weight = _rarity(word, tuning.rarity_base, tuning.max_word_weight)
-            if part[0].isupper() and inside:
-                weight *= tuning.name_boost
-            if weight > 0:
-                terms[word] = terms.get(word, 0.0) + weight * factor
+            found = _term(part, base, top, common)
+            if found is not None:
+                weight = found[1] * tuning.name_boost if inside and part[0].isupper() else found[1]
+                terms[found[0]] = terms.get(found[0], 0.0) + weight * factor
 
 
 def article_features(title: str, text: str, entity_ids: tuple[str, ...] = (), tuning: Tuning | None = None) -> Features:
@@ -161,14 +200,15 @@ def article_features(title: str, text: str, entity_ids: tuple[str, ...] = (), tu
     tuning = tuning or default_tuning()
     title = clean_text(title or "").strip()
     title, generic = specific_title(title, tuning.generic_min_words)
-    lede = " ".join(clean_text(text or "").split()[: tuning.text_words])
+    # a long text is cut before cleaning: only its first words are read
+    lede = " ".join(clean_text((text or "")[: tuning.text_words * 20]).split()[: tuning.text_words])
     terms: dict[str, float] = {}
     _add_field(terms, title, tuning.title_weight, tuning)
     _add_field(terms, lede, 1.0, tuning)
     for entity_id in entity_ids:
         terms["@" + entity_id] = tuning.entity_weight
     norm = math.sqrt(sum(w * w for w in terms.values()))
-    return Features(terms=terms, norm=norm, generic=generic)
+    return Features(terms=terms, norm=norm, generic=generic, commentary=is_commentary(title))
 
 
 def cosine(a: Features, b: Features) -> float:

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 from monitor.stories.features import Features, Tuning, article_features, cosine, default_tuning
 
@@ -57,9 +58,12 @@ class _Story:
     norm: float = 0.0
 
     def add(self, feats: Features) -> None:
+        square = self.norm * self.norm
         for term, weight in feats.terms.items():
-            self.centroid[term] = self.centroid.get(term, 0.0) + weight
-        self.norm = math.sqrt(sum(w * w for w in self.centroid.values()))
+            old = self.centroid.get(term, 0.0)
+            self.centroid[term] = old + weight
+            square += 2 * old * weight + weight * weight
+        self.norm = math.sqrt(square)
         self.size += 1
 
     def similarity(self, feats: Features) -> float:
@@ -91,7 +95,8 @@ class StoryGrouper:
     def __init__(self, tuning: Tuning | None = None) -> None:
         self.tuning = tuning or default_tuning()
         self._entries: dict[int, _Entry] = {}
-        self._postings: dict[str, set[int]] = {}
+        # term -> (serial, time, weight) of the window articles that have it, oldest first
+        self._postings: dict[str, list[tuple[int, float, float]]] = {}
         self._expiry: list[tuple[float, int]] = []
         self._stories: dict[str, _Story] = {}
         self._serial = 0
@@ -125,43 +130,49 @@ class StoryGrouper:
         entry = self._entries.pop(serial, None)
         if entry is None:
             return
+        # postings are read newest first and skip forgotten entries; a term whose newest entry
+        # is gone has nothing left to offer
         for term in entry.feats.terms:
             posting = self._postings.get(term)
-            if posting is not None:
-                posting.discard(serial)
-                if not posting:
-                    del self._postings[term]
+            if posting is not None and posting[-1][0] <= serial:
+                del self._postings[term]
         story = self._stories.get(entry.story)
         if story is not None:
             story.size -= 1
             if story.size <= 0:
                 del self._stories[entry.story]
 
-    def _candidates(self, feats: Features) -> set[int]:
-        found: set[int] = set()
-        rare = sorted(feats.terms.items(), key=lambda kv: -kv[1])
-        used = 0
-        for term, _ in rare:
-            posting = self._postings.get(term)
-            if posting is None:
-                continue
-            if len(posting) > self.tuning.max_postings:
-                continue
-            found |= posting
-            used += 1
-            if used >= self.tuning.lookup_terms:
-                break
-        return found
+    def _candidates(self, feats: Features, at: float) -> list[int]:
+        """The window articles most worth comparing: by their dot product over the rarest terms."""
+        t = self.tuning
+        reach = t.max_gap_hours * _HOUR
+        partial: dict[int, float] = {}
+        postings = self._postings
+        found = [(term, weight, postings[term]) for term, weight in feats.terms.items() if term in postings]
+        # the heaviest terms that are not everywhere in the window: a term with a full posting list
+        # (in hundreds of recent articles) is read only when nothing rarer is left
+        found.sort(key=lambda tw: (len(tw[2]) >= t.max_postings, -tw[1]))
+        for _term, weight, posting in found[: t.lookup_terms]:
+            # newest first, at most `max_postings`: the reports of one event are close in time
+            for serial, when, other in islice(reversed(posting), t.max_postings):
+                if -reach <= when - at <= reach:
+                    partial[serial] = partial.get(serial, 0.0) + weight * other
+        best = heapq.nlargest(t.rescore, partial, key=partial.__getitem__)
+        return [serial for serial in best if serial in self._entries]
 
     def _best_story(self, feats: Features, at: float) -> tuple[str | None, float]:
         t = self.tuning
         best: dict[str, float] = {}
-        for serial in self._candidates(feats):
+        for serial in self._candidates(feats, at):
             entry = self._entries[serial]
-            gap = abs(at - entry.at) / _HOUR
-            if gap > t.max_gap_hours:
+            story = self._stories[entry.story]
+            if at - story.first > t.story_span_hours * _HOUR:
                 continue
+            gap = abs(at - entry.at) / _HOUR
             score = cosine(feats, entry.feats) * 0.5 ** (gap / t.half_life_hours)
+            # an explainer on either side links two articles only when they are very alike
+            if (feats.commentary or entry.feats.commentary) and score < t.commentary_join:
+                score = min(score, t.join - 1e-9)
             if score > best.get(entry.story, 0.0):
                 best[entry.story] = score
         if not best:
@@ -180,8 +191,12 @@ class StoryGrouper:
         self._serial += 1
         serial = self._serial
         self._entries[serial] = _Entry(serial, story_key, at, feats)
-        for term in feats.terms:
-            self._postings.setdefault(term, set()).add(serial)
+        cap = 2 * self.tuning.max_postings
+        for term, weight in feats.terms.items():
+            posting = self._postings.setdefault(term, [])
+            posting.append((serial, at, weight))
+            if len(posting) > cap:  # only the newest `max_postings` are ever read
+                del posting[: len(posting) - self.tuning.max_postings]
         heapq.heappush(self._expiry, (at, serial))
         story = self._stories.get(story_key)
         if story is None:

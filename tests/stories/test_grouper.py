@@ -118,3 +118,21 @@ def test_follow_up_links_to_the_first_story() -> None:
     placed = group_archive([first, later], tuning)
     assert placed[1].story != placed[0].story
     assert placed[1].follows == placed[0].story
+
+
+def test_explainers_and_multi_event_live_blogs_stay_apart() -> None:
+    explainer = art("x1", "What is Kim Jong Un's armoured train, which took him to meet Putin?",
+                    "The North Korean leader travels to Russia in an olive-green armoured train.", 1)
+    roundup = art("x2", "Russia-Ukraine war live: Kim Jong Un meets Putin at cosmodrome; Ukraine retakes oil rigs",
+                  "Kim Jong Un and Vladimir Putin meet at the Vostochny cosmodrome.", 2)
+    placed = group_archive([SUMMIT[0], explainer, roundup])
+    assert placed[1].story != placed[0].story
+    assert placed[2].story != placed[0].story and placed[2].reason == "generic"
+
+
+def test_a_story_takes_articles_for_one_news_cycle_only() -> None:
+    span = default_tuning().story_span_hours
+    items = [dataclasses.replace(SUMMIT[n % 3], id=f"d{n}", published=T0 + timedelta(hours=n * 10))
+             for n in range(int(span // 10) + 3)]
+    placed = group_archive(items)
+    assert len({p.story for p in placed}) > 1
