@@ -97,18 +97,36 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_json(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
     details = None if isinstance(exc.detail, str) else exc.detail
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        # Starlette's Allow names the methods of the first route that matched the path only;
+        # the answer must name every method the OpenAPI document gives this path.
+        from monitor.api.openapi import allowed_methods
+
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
     return error_json(exc.status_code, _CODES.get(exc.status_code, "error"), message, details, headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if errors and all(err.get("type") == "json_invalid" for err in errors):
+        # The body is not JSON at all: a malformed request (400), not a value that fails a rule (422).
+        err = errors[0]
+        reason = (err.get("ctx") or {}).get("error") or err.get("msg", "invalid JSON")
+        loc = err.get("loc", ())
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return error_json(400, "invalid_json", f"the request body is not valid JSON: {reason}{where}",
+                          [{"field": "body", "message": f"{reason}{where}", "type": "json_invalid"}])
     details = []
-    for err in exc.errors():
+    for err in errors:
         field = _field_name(err.get("loc", ()))
         details.append({"field": field, "message": err.get("msg", "invalid"), "type": err.get("type", "")})
     fields = ", ".join(dict.fromkeys(d["field"] for d in details)) or "request"
@@ -139,6 +157,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
+
+# Added by monitor.api.openapi to every operation that takes a request body.
+BODY_ERROR_RESPONSES: dict[str, str] = {
+    "400": "the request body is not valid JSON (code invalid_json)",
+    "413": "the request body is larger than MONITOR_API_MAX_BODY_BYTES (code too_large)",
+}
 
 # Declared on routes so the OpenAPI document lists the error shape for the common statuses.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -6,6 +6,7 @@ The role is derived from the `require_role` dependencies actually attached to th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,8 +52,53 @@ def route_roles(
             yield method.lower(), prefix + route.path_format, strongest
 
 
+_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Every operation with a body may answer 400 (not JSON) and 413 (too large); every path 405."""
+    from monitor.api.errors import BODY_ERROR_RESPONSES
+
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                for status, description in BODY_ERROR_RESPONSES.items():
+                    responses.setdefault(status, {"description": description, "content": _ERROR_REF})
+            responses.setdefault(
+                "405",
+                {
+                    "description": "method not allowed on this path; the Allow header lists the methods that are",
+                    "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. GET, POST"}},
+                    "content": _ERROR_REF,
+                },
+            )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document gives the path a request named (HEAD with GET), or []."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        # Literal paths first: /alerts/export is not /alerts/{alert_id}.
+        for template, item in sorted(app.openapi().get("paths", {}).items(), key=lambda kv: kv[0].count("{")):
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            methods = [m.upper() for m in _METHODS if m in item]
+            if "GET" in methods and "HEAD" not in methods:
+                methods.append("HEAD")
+            table.append((re.compile(f"^{regex}$"), methods))
+        app.state.allowed_methods = table
+    for pattern, methods in table:
+        if pattern.match(path):
+            return methods
+    return []
+
+
 def install_openapi(app: FastAPI) -> None:
-    """Make /openapi.json carry `x-required-role` on every operation that needs a key."""
+    """Make /openapi.json carry `x-required-role` on every operation that needs a key, and its error answers."""
 
     def _openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -63,6 +109,7 @@ def install_openapi(app: FastAPI) -> None:
             if operation is not None and role:
                 operation["x-required-role"] = role
                 operation["description"] = (operation.get("description") or "") + f"\n\nRequired role: `{role}`."
+        _document_errors(schema)
         app.openapi_schema = schema
         return schema
 

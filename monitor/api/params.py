@@ -16,6 +16,19 @@ from monitor.models import as_utc, utcnow
 _RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _WHEN_HELP = "ISO 8601 time (UTC when no offset) or a duration back from now: 30m, 24h, 7d, 2w"
+# The shapes `parse_when` reads, as the OpenAPI document states them: a duration, or an ISO 8601
+# date or date-time with an optional offset. A string of that shape can still name no real time
+# (30 February, year 0 once in UTC): that is a 422 naming the field.
+WHEN_PATTERN = (
+    r"^(\d{1,6}[mhdw]|\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|z|[+-]\d{2}:?\d{2})?)$"
+)
+# Cursors are URL-safe base64 without padding, as this API hands them out.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+WhenQuery = Annotated[str | None, Query(description=_WHEN_HELP, max_length=64, pattern=WHEN_PATTERN)]
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=200, pattern=CURSOR_PATTERN, description="next_cursor of the previous page (opaque)"),
+]
 
 
 def parse_when(value: str | None, field: str) -> datetime | None:
@@ -36,8 +49,8 @@ def parse_when(value: str | None, field: str) -> datetime | None:
 
 
 async def alert_filter(
-    since: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
-    until: Annotated[str | None, Query(description=_WHEN_HELP, max_length=64)] = None,
+    since: WhenQuery = None,
+    until: WhenQuery = None,
     rule: Annotated[list[str], Query(description="rule id (repeatable)")] = [],  # noqa: B006
     category: Annotated[list[str], Query(description="rule category (repeatable)")] = [],  # noqa: B006
     severity: Annotated[

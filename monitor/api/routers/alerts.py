@@ -33,7 +33,7 @@ from monitor.api import pgread
 from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
-from monitor.api.params import MAX_ID, IdPath, alert_filter
+from monitor.api.params import MAX_ID, CursorQuery, IdPath, alert_filter
 from monitor.api.rules_source import rule_public
 from monitor.api.schemas import (
     AlertDetail,
@@ -78,7 +78,7 @@ def alert_public(alert: Alert) -> dict[str, Any]:
 async def get_alerts(
     request: Request,
     flt: FilterDep,
-    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Alerts matching the filters, newest first, `limit` per page (keyset pagination, stable under inserts)."""

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Query
 from monitor.api.auth import AdminKey
 from monitor.api.deps import SessionDep
 from monitor.api.errors import validation_error
-from monitor.api.params import parse_when
+from monitor.api.params import CursorQuery, WhenQuery, parse_when
 from monitor.api.schemas import AuditEventPublic, Page
 from monitor.audit import AuditFilter, InvalidAuditCursor, list_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-_WHEN = "ISO 8601 time (UTC when no offset) or a duration back from now: 30m, 24h, 7d, 2w"
 
 
 @router.get("", response_model=Page[AuditEventPublic], summary="The audit log of administrative changes (admin)")
@@ -31,9 +30,9 @@ def get_audit(
     action: Annotated[
         str | None, Query(max_length=64, description="exact (`feed.moved`) or a prefix ending in a dot (`feed.`)")
     ] = None,
-    since: Annotated[str | None, Query(max_length=64, description=_WHEN)] = None,
-    until: Annotated[str | None, Query(max_length=64, description=_WHEN)] = None,
-    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    since: WhenQuery = None,
+    until: WhenQuery = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEventPublic]:
     """Who created, changed, paused, revoked or withdrew what, newest first (keyset pagination)."""

@@ -33,7 +33,7 @@ def preview(
     settings: SettingsDep,
     _key: AdminKey,
     subscription: Annotated[int, Query(ge=1, le=MAX_ID, description="subscription id")],
-    date_: Annotated[date, Query(alias="date", description="local date YYYY-MM-DD")],
+    date_: Annotated[date, Query(alias="date", description="local date YYYY-MM-DD, from 1900-01-01 to 9000-01-01")],
 ) -> DigestPreview:
     """What the digest of this subscription says for this date (nothing is sent or claimed).
 

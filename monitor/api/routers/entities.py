@@ -16,6 +16,7 @@ from monitor.alerts.queries import AlertFilter, InvalidCursor, list_alerts
 from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
+from monitor.api.params import CursorQuery
 from monitor.api.routers.alerts import alert_public
 from monitor.api.schemas import AlertPublic, Page
 from monitor.models import Entity, EntityChange, EntityName, ListVersion
@@ -186,7 +187,7 @@ async def screen_name(
 def get_entity(
     entity_id: str,
     session: SessionDep,
-    cursor: Annotated[str | None, Query(max_length=200, description="alerts: next_cursor of the previous page")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500, description="alerts per page")] = 50,
 ) -> Response:
     """The entity, its names, programs, identifiers, list history and every alert that mentions it."""
