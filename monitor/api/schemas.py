@@ -212,6 +212,17 @@ class RuleUpdate(BaseModel):
     enabled: bool | None = None
 
 
+class StoredAlertNote(BaseModel):
+    """The alert stored for this article and rule, when its severity or score differ, and why."""
+
+    alert_id: int
+    severity: str
+    score: float
+    created_at: datetime
+    changes: list[str] = Field(description="what changed since it was stored: list loads, rule edits, a draft")
+    note: str
+
+
 class RuleTestHit(BaseModel):
     """An article the rule would fire on."""
 
@@ -221,6 +232,8 @@ class RuleTestHit(BaseModel):
     score: float
     entity_ids: list[str]
     evidence: list[EvidencePublic]
+    stored: StoredAlertNote | None = Field(None, description="set when a stored alert of this rule on this "
+                                           "article has another severity or score")
 
 
 class RuleTestResult(BaseModel):

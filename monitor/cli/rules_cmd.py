@@ -247,6 +247,9 @@ def rules_test(
         spec = next((r for r in load_all_rules(session, cfg) if r.id == rule_id), None)
         if spec is None:
             fail(f"unknown rule {rule_id!r} (see config/rules, the rules folder and the API's rules)")
+        from monitor.alerts.drift import StoredScores
+
+        stored = StoredScores(session, cfg, spec)
         scanned = flagged = 0
         rows = []
         # oldest first, with every listed party in the evidence named (the API lists the newest)
@@ -255,13 +258,16 @@ def rules_test(
             scanned += 1
             for alert in alerts:
                 flagged += 1
+                diff = stored.difference(article.id, alert) if article.id is not None else None
                 row = {"article_id": article.id, "article_title": article.title, "url": article.url,
-                       **alert.to_json()}
+                       **alert.to_json(), "stored": diff.to_json() if diff else None}
                 if as_json:
                     rows.append(row)
                 else:
                     typer.echo(f"{article.id:>6}  {alert.severity:<8} {alert.score:.2f}  {article.title[:80]}")
                     typer.echo(f"        {alert.explanation[:200]}")
+                    if diff:
+                        typer.echo(f"        differs: {diff.note()}")
     if as_json:
         print_jsonl(rows)
     typer.echo(f"{rule_id}: {flagged} of {scanned} stored articles since {since} would be flagged", err=True)

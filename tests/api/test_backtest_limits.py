@@ -76,3 +76,41 @@ def test_backtest_within_limits_is_complete(api: Api) -> None:
     _rule(api, "drones-russia", "drones w/5 russia")
     out = api.client.post("/api/v1/rules/drones-russia/test?articles=10", headers=api.h("analyst")).json()
     assert (out["complete"], out["stopped"], out["articles_scanned"], out["hits"]) == (True, None, 4, 4)
+
+
+def test_backtest_says_why_a_stored_alert_scored_differently(api: Api) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from monitor.models import Alert, ListVersion, utcnow
+
+    add_articles(api.engine, 3)
+    _rule(api, "drones-russia", "drones w/5 russia")
+    first = api.client.post("/api/v1/rules/drones-russia/test?articles=10", headers=api.h("analyst")).json()
+    live = {h["article_id"]: h for h in first["items"]}
+    assert all(h["stored"] is None for h in live.values())  # nothing stored yet
+    old, same, recent = sorted(live)
+    now = utcnow()
+    with session_scope(api.engine) as s:
+        def alert(article_id: int, severity: str, score: float, at: object) -> None:
+            s.add(Alert(article_id=article_id, rule_id="drones-russia", severity=severity, score=score,
+                        created_at=at, updated_at=at))
+        alert(old, "medium", 0.2, now - timedelta(days=2))  # before the list load and the rule edit below
+        alert(same, live[same]["severity"], live[same]["score"], now - timedelta(days=2))  # scores as today
+        alert(recent, "medium", 0.2, now + timedelta(minutes=5))  # after both: only the matcher can explain it
+        s.add(ListVersion(dataset="us_ofac_sdn", number=7, source="sdn.csv", format="ofac-csv", file_hash="x",
+                          loaded_at=now - timedelta(days=1)))
+    r = api.client.patch("/api/v1/rules/drones-russia", json={"description": "edited"}, headers=api.h())
+    assert r.status_code == 200, r.text
+    out = api.client.post("/api/v1/rules/drones-russia/test?articles=10", headers=api.h("analyst")).json()
+    hits = {h["article_id"]: h for h in out["items"]}
+    with session_scope(api.engine) as s:
+        ids = {a.article_id: a.id for a in s.exec(select(Alert))}
+    stored = hits[old]["stored"]
+    assert stored["alert_id"] == ids[old] and (stored["severity"], stored["score"]) == ("medium", 0.2)
+    assert any("list us_ofac_sdn version 7 loaded" in c for c in stored["changes"]), stored
+    assert any("the rule was edited" in c for c in stored["changes"]), stored
+    assert "stored alert" in stored["note"] and "since then" in stored["note"]
+    assert hits[same]["stored"] is None
+    assert hits[recent]["stored"]["changes"] == [] and "matcher itself" in hits[recent]["stored"]["note"]

@@ -145,12 +145,16 @@ def backtest(session: Session, settings: Settings, spec: RuleSpec, *, articles: 
             details=[{"field": "query.articles", "message": str(exc), "cost": exc.cost, "max_cost": exc.max_cost,
                       "clauses": exc.clauses, "articles": exc.articles}],
         ) from None
+    from monitor.alerts.drift import StoredScores
+
+    stored = StoredScores(session, settings, spec)
     hits: list[RuleTestHit] = []
     count = 0
     for article, findings in run:
         for finding in findings:
             count += 1
-            if len(hits) < limit:
+            if len(hits) < limit and article.id is not None:
+                diff = stored.difference(article.id, finding)
                 hits.append(
                     RuleTestHit.model_validate(
                         {
@@ -163,6 +167,7 @@ def backtest(session: Session, settings: Settings, spec: RuleSpec, *, articles: 
                                 {"field": e.field, "start": e.start, "end": e.end, "text": e.text}
                                 for e in finding.evidence
                             ],
+                            "stored": diff.to_json() if diff else None,
                         }
                     )
                 )
