@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from monitor import resources
 from monitor.matching.aliasforms import DISTINCT, ORGSHORT, SURNAME, VESSEL, WEAK
 from monitor.matching.countries import SANCTIONED_JURISDICTIONS
 from monitor.matching.fields import WORD, FieldState, title_case_run
@@ -34,12 +35,14 @@ from monitor.matching.tuning import (
     FACTOR_DISTINCT,
     FACTOR_LINKED,
     FACTOR_MENTIONED,
+    FACTOR_PROMINENT,
     FACTOR_PROPER,
 )
 from monitor.matching.words import (
     NAME_LINKS,
     ORG_CONTEXT,
     ORG_FIELD_NEEDLES,
+    RELATIVE_WORDS,
     TITLE_ABBREVIATIONS,
     TITLE_WORDS,
     VESSEL_WORDS,
@@ -226,6 +229,59 @@ def _full_in_text(span: Span) -> frozenset[int]:
     return frozenset(e for e in span.entities() if e in span.article.named_in_text)
 
 
+@dataclass(frozen=True)
+class Prominent:
+    """One row of resources/prominence.yaml, as the cue reads it."""
+
+    entity_ids: frozenset[str]
+    countries: frozenset[str]  # empty: the form names its party alone
+    protect: frozenset[str]
+
+
+def _load_prominent() -> dict[str, Prominent]:
+    table = {}
+    for row in resources.load("prominence")["entries"]:
+        countries = frozenset(row["country"]) if row["decision"] == "with_country" else frozenset()
+        table[row["form"]] = Prominent(frozenset(row["entities"]), countries, frozenset(row.get("protect", ())))
+    return table
+
+
+PROMINENT = _load_prominent()
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'-]*)[ ]$")
+_WORD_AFTER = re.compile(r"[ ]([^\W\d_][\w'-]*)")
+
+
+def _prominent(span: Span) -> frozenset[int]:
+    """A bare form the news uses for one listed party, from resources/prominence.yaml (derived by
+    scripts/derive_prominence.py): "Putin", "Lukashenko" alone; "Kim" only with North Korea in the
+    sentence. Written capitalised, and not after another person's given name ("Andrey
+    Medvedev", in running text) or next to a word the table protects ("Kim Kardashian")."""
+    fs, index = span.fs, span.article.index
+    o0, o1 = fs.nt.orig_span(span.t0, span.t1)
+    surface = fs.text[o0:o1]
+    row = PROMINENT.get(surface.casefold())
+    if row is None or not surface[:1].isupper():
+        return frozenset()
+    before = _WORD_BEFORE.search(fs.text, max(0, o0 - 40), o0)
+    after = _WORD_AFTER.match(fs.text, o1)
+    for near in (before, after):
+        word = near.group(1).casefold() if near else ""
+        if word in row.protect or (near is after and word in RELATIVE_WORDS):
+            return frozenset()  # "Kim Kardashian", "Assad cousins"
+    if before and not fs.title_case:
+        word = before.group(1)
+        if word[:1].isupper() and word.casefold() in index.given_names and word.casefold() not in TITLE_WORDS:
+            return frozenset()  # "Andrey Medvedev", "David Wagner": someone else's full name
+    ents = [e for e in span.entities() if index.entities[e].entity_id in row.entity_ids]
+    if not ents:
+        return frozenset()
+    if row.countries:
+        code = str(span.cue("country_before")) or sentence_place(span.article, span.fi, span.t0, ents)
+        if code not in row.countries:
+            return frozenset()
+    return frozenset(ents)
+
+
 def _country_before(span: Span) -> str:
     return country_before(span.fi, span.fs, span.t0, span.article.country_ends)
 
@@ -248,6 +304,7 @@ CUE_FUNCTIONS: dict[str, Callable[[Span], object]] = {
     "full_in_text": _full_in_text,
     "distinct": _distinct,
     "linked": _linked,
+    "prominent": _prominent,
     "proper": proper_owners,
     "title": lambda span: title_before(span.fs, span.t0),
     "country_before": _country_before,  # not support itself: the country that narrows namesakes
@@ -282,6 +339,7 @@ CUES: tuple[Cue, ...] = (
     Cue("country", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "North Korea's Kim", "Russia's Wagner"
     Cue("org_context", frozenset({ORGSHORT}), FACTOR_CONTEXT, "namesake"),  # "Wagner fighters", "PMC Wagner"
     Cue("sentence_place", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "Prigozhin ... Russian mutiny"
+    Cue("prominent", frozenset({WEAK, SURNAME, DISTINCT, ORGSHORT}), FACTOR_PROMINENT, "own"),  # "Lukashenko", after the context rows
     Cue("vessel_word", frozenset({VESSEL}), FACTOR_CONTEXT, "namesake"),  # "the tanker Ocean Star"
 )
 CUE_BY_NAME = {cue.name: cue for cue in CUES}

@@ -92,6 +92,7 @@ FACTOR_DISTINCT = 0.9  # a distinctive surname: one watch-list person and their 
 FACTOR_LINKED = 0.85  # linked on the list to an entity named in full here
 FACTOR_PROPER = 0.85  # a name of everyday words written as a name ("Islamic State")
 FACTOR_CONTEXT = 0.85  # a title, country, organisation or vessel word around the name
+FACTOR_PROMINENT = 0.9  # a bare form the news uses for one listed party (resources/prominence.yaml)
 
 # --------------------------------------------------------------------------- rule evaluation
 # chance that a term occurs, estimated for an article of this many words

@@ -31,6 +31,7 @@ VESSEL_WORDS = resources.words("words", "vessel_words")
 LEGAL_FORMS = resources.legal_forms_cut_in_text()
 # Words next to an organisation's short name that make it the organisation ("Wagner fighters").
 ORG_CONTEXT = resources.words("words", "org_context")
+RELATIVE_WORDS = resources.words("words", "relative_words")
 # words anywhere in a field that make an organisation's short name the organisation, as scan-string
 # needles (" mercenar" also finds "mercenaries"; " mutiny " only the word)
 ORG_FIELD_NEEDLES = tuple(
