@@ -339,7 +339,7 @@ CUES: tuple[Cue, ...] = (
     Cue("country", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "North Korea's Kim", "Russia's Wagner"
     Cue("org_context", frozenset({ORGSHORT}), FACTOR_CONTEXT, "namesake"),  # "Wagner fighters", "PMC Wagner"
     Cue("sentence_place", _PEOPLE | {ORGSHORT}, FACTOR_CONTEXT, "namesake"),  # "Prigozhin ... Russian mutiny"
-    Cue("prominent", frozenset({WEAK, SURNAME, DISTINCT, ORGSHORT}), FACTOR_PROMINENT, "own"),  # "Lukashenko", after the context rows
+    Cue("prominent", frozenset({WEAK, SURNAME, DISTINCT, ORGSHORT}), FACTOR_PROMINENT, "own"),  # "Lukashenko"
     Cue("vessel_word", frozenset({VESSEL}), FACTOR_CONTEXT, "namesake"),  # "the tanker Ocean Star"
 )
 CUE_BY_NAME = {cue.name: cue for cue in CUES}
