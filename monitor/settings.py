@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     screen_cache_enabled: bool = Field(
         True, description="Keep the built screening index under data_dir/cache for the next process"
     )
+    match_cache_enabled: bool = Field(
+        True, description="Keep the compiled matching index under data_dir/cache for the next process"
+    )
+    match_background_min_aliases: int = Field(
+        20000, description="A matcher with this many aliases is rebuilt in the background (the old one serves)"
+    )
 
     # Lists.
     lists_update_enabled: bool = Field(False, description="Run `lists update` daily from beat")

@@ -2,8 +2,11 @@
 
 The key is cheap to compute for every article: the rule files' names, sizes and
 modification times, the DB rules' ids and update times, and `lists_version_key`. When it
-differs from the cached matcher's, the matcher is rebuilt in this process: a worker picks
-up a new rule or a list update without a restart. One matcher is kept per database.
+differs from the cached matcher's, the matcher is replaced: a worker picks up a new rule or a
+list update without a restart. The compiled index is saved under `<data_dir>/cache` per (lists
+version, rules contents, code) by `monitor.matching.indexstore`, so a new process (a worker after
+a restart, each CLI command) loads it instead of building it. A large matcher is rebuilt in a
+background thread while the old one keeps matching. One matcher is kept per database.
 Invalid rules are logged and left out (the others keep working); `rules check` shows them.
 """
 
@@ -12,11 +15,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.cachefiles import CacheError
+from monitor.matching import indexstore
 from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.rulecompile import StaleIndexError
 from monitor.matching.rulefile import RuleError, check_rules, rule_files, validate_rule
 from monitor.matching.types import RuleSpec
 from monitor.models import Rule
@@ -27,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _CACHE: dict[str, tuple[str, Matcher]] = {}
+_BUILDING: set[str] = set()  # databases whose matcher is being rebuilt in the background
 
 
 def rule_paths(settings: Settings) -> list[Path]:
@@ -84,18 +93,86 @@ def rules_key(session: Session, settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def current_matcher(session: Session, settings: Settings) -> Matcher:
-    """The matcher for the current rules and lists, built on first use and after any change."""
+def rules_version(rules: list[RuleSpec]) -> str:
+    """A digest of the rules' contents (not of file times): equal in every process that reads them."""
+    return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
+
+
+def _index_folder(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "cache"
+
+
+def _build(session: Session, settings: Settings, rules: list[RuleSpec], disk_key: str) -> Matcher:
+    """Build the matcher from the stored lists and keep its index on disk for the next process."""
+    started = time.perf_counter()
+    matcher = build_matcher(rules, iter_alias_specs(session))
+    log.info("matcher built", extra={"version": matcher.version, "aliases": matcher.alias_count,
+                                     "seconds": round(time.perf_counter() - started, 3)})
+    if settings.match_cache_enabled:
+        try:
+            indexstore.save_index(_index_folder(settings), disk_key, matcher.index)
+        except Exception as exc:  # a read-only or full disk only costs the next process a rebuild
+            log.warning("matching index not cached in %s: %s", _index_folder(settings), exc)
+    return matcher
+
+
+def _load(settings: Settings, rules: list[RuleSpec], disk_key: str) -> Matcher | None:
+    """The matcher over the index saved for this key, or None (absent, stale or damaged: rebuild)."""
+    if not settings.match_cache_enabled:
+        return None
+    started = time.perf_counter()
+    try:
+        matcher = Matcher(indexstore.load_index(_index_folder(settings), disk_key), rules)
+    except CacheError as exc:
+        log.info("matching index not loaded (%s): building it", exc)
+        return None
+    except StaleIndexError as exc:
+        log.warning("matching index stale (%s): building it", exc)
+        return None
+    log.info("matching index loaded", extra={"version": matcher.version, "aliases": matcher.alias_count,
+                                             "seconds": round(time.perf_counter() - started, 3)})
+    return matcher
+
+
+def _rebuild_in_background(bind: Engine, settings: Settings, where: str, key: str) -> None:
+    def run() -> None:
+        try:
+            with Session(bind) as session:
+                rules = load_all_rules(session, settings)
+                disk_key = indexstore.index_key(lists_version_key(session), rules_version(rules))
+                matcher = _load(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
+            _CACHE[where] = (key, matcher)
+        except Exception:  # the old matcher keeps serving; the next call tries again
+            log.exception("background matcher rebuild failed")
+        finally:
+            _BUILDING.discard(where)
+
+    if where in _BUILDING:
+        return
+    _BUILDING.add(where)
+    threading.Thread(target=run, name="matcher-rebuild", daemon=True).start()
+
+
+def current_matcher(session: Session, settings: Settings, wait: bool = False) -> Matcher:
+    """The matcher for the current rules and lists: kept in this process, loaded from the index
+    saved under the data dir by an earlier process, or built (and saved). When the rules or the
+    lists change under a large matcher, the new one is built in the background and the old one
+    keeps matching until it is ready (`wait=True` waits for it instead: `scan`, rescreens)."""
     key = f"{rules_key(session, settings)}:{lists_version_key(session)}"
     where = str(session.get_bind().engine.url)
     cached = _CACHE.get(where)
     if cached is not None and cached[0] == key:
         return cached[1]
+    if (not wait and cached is not None and settings.match_cache_enabled
+            and cached[1].alias_count >= settings.match_background_min_aliases):
+        _rebuild_in_background(session.get_bind().engine, settings, where, key)
+        return cached[1]
     with _LOCK:
         cached = _CACHE.get(where)
         if cached is not None and cached[0] == key:
             return cached[1]
-        matcher = build_matcher(load_all_rules(session, settings), iter_alias_specs(session))
-        log.info("matcher built", extra={"version": matcher.version, "aliases": matcher.alias_count})
+        rules = load_all_rules(session, settings)
+        disk_key = indexstore.index_key(lists_version_key(session), rules_version(rules))
+        matcher = _load(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
         _CACHE[where] = (key, matcher)
         return matcher

@@ -195,7 +195,7 @@ def scan(
             except RuleError as exc:
                 fail(str(exc))
         else:
-            matcher = current_matcher(session, cfg)
+            matcher = current_matcher(session, cfg, wait=True)
     errors = 0
     out: list[dict[str, Any]] = []
     for item in read_inputs(paths):

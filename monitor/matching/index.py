@@ -13,6 +13,7 @@ trailing wildcard (no end-of-word check). A key with several owners holds -1 and
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ class CompiledIndex:
     klen: array[int]  # "i" per key id: length of the padded key
     owners: array[int]  # "q" per key id: owner code, or -1 when several (see `multi`)
     multi: dict[int, tuple[int, ...]]
-    entities: list[EntityInfo]
+    entities: Sequence[EntityInfo]  # a list when built, decoded lazily when loaded
     form_entity: array[int]  # "i" per form id
     form_kind: array[int]  # "b" per form id (aliasforms kinds)
     form_conf: array[float]  # "f" per form id
@@ -76,6 +77,12 @@ class CompiledIndex:
     given_names: frozenset[str]  # every given name of every listed person
     links: dict[int, tuple[int, ...]]  # curated person -> sanctions entries sharing a full name
     related: dict[int, frozenset[int]]  # "Linked To" on the lists, both ways
+    # per term id: chance the term occurs in an article (orders a rule's AND children, picks triggers)
+    term_costs: array[float]
+    # everyday English words by rank (wordfreq): the scan's checks of first names and typo probes
+    sentence_words: frozenset[str]  # the commonest: a capital opening a sentence says nothing
+    distinct_words: frozenset[str]  # under DISTINCT_TOP
+    everyday_words: frozenset[str]  # under EVERYDAY_TOP
     version: str
     alias_count: int
     term_index: dict[tuple[tuple[str, ...], bool], int] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import ahocorasick
 import numpy as np
-from wordfreq import zipf_frequency
+from wordfreq import word_frequency, zipf_frequency
 
 from monitor import resources
 from monitor.matching.aliasforms import (
@@ -35,13 +35,18 @@ from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.normalise import normalise_name
 from monitor.matching.query import Term, parse_query, walk
 from monitor.matching.tuning import (
+    ARTICLE_WORDS,
     DISTINCT_MAX_PEOPLE,
     DISTINCT_MIN_LETTERS,
     DISTINCT_TOP,
+    EVERYDAY_TOP,
     FULLER_LISTING_RATIO,
     LINK_MIN_CONFIDENCE,
     MAX_NAMESAKES,
+    PHRASE_RARITY,
+    PREFIX_COMMONNESS,
     RARE_NAME_ZIPF,
+    SENTENCE_START_COMMON_TOP,
     SHORT_FORM_MAX_PEOPLE,
     SOLO_MIN,
     SOLO_ZIPF,
@@ -58,6 +63,16 @@ _HEAD_LISTED = re.compile(
     r"(?:^|;)\s*(?:" + "|".join(map(re.escape, resources.ordered("titles", "listed_head_titles"))) + r")\b",
     re.IGNORECASE,
 )
+
+
+def term_cost(tokens: tuple[str, ...], prefix: bool) -> float:
+    """Chance that a term occurs in an article, from English word frequencies (a phrase is
+    rarer than its rarest word; a wildcard is commoner than its stem)."""
+    chances = [min(1.0, ARTICLE_WORDS * word_frequency(t, "en")) for t in tokens]
+    cost = min(chances) * (PHRASE_RARITY if len(tokens) > 1 else 1.0)
+    if prefix:
+        cost = min(1.0, cost * PREFIX_COMMONNESS + 0.01)
+    return max(cost, 0.001)
 
 
 def stable_hash(text: str) -> int:
@@ -348,6 +363,10 @@ class IndexBuilder:
             term_index=self.term_index,
             name_words=frozenset(self.languages.tokens),
             han_words=frozenset(self.languages.han_words),
+            term_costs=array("d", (term_cost(tokens, prefix) for tokens, prefix in self.terms)),
+            sentence_words=common_words(SENTENCE_START_COMMON_TOP),
+            distinct_words=common_words(DISTINCT_TOP),
+            everyday_words=common_words(EVERYDAY_TOP),
         )
 
 

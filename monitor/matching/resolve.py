@@ -22,14 +22,11 @@ from monitor.matching.fields import FieldState, Occ, title_case_run
 from monitor.matching.index import CompiledIndex
 from monitor.matching.normalise import normalise_name
 from monitor.matching.tuning import (
-    DISTINCT_TOP,
-    EVERYDAY_TOP,
     FULLER_LISTING_RATIO,
     MAX_NAMESAKES,
     OWN_FIRST_NAME_RATIO,
-    SENTENCE_START_COMMON_TOP,
 )
-from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, TITLE_WORDS, common_words
+from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, TITLE_WORDS
 
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
@@ -270,14 +267,13 @@ class Resolver:
             return True
         return bool(self._first_name_before(text, o0))
 
-    @staticmethod
-    def _first_name_before(text: str, o0: int) -> str:
+    def _first_name_before(self, text: str, o0: int) -> str:
         """The capitalised word right before a bare surname when it reads as a first name
         ("Anna Shoigu", "Mahsa Amini"): not a title, a possessive, or an everyday word opening
         a sentence ("Yesterday Shoigu"); "" otherwise."""
         if o0 >= 3 and text[o0 - 1] in "-\u2010" and text[o0 - 3:o0 - 1].casefold() in ("al", "el") and (
                 o0 == 3 or not text[o0 - 4].isalpha()):
-            return Resolver._first_name_before(text, o0 - 3)  # "Nabil Al-Nashar": past the article
+            return self._first_name_before(text, o0 - 3)  # "Nabil Al-Nashar": past the article
         i = o0
         while i > 0 and text[i - 1] == " ":
             i -= 1
@@ -288,7 +284,7 @@ class Resolver:
             word = text[k:i]
             if word.casefold() in ("al", "el"):
                 # the Arabic article belongs to the surname: "Nabil Al-Nashar", "Bashar al Assad"
-                return Resolver._first_name_before(text, k)
+                return self._first_name_before(text, k)
             if word.endswith(("'s", "\u2019s")):
                 return ""  # "Russia's Shoigu", "Putin's Wagner": a possessive, not a first name
             if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
@@ -296,7 +292,7 @@ class Resolver:
                 sentence_start = not before or before[-1] in ".!?\n:;"
                 # at a sentence start a capital says nothing, unless the word is no everyday one
                 # ("Anna Shoigu" is someone else, "Yesterday Shoigu" is not)
-                if not sentence_start or word.lower() not in common_words(SENTENCE_START_COMMON_TOP):
+                if not sentence_start or word.lower() not in self.index.sentence_words:
                     return word
         return ""
 
@@ -335,7 +331,7 @@ class Resolver:
             # word English does not use is a first name there ("Andrei Averyanov, the general");
             # inside a sentence, a word English uses less ("But Bernie Mandic said") or a listed
             # person's given name ("Anna"), not an everyday word ("The Truth About Putin's War")
-            if first in common_words(EVERYDAY_TOP if opening else DISTINCT_TOP) and (
+            if first in (self.index.everyday_words if opening else self.index.distinct_words) and (
                     opening or first not in self.index.given_names):
                 continue
             if name_ends is None:

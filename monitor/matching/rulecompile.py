@@ -12,19 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wordfreq import word_frequency
-
 from monitor.matching.fields import FIELDS, Occ
 from monitor.matching.index import CompiledIndex, EntityInfo
 from monitor.matching.query import And, Country, EntityPred, Near, Node, Not, Or, Term, parse_query, walk
-from monitor.matching.tuning import (
-    ARTICLE_WORDS,
-    COUNTRY_COST,
-    ENTITY_COST,
-    MAX_OCC,
-    PHRASE_RARITY,
-    PREFIX_COMMONNESS,
-)
+from monitor.matching.tuning import COUNTRY_COST, ENTITY_COST, MAX_OCC
 from monitor.matching.types import RuleSpec
 
 if TYPE_CHECKING:
@@ -91,7 +82,6 @@ class RuleSet:
         self.rules: list[CompiledRule] = []
         self.triggers: dict[object, list[int]] = {}
         self.always: list[int] = []
-        self._term_costs: dict[int, float] = {}
         self._pred_cache: dict[EntityPred, Callable[[EntityInfo], bool]] = {}
         for spec in specs:
             if spec.enabled:
@@ -153,19 +143,8 @@ class RuleSet:
         return node
 
     def _term_cost(self, tid: int) -> float:
-        """Chance that a term occurs in an article, from English word frequencies (a phrase is
-        rarer than its rarest word; a wildcard is commoner than its stem)."""
-        cached = self._term_costs.get(tid)
-        if cached is not None:
-            return cached
-        tokens, prefix = self.index.terms[tid]
-        chances = [min(1.0, ARTICLE_WORDS * word_frequency(t, "en")) for t in tokens]
-        cost = min(chances) * (PHRASE_RARITY if len(tokens) > 1 else 1.0)
-        if prefix:
-            cost = min(1.0, cost * PREFIX_COMMONNESS + 0.01)
-        cost = max(cost, 0.001)
-        self._term_costs[tid] = cost
-        return cost
+        """Chance that a term occurs in an article (computed when the index was built)."""
+        return self.index.term_costs[tid]
 
     def _trigger_cost(self, triggers: set[object]) -> float:
         total = 0.0

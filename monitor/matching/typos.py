@@ -10,8 +10,7 @@ import numpy as np
 from monitor.matching.fields import FieldState, Occ
 from monitor.matching.index import CompiledIndex
 from monitor.matching.indexbuild import stable_hash
-from monitor.matching.tuning import DISTINCT_TOP, TYPO_MIN
-from monitor.matching.words import common_words
+from monitor.matching.tuning import TYPO_MIN
 
 
 def typo_hits(index: CompiledIndex, fields: list[FieldState | None], parts: list[Occ],
@@ -20,7 +19,7 @@ def typo_hits(index: CompiledIndex, fields: list[FieldState | None], parts: list
     hashes = index.typo_hash
     if not len(hashes):
         return
-    common = common_words(DISTINCT_TOP)
+    common = index.distinct_words
     spans: list[Occ] = []
     probes: list[int] = []
     owner: list[int] = []

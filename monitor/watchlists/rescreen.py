@@ -96,7 +96,7 @@ def rescreen_version(
     if matcher is None:
         from monitor.alerts.matcher_cache import current_matcher
 
-        matcher = current_matcher(session, settings)
+        matcher = current_matcher(session, settings, wait=True)  # the new names, not the old matcher
     last_id = 0
     while True:
         batch = (

@@ -27,12 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sys
-import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from itertools import chain
 from pathlib import Path
@@ -44,25 +42,32 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import URL
 from sqlmodel import Session, col, select
 
+from monitor.cachefiles import (
+    STALE_TEMP_SECONDS,
+    CacheError,
+    check_ids,
+    check_offsets,
+    offsets,
+    pack_lists,
+    pack_strings,
+    read_arrays,
+    unpack_strings,
+    write_arrays,
+)
 from monitor.models import Entity, EntityName, ListVersion
 from monitor.watchlists.aliases import lists_version_key
 from monitor.watchlists.screen import AliasRow, ScreenIndex
 
 log = logging.getLogger(__name__)
 
+__all__ = ["STALE_TEMP_SECONDS", "CacheError", "load_or_build", "read_index", "write_index"]
+
 #: Bump when the arrays below change meaning (the code digest also changes the key by itself).
 FORMAT_VERSION = 1
 PREFIX = "screen-index-"
 SUFFIX = ".npz"
-#: Temporary files older than this are a crashed writer's and are removed.
-STALE_TEMP_SECONDS = 600
-_SEP = "\x00"
 # Modules whose code decides what goes into the index.
 _CODE_FILES = ("screen.py", "namematch.py", "screen_cache.py", "aliases.py")
-
-
-class CacheError(ValueError):
-    """A cache file that cannot be used (unreadable, corrupt, another key, another format)."""
 
 
 def cache_dir(data_dir: Path) -> Path:
@@ -120,47 +125,6 @@ def index_key(session: Session) -> str:
 # --------------------------------------------------------------------------- arrays
 
 
-def _pack_strings(values: list[str]) -> np.ndarray:
-    for value in values:
-        if _SEP in value:
-            raise CacheError("a name holds a NUL character; not cacheable")
-    return np.frombuffer(_SEP.join(values).encode("utf-8"), dtype=np.uint8)
-
-
-def _unpack_strings(blob: np.ndarray, count: int) -> list[str]:
-    if count == 0:
-        if blob.size:
-            raise CacheError("strings where none were expected")
-        return []
-    values = blob.tobytes().decode("utf-8").split(_SEP)
-    if len(values) != count:
-        raise CacheError(f"{len(values)} strings where {count} were expected")
-    return values
-
-
-def _offsets(lists: Collection[Collection[Any]]) -> np.ndarray:
-    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), out=offsets[1:])
-    return offsets
-
-
-def _pack_lists(lists: Collection[Collection[int]]) -> tuple[np.ndarray, np.ndarray]:
-    offsets = _offsets(lists)
-    return np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(offsets[-1])), offsets
-
-
-def _check_offsets(offsets: np.ndarray, count: int, flat_len: int, what: str) -> None:
-    if offsets.shape != (count + 1,) or offsets[0] != 0 or offsets[-1] != flat_len:
-        raise CacheError(f"{what}: offsets do not fit")
-    if count and np.any(np.diff(offsets) < 0):
-        raise CacheError(f"{what}: offsets go backwards")
-
-
-def _check_ids(ids: np.ndarray, bound: int, what: str) -> None:
-    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= bound):
-        raise CacheError(f"{what}: id out of range")
-
-
 def index_arrays(index: ScreenIndex, key: str) -> dict[str, np.ndarray]:
     """The index as plain arrays (no Python objects), with a JSON header naming the key."""
     # Aliases of one entity share its fields; each distinct set of them is stored once.
@@ -178,15 +142,15 @@ def index_arrays(index: ScreenIndex, key: str) -> dict[str, np.ndarray]:
         s for r in ent_rows for s in (r.entity_id, r.dataset, r.source_id, r.caption, r.schema)
     ]  # fmt: skip
     countries_flat = [c for r in ent_rows for c in r.countries]
-    countries_off = _offsets([r.countries for r in ent_rows])
-    years, years_off = _pack_lists([list(r.birth_years) for r in ent_rows])
+    countries_off = offsets([r.countries for r in ent_rows])
+    years, years_off = pack_lists([list(r.birth_years) for r in ent_rows])
     phons = list(index._by_phon)
-    phon_tids, phon_off = _pack_lists(list(index._by_phon.values()))
+    phon_tids, phon_off = pack_lists(list(index._by_phon.values()))
     phon_ids = {p: i for i, p in enumerate(phons)}
     variants = list(index._deletes)
     # Typo variants point at phonetic keys; stored by the keys' numbers.
     del_keys = [index._deletes[v] for v in variants]
-    del_off = _offsets(del_keys)
+    del_off = offsets(del_keys)
     del_refs = np.fromiter(map(phon_ids.__getitem__, chain.from_iterable(del_keys)), dtype=np.int64,
                            count=int(del_off[-1]))  # fmt: skip
     header = {
@@ -201,22 +165,22 @@ def index_arrays(index: ScreenIndex, key: str) -> dict[str, np.ndarray]:
     }
     return {
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-        "ent_strings": _pack_strings(ent_fields),
-        "countries": _pack_strings(countries_flat),
+        "ent_strings": pack_strings(ent_fields),
+        "countries": pack_strings(countries_flat),
         "countries_off": countries_off,
         "years": years.astype(np.int32),
         "years_off": years_off,
         "row_entity": np.asarray(row_entity, dtype=np.int32),
-        "row_alias": _pack_strings([r.alias for r in index.rows]),
+        "row_alias": pack_strings([r.alias for r in index.rows]),
         "row_weak": np.asarray([r.weak for r in index.rows], dtype=np.bool_),
-        "tokens": _pack_strings(index._tokens),
+        "tokens": pack_strings(index._tokens),
         "flat": index._flat,
         "offsets": index._offsets,
         "idf": index._idf,
-        "phons": _pack_strings(phons),
+        "phons": pack_strings(phons),
         "phon_tids": phon_tids,
         "phon_off": phon_off,
-        "variants": _pack_strings(variants),
+        "variants": pack_strings(variants),
         "del_refs": del_refs,
         "del_off": del_off,
     }
@@ -327,27 +291,27 @@ def index_from_arrays(arrays: dict[str, np.ndarray], key: str) -> ScreenIndex:
     size, n_ent, n_tok = header["rows"], header["entities"], header["tokens"]
     n_phon, n_var = header["phonetic"], header["variants"]
 
-    ent_fields = _unpack_strings(arrays["ent_strings"], n_ent * 5)
-    countries = _unpack_strings(arrays["countries"], header["countries"])
-    _check_offsets(arrays["countries_off"], n_ent, len(countries), "countries")
-    _check_offsets(arrays["years_off"], n_ent, arrays["years"].size, "birth years")
+    ent_fields = unpack_strings(arrays["ent_strings"], n_ent * 5)
+    countries = unpack_strings(arrays["countries"], header["countries"])
+    check_offsets(arrays["countries_off"], n_ent, len(countries), "countries")
+    check_offsets(arrays["years_off"], n_ent, arrays["years"].size, "birth years")
     row_entity, row_weak = arrays["row_entity"], arrays["row_weak"]
     if row_entity.size != size or row_weak.size != size:
         raise CacheError("row columns differ in length")
-    _check_ids(row_entity, n_ent, "row entity")
-    aliases = _unpack_strings(arrays["row_alias"], size)
-    tokens = _unpack_strings(arrays["tokens"], n_tok)
+    check_ids(row_entity, n_ent, "row entity")
+    aliases = unpack_strings(arrays["row_alias"], size)
+    tokens = unpack_strings(arrays["tokens"], n_tok)
     flat, offsets, idf = arrays["flat"], arrays["offsets"], arrays["idf"]
-    _check_offsets(offsets, n_tok, flat.size, "postings")
-    _check_ids(flat, size, "posting")
+    check_offsets(offsets, n_tok, flat.size, "postings")
+    check_ids(flat, size, "posting")
     if idf.size != n_tok or not np.all(np.isfinite(idf)):
         raise CacheError("idf does not fit")
-    phons = _unpack_strings(arrays["phons"], n_phon)
-    _check_offsets(arrays["phon_off"], n_phon, arrays["phon_tids"].size, "phonetic keys")
-    _check_ids(arrays["phon_tids"], n_tok, "phonetic part")
-    variants = _unpack_strings(arrays["variants"], n_var)
-    _check_offsets(arrays["del_off"], n_var, arrays["del_refs"].size, "typo variants")
-    _check_ids(arrays["del_refs"], n_phon, "typo variant key")
+    phons = unpack_strings(arrays["phons"], n_phon)
+    check_offsets(arrays["phon_off"], n_phon, arrays["phon_tids"].size, "phonetic keys")
+    check_ids(arrays["phon_tids"], n_tok, "phonetic part")
+    variants = unpack_strings(arrays["variants"], n_var)
+    check_offsets(arrays["del_off"], n_var, arrays["del_refs"].size, "typo variants")
+    check_ids(arrays["del_refs"], n_phon, "typo variant key")
     if len(set(tokens)) != n_tok or len(set(phons)) != n_phon or len(set(variants)) != n_var:
         raise CacheError("duplicate keys")
 
@@ -365,63 +329,12 @@ def index_from_arrays(arrays: dict[str, np.ndarray], key: str) -> ScreenIndex:
 
 def read_index(path: Path, key: str) -> ScreenIndex:
     """The index stored at `path` for `key`; CacheError when the file cannot be used."""
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise CacheError("not an index archive")
-        with loaded as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except CacheError:
-        raise
-    except Exception as exc:  # whatever a damaged zip or array raises, the file is unusable
-        raise CacheError(f"unreadable: {exc}") from exc
-    return index_from_arrays(arrays, key)
+    return index_from_arrays(read_arrays(path), key)
 
 
 def write_index(data_dir: Path, key: str, index: ScreenIndex) -> Path:
     """Store the index for `key` atomically, then remove the files of other keys."""
-    folder = cache_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    arrays = index_arrays(index, key)
-    target = cache_path(data_dir, key)
-    # mkstemp makes the file 0600 in the same folder, so os.replace is an atomic rename.
-    fd, tmp = tempfile.mkstemp(prefix=f".{PREFIX}{key}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, allow_pickle=False, **arrays)  # type: ignore[arg-type]
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    remove_others(folder, keep=target)
-    return target
-
-
-def remove_others(folder: Path, keep: Path) -> None:
-    """Remove older index files of other keys, and temporary files left by crashed writers.
-
-    A file of another key written after `keep` is left alone: when two processes that saw
-    different list states write at once, the last one written survives instead of neither.
-    """
-    now = time.time()
-    try:
-        written = keep.stat().st_mtime_ns
-    except OSError:  # another writer already replaced it
-        return
-    for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
-        try:
-            if path.name != keep.name and path.stat().st_mtime_ns <= written:
-                path.unlink(missing_ok=True)
-        except OSError:  # removed by another writer meanwhile
-            continue
-    for path in folder.glob(f".{PREFIX}*.tmp"):
-        try:
-            if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
+    return write_arrays(cache_dir(data_dir), cache_path(data_dir, key).name, PREFIX, index_arrays(index, key))
 
 
 def load_or_build(session: Session, data_dir: Path, build: Callable[[], ScreenIndex]) -> ScreenIndex:

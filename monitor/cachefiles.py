@@ -1,0 +1,167 @@
+"""Built indexes kept on disk as plain numpy arrays: shared by the screening index
+(`watchlists.screen_cache`) and the matcher's compiled index (`matching.indexstore`).
+
+A file holds only arrays of numbers and UTF-8 bytes plus a JSON header, read with
+`allow_pickle=False`: loading it runs no code from the file. Readers check every array before
+use (`check_offsets`, `check_ids`, string counts) and the zip's CRC catches torn or flipped
+bytes; a file that fails a check raises CacheError and is rebuilt by the caller. Files are
+written to a temporary name and moved into place with `os.replace`, so a concurrent reader sees
+the old file or the new one, never half of one; the writer then removes the files of other keys
+(and temporary files abandoned by a crashed writer) so a cache stays one index big.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Collection, Iterable
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Temporary files older than this are a crashed writer's and are removed.
+STALE_TEMP_SECONDS = 600
+_SEP = "\x00"
+
+
+class CacheError(ValueError):
+    """A cache file that cannot be used (unreadable, corrupt, another key, another format)."""
+
+
+def code_digest(files: Iterable[Path], extra: str = "") -> str:
+    """A digest of source files (and any extra text): a cache built by other code is stale."""
+    digest = hashlib.sha256(extra.encode() + b"\x1e")
+    for path in files:
+        digest.update(path.name.encode() + b"\x1f" + path.read_bytes() + b"\x1e")
+    return digest.hexdigest()
+
+
+def pack_strings(values: Iterable[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array (NUL-separated)."""
+    values = list(values)
+    for value in values:
+        if _SEP in value:
+            raise CacheError("a string holds a NUL character; not cacheable")
+    return np.frombuffer(_SEP.join(values).encode("utf-8"), dtype=np.uint8)
+
+
+def unpack_strings(blob: np.ndarray, count: int) -> list[str]:
+    """The `count` strings of pack_strings; CacheError when there are not exactly that many."""
+    if count == 0:
+        if blob.size:
+            raise CacheError("strings where none were expected")
+        return []
+    try:
+        values = blob.tobytes().decode("utf-8").split(_SEP)
+    except UnicodeDecodeError as exc:
+        raise CacheError(f"strings: {exc}") from exc
+    if len(values) != count:
+        raise CacheError(f"{len(values)} strings where {count} were expected")
+    return values
+
+
+def offsets(lists: Collection[Collection[Any]]) -> np.ndarray:
+    """Start offsets of each list in their concatenation, plus the total."""
+    out = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), out=out[1:])
+    return out
+
+
+def pack_lists(lists: Collection[Collection[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of integers as one flat array and its offsets."""
+    offs = offsets(lists)
+    return np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(offs[-1])), offs
+
+
+def check_offsets(offs: np.ndarray, count: int, flat_len: int, what: str) -> None:
+    """CacheError unless `offs` cuts a flat array of `flat_len` items into `count` lists."""
+    if offs.shape != (count + 1,) or offs[0] != 0 or offs[-1] != flat_len:
+        raise CacheError(f"{what}: offsets do not fit")
+    if count and np.any(np.diff(offs) < 0):
+        raise CacheError(f"{what}: offsets go backwards")
+
+
+def check_ids(ids: np.ndarray, bound: int, what: str) -> None:
+    """CacheError when an id is outside [0, bound)."""
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= bound):
+        raise CacheError(f"{what}: id out of range")
+
+
+def header_array(header: dict[str, Any]) -> np.ndarray:
+    """A JSON header as a byte array."""
+    return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+def read_header(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The JSON header of an archive; CacheError when absent or not JSON."""
+    try:
+        header = json.loads(arrays["header"].tobytes().decode())
+    except (KeyError, ValueError) as exc:
+        raise CacheError(f"no usable header: {exc}") from exc
+    if not isinstance(header, dict):
+        raise CacheError("header is not a mapping")
+    return header
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive (no pickles); CacheError when it cannot be read."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise CacheError("not an index archive")
+        with loaded as npz:
+            return {name: npz[name] for name in npz.files}
+    except CacheError:
+        raise
+    except Exception as exc:  # whatever a damaged zip or array raises, the file is unusable
+        raise CacheError(f"unreadable: {exc}") from exc
+
+
+def write_arrays(folder: Path, name: str, prefix: str, arrays: dict[str, np.ndarray]) -> Path:
+    """Store arrays as `folder/name` atomically, then remove older files starting with `prefix`."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = folder / name
+    # mkstemp makes the file 0600 in the same folder, so os.replace is an atomic rename.
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, allow_pickle=False, **arrays)  # type: ignore[arg-type]
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    remove_others(folder, target, prefix)
+    return target
+
+
+def remove_others(folder: Path, keep: Path, prefix: str) -> None:
+    """Remove older files of other keys, and temporary files left by crashed writers.
+
+    A file of another key written after `keep` is left alone: when two processes that saw
+    different states write at once, the last one written survives instead of neither.
+    """
+    now = time.time()
+    try:
+        written = keep.stat().st_mtime_ns
+    except OSError:  # another writer already replaced it
+        return
+    suffix = keep.suffix
+    for path in folder.glob(f"{prefix}*{suffix}"):
+        try:
+            if path.name != keep.name and path.stat().st_mtime_ns <= written:
+                path.unlink(missing_ok=True)
+        except OSError:  # removed by another writer meanwhile
+            continue
+    for path in folder.glob(f".{prefix}*.tmp"):
+        try:
+            if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
