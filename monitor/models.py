@@ -103,7 +103,10 @@ class Article(SQLModel, table=True):
     content: str | None = _text()
     text: str = Field(default="", sa_column=Column(Text, nullable=False), description="plain text matched")
     author: str | None = Field(default=None, max_length=512)
-    language: str | None = Field(default=None, max_length=32)
+    # ISO 639-1 code detected from the text (monitor.matching.language); the feed's own
+    # declaration is only a hint and is kept apart
+    language: str | None = Field(default=None, max_length=32, index=True)
+    declared_language: str | None = Field(default=None, max_length=32)
     published_at: datetime | None = None
     fetched_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime | None = None
@@ -278,6 +281,7 @@ class Alert(SQLModel, table=True):
     status: str = Field(default="new", max_length=16)
     suppressed: bool = False
     rescreened: bool = Field(default=False, description="raised by re-screening after a list update")
+    language: str | None = Field(default=None, max_length=32, index=True, description="the article's (ISO 639-1)")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

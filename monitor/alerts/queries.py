@@ -46,6 +46,7 @@ class AlertFilter(BaseModel):
     entity_ids: list[str] = Field(default_factory=list)
     datasets: list[str] = Field(default_factory=list)
     feed_ids: list[int] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list, description="the article's language (ISO 639-1)")
     statuses: list[Literal["new", "confirmed", "dismissed", "escalated"]] = Field(default_factory=list)
     q: str | None = Field(None, description="free text, case-insensitive, over title and evidence")
     suppressed: Literal["exclude", "include", "only"] = "exclude"
@@ -92,7 +93,8 @@ def _like(text: str) -> str:
 # terms by one function, either with the values bound (every caller) or with named parameters
 # (the API's list, whose SQL then depends only on the filter's shape and is compiled once).
 Term = tuple[str, tuple[Any, ...]]
-_IN_COLUMNS = {"rule": "rule_id", "category": "category", "severity": "severity", "feed": "feed_id", "status": "status"}
+_IN_COLUMNS = {"rule": "rule_id", "category": "category", "severity": "severity", "feed": "feed_id", "status": "status",
+               "language": "language"}
 
 
 def _terms(flt: AlertFilter, *, entity_exists: bool = True) -> list[Term]:
@@ -106,6 +108,7 @@ def _terms(flt: AlertFilter, *, entity_exists: bool = True) -> list[Term]:
         ("category", flt.categories),
         ("severity", flt.severities),
         ("feed", flt.feed_ids),
+        ("language", flt.languages),
         ("status", flt.statuses),
     ):
         if values:

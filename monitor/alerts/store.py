@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from monitor.alerts.matcher_cache import current_matcher
 from monitor.alerts.suppressions import find_suppression
 from monitor.matching.engine import Matcher
+from monitor.matching.language import detect_language
 from monitor.matching.types import SEVERITY_RANK, AlertFinding, ArticleInput, EntityFinding
 from monitor.models import Alert, AlertEntity, Article, Delivery, Mention, utcnow
 from monitor.notify.outbox import enqueue_for_alert
@@ -50,6 +51,9 @@ def article_input(article: Article) -> ArticleInput:
         text=article.text or article.summary or "",
         url=article.url,
         published=article.published_at,
+        # rows stored before languages were detected are detected now (and stored when matched)
+        language=article.language or detect_language(article.title or "", article.text or article.summary or "",
+                                                      article.declared_language),
     )
 
 
@@ -80,7 +84,8 @@ def _is_suppressed(session: Session, article: Article, finding: AlertFinding, fo
     return True
 
 
-def _new_alert(article: Article, article_id: int, finding: AlertFinding, suppressed: bool, rescreen: bool) -> Alert:
+def _new_alert(article: Article, article_id: int, finding: AlertFinding, suppressed: bool, rescreen: bool,
+               language: str | None = None) -> Alert:
     now = utcnow()
     return Alert(
         article_id=article_id,
@@ -97,6 +102,7 @@ def _new_alert(article: Article, article_id: int, finding: AlertFinding, suppres
         status="new",
         suppressed=suppressed,
         rescreened=rescreen,
+        language=language,
         created_at=now,
         updated_at=now,
     )
@@ -121,7 +127,8 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
     for finding in scan.alerts:
         if finding.rule in existing:
             continue
-        alert = _new_alert(article, article_id, finding, _is_suppressed(session, article, finding, forms), rescreen)
+        alert = _new_alert(article, article_id, finding, _is_suppressed(session, article, finding, forms), rescreen,
+                           scan.language)
         try:
             with session.begin_nested():
                 session.add(alert)
@@ -139,6 +146,8 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
             result.deliveries.extend(enqueue_for_alert(session, alert))
     article.matched_at = utcnow()
     article.matcher_version = matcher.version[:64]
+    if article.language is None and scan.language:
+        article.language = scan.language
     session.add(article)
     session.flush()
     return result

@@ -61,6 +61,9 @@ async def alert_filter(
     entity_id: Annotated[list[str], Query(description="listed entity id, e.g. us_ofac_sdn:35173")] = [],  # noqa: B006
     dataset: Annotated[list[str], Query(description="list dataset, e.g. us_ofac_sdn")] = [],  # noqa: B006
     feed_id: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Query(description="feed id (repeatable)")] = [],  # noqa: B006
+    language: Annotated[
+        list[Annotated[str, Field(pattern="^[a-z]{2}$")]], Query(description="article language, ISO 639-1 (repeatable)")
+    ] = [],  # noqa: B006
     status: Annotated[list[Literal["new", "confirmed", "dismissed", "escalated"]], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="free text over title and evidence")] = None,
     suppressed: Annotated[
@@ -80,6 +83,7 @@ async def alert_filter(
             entity_ids=entity_id,
             datasets=dataset,
             feed_ids=feed_id,
+            languages=language,
             statuses=status,
             q=q or None,
             suppressed=suppressed,

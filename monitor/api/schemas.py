@@ -54,6 +54,7 @@ class AlertPublic(BaseModel):
     status: str
     suppressed: bool
     rescreened: bool
+    language: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -121,7 +121,9 @@ def _read_feed(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
     for i, draft in enumerate(parsed.drafts, start=1):
         ident = draft.guid or draft.url or f"{label}#{i}"
         yield ArticleInput(id=ident, title=draft.title or "", text=draft.text or "", url=draft.url,
-                           published=draft.published_at, source=parsed.title or path.name)
+                           published=draft.published_at, source=parsed.title or path.name,
+                           # the feed's declared language is a hint for detection, never the answer
+                           language=detect_language(draft.title or "", draft.text or "", draft.language))
 
 
 def _is_json_feed(path: Path) -> bool:

@@ -7,6 +7,7 @@ would) and collects readable errors instead of failing the page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,8 @@ from starlette.datastructures import QueryParams
 
 from monitor.alerts.queries import SEVERITIES, STATUSES, AlertFilter
 
-FIELDS = ("rule", "min_severity", "min_score", "status", "entity_id", "feed_id", "since", "until", "q", "suppressed")
+FIELDS = ("rule", "min_severity", "min_score", "status", "entity_id", "feed_id", "language", "since", "until", "q",
+          "suppressed")
 
 
 @dataclass
@@ -70,6 +72,11 @@ def parse_queue_query(params: QueryParams) -> QueueQuery:
             kwargs["feed_ids"] = [int(values["feed_id"])]
         except ValueError:
             errors["feed_id"] = "choose a feed from the list"
+    if values["language"]:
+        if re.fullmatch(r"[a-z]{2}", values["language"]):
+            kwargs["languages"] = [values["language"]]
+        else:
+            errors["language"] = "a two-letter language code, e.g. ru"
     for name, key, shift in (("since", "since", 0), ("until", "until", 1)):
         if values[name]:
             try:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from monitor.console.session import ConsoleUser
+from monitor.matching.language import language_names
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -58,6 +59,7 @@ templates.env.filters["time"] = fmt_time
 templates.env.filters["safe_url"] = safe_url
 templates.env.filters["iso"] = fmt_iso
 templates.env.globals["SEVERITIES"] = SEVERITIES
+templates.env.globals["LANGUAGES"] = list(language_names().items())
 
 
 # The console serves only its own files: no inline script, no framing, no third-party origin.

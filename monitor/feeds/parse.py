@@ -143,14 +143,29 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
+# UTF-8 read as Windows-1252 or Latin-1 by the publisher ("ÐœÐ¾ÑÐºÐ²Ðµ", "dÃ©flagration"): a lead
+# byte of a two- or three-byte sequence shown as its Latin-1 letter, then a continuation byte
+_MOJIBAKE = re.compile("[\u00c2-\u00df\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                       "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+def _unmangled(text: str) -> str:
+    """Text with mojibake repaired by ftfy (only when it shows; a clean text is returned as is)."""
+    if not text or not _MOJIBAKE.search(text):
+        return text
+    import ftfy
+
+    return str(ftfy.fix_text(text, normalization="NFC"))
+
+
 def _make_draft(
     *, guid: str | None, url: str | None, title_html: str, summary_html: str | None, content_html: str | None,
     author: str | None, language: str | None, published: datetime | None,
 ) -> ArticleDraft:
     # A title is a line: a hostile 1 MB one is clipped (found by tests/hostile).
-    title = html_to_text(title_html)[:MAX_TITLE]
-    summary = html_to_text(summary_html) or None
-    content_text = html_to_text(content_html) if content_html else ""
+    title = _unmangled(html_to_text(title_html))[:MAX_TITLE]
+    summary = _unmangled(html_to_text(summary_html)) or None
+    content_text = _unmangled(html_to_text(content_html)) if content_html else ""
     # Match the longest plain text we have: full content when present, else the summary.
     text = content_text if len(content_text) >= len(summary or "") else (summary or "")
     if not title and not text:

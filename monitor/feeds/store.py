@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from monitor.feeds.parse import ArticleDraft
+from monitor.matching.language import detect_language
 from monitor.models import Article, utcnow
 
 
@@ -156,7 +157,8 @@ def _values(feed_id: int, draft: ArticleDraft, key: str, now: datetime) -> dict[
         "content": draft.content,
         "text": draft.text,
         "author": draft.author,
-        "language": draft.language,
+        "language": detect_language(draft.title or "", draft.text or "", draft.language),
+        "declared_language": draft.language,
         "published_at": draft.published_at,
         "fetched_at": now,
         "dedupe_key": key,
@@ -171,6 +173,8 @@ def _update(session: Session, art_id: int, draft: ArticleDraft, now: datetime) -
         "content": draft.content,
         "text": draft.text,
         "author": draft.author,
+        "language": detect_language(draft.title or "", draft.text or "", draft.language),
+        "declared_language": draft.language,
         "content_hash": draft.content_hash,
         "updated_at": now,
         # Edited text must be matched again.

@@ -38,6 +38,13 @@ def supported() -> tuple[str, ...]:
     return resources.ordered("languages", "supported")
 
 
+@cache
+def language_names() -> dict[str, str]:
+    """Supported language code -> its name in English, in the order of `supported()`."""
+    names = resources.mapping("languages", "names")
+    return {code: str(names.get(code, code)) for code in supported()}
+
+
 _identifier: Any = None
 
 

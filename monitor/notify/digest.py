@@ -210,6 +210,7 @@ def build_digest(
                 "id": a.id,
                 "title": a.title or (art.title if art else ""),
                 "rule": a.rule_id,
+                "language": a.language,
                 "severity": a.severity,
                 "score": a.score,
                 "source": (feed.title or feed.url) if feed else (art.url if art and art.url else "scanned document"),

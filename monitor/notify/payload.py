@@ -81,6 +81,7 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
         "severity": alert.severity,
         "score": alert.score,
         "status": alert.status,
+        "language": alert.language,
         "explanation": alert.explanation,
         "entities": entities,
         "evidence": list(alert.evidence or []),
@@ -90,6 +91,7 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
             "url": web_link(article.url) if article else None,  # rows stored before links were checked
             "published_at": article.published_at.isoformat() if article and article.published_at else None,
             "feed_id": alert.feed_id,
+            "language": article.language if article else alert.language,
         },
     }
 

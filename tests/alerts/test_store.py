@@ -186,3 +186,26 @@ def test_sweep_matches_only_old_unmatched_articles(any_engine: Engine, cfg: Sett
         session.commit()
         session.refresh(fresh)
         assert fresh.matched_at is not None
+
+
+def test_the_language_is_detected_stored_and_filtered_on(any_engine: Engine, cfg: Settings) -> None:
+    from monitor.alerts.queries import AlertFilter, list_alerts
+
+    with Session(any_engine) as session:
+        add_entity(session, "35173", "SHOIGU, Sergei Kuzhugetovich", "SHOIGU, Sergey")
+        english = add_article(session)
+        # stored before languages were detected: only the feed's (wrong) declaration
+        russian = add_article(session, title="Шойгу посетил завод в Пхеньяне",
+                              text="Министр обороны Сергей Шойгу осмотрел ракетные комплексы в КНДР.")
+        russian.declared_language = "en"
+        matcher = current_matcher(session, cfg)
+        match_and_store(session, english, matcher)
+        match_and_store(session, russian, matcher)
+        session.commit()
+        assert (english.language, russian.language) == ("en", "ru")
+        ru = session.exec(select(Alert).where(Alert.article_id == russian.id)).all()
+        assert ru and {a.language for a in ru} == {"ru"}
+        assert "Шойгу [SHOIGU, Sergei Kuzhugetovich]" in ru[0].explanation  # the listed name beside it
+        only_ru = list_alerts(session, AlertFilter(languages=["ru"])).items
+        assert {a.article_id for a in only_ru} == {russian.id}
+        assert list_alerts(session, AlertFilter(languages=["de"])).items == []

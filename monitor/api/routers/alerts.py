@@ -69,6 +69,7 @@ def alert_public(alert: Alert) -> dict[str, Any]:
         "status": alert.status,
         "suppressed": alert.suppressed,
         "rescreened": alert.rescreened,
+        "language": alert.language,
         "created_at": alert.created_at.isoformat(),
         "updated_at": alert.updated_at.isoformat(),
     }
