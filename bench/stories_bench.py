@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.stories.features import article_features, cosine  # noqa: E402
-from monitor.stories.grouper import StoryArticle, StoryGrouper, group_archive  # noqa: E402
+from monitor.grouping.features import article_features, cosine  # noqa: E402
+from monitor.grouping.grouper import StoryArticle, StoryGrouper, group_archive  # noqa: E402
 
 DATA = Path(os.environ.get("MONITOR_SHARED_DATA", ROOT.parent / "shared" / "data"))
 ITEMS = sorted((DATA / "articles").glob("rss_items_2023_*.jsonl"))

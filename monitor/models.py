@@ -313,6 +313,44 @@ def _link_takes_alert_time(_mapper: Any, connection: Any, target: AlertEntity) -
         target.created_at = value
 
 
+class Story(SQLModel, table=True):
+    """Articles of one event across outlets (monitor/stories), with what triage needs in one row."""
+
+    __tablename__ = "story"
+    __table_args__ = (Index("ix_story_queue", "status", "severity_rank", "last_seen"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
+    article_count: int = 0
+    sources: list[str] = _json()  # outlets (feed titles or hosts), first seen first
+    entity_ids: list[str] = _json()
+    rules: list[str] = _json()
+    alert_count: int = 0
+    severity: str | None = Field(default=None, max_length=16)
+    severity_rank: int = Field(default=0, description="highest of its alerts; 0 = no alert")
+    status: str = Field(default="new", max_length=16)
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    follows_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL")
+    merged_into_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StoryArticle(SQLModel, table=True):
+    """Which story an article is in; `pinned` when an analyst put it there (grouping leaves it)."""
+
+    __tablename__ = "story_article"
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    story_id: int = Field(foreign_key="story.id", index=True, ondelete="CASCADE")
+    score: float = 0.0
+    pinned: bool = False
+    added_at: datetime = Field(default_factory=utcnow)
+
+
 class AlertReview(SQLModel, table=True):
     """One entry of an alert's audit trail: who changed its status, when, and why."""
 

@@ -150,7 +150,20 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
         article.language = scan.language
     session.add(article)
     session.flush()
+    _place_in_story(session, article)
     return result
+
+
+def _place_in_story(session: Session, article: Article) -> None:
+    # grouping must never cost an article its alerts: a failure is logged and the article stays
+    # out of a story (a later re-match places it)
+    from monitor.stories.store import place_article
+
+    try:
+        with session.begin_nested():
+            place_article(session, article)
+    except Exception:
+        log.exception("stories: article %s not placed", article.id)
 
 
 def match_article_id(session: Session, settings: Settings, article_id: int) -> list[int]:

@@ -25,6 +25,7 @@ from monitor.api.routers import (
     keys,
     metrics,
     rules,
+    stories,
     subscriptions,
     suppressions,
 )
@@ -36,6 +37,7 @@ API_PREFIX = "/api/v1"
 # Every router here needs at least a reader key; routes that need more ask for it themselves.
 V1_ROUTERS = [
     alerts.router,
+    stories.router,
     suppressions.router,
     articles.router,
     rules.router,

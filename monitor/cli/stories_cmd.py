@@ -17,7 +17,7 @@ import typer
 
 from monitor.cli.common import dumps
 from monitor.cli.rules_cmd import InputError, read_inputs
-from monitor.stories.grouper import StoryArticle, group_archive
+from monitor.grouping.grouper import StoryArticle, group_archive
 
 
 def group(

@@ -1,1 +1,1 @@
-"""Stories: articles of one event across outlets, grouped as they arrive (pure stage; see docs/stories.md)."""
+"""Stories in the service: articles placed into stories as they are matched, triage and review per story."""

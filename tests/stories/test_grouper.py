@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from monitor.stories.features import article_features, cosine, default_tuning, specific_title
-from monitor.stories.grouper import StoryArticle, StoryGrouper, group_archive
+from monitor.grouping.features import article_features, cosine, default_tuning, specific_title
+from monitor.grouping.grouper import StoryArticle, StoryGrouper, group_archive
 
 T0 = datetime(2023, 9, 13, 6, 0, tzinfo=UTC)
 

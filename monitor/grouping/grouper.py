@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
-from monitor.stories.features import Features, Tuning, article_features, cosine, default_tuning
+from monitor.grouping.features import Features, Tuning, article_features, cosine, default_tuning
 
 _HOUR = 3600.0
 
@@ -76,7 +76,7 @@ class _Story:
 @dataclass
 class _Entry:
     serial: int
-    story: str
+    story: _Story
     at: float
     feats: Features
 
@@ -136,11 +136,10 @@ class StoryGrouper:
             posting = self._postings.get(term)
             if posting is not None and posting[-1][0] <= serial:
                 del self._postings[term]
-        story = self._stories.get(entry.story)
-        if story is not None:
-            story.size -= 1
-            if story.size <= 0:
-                del self._stories[entry.story]
+        story = entry.story
+        story.size -= 1
+        if story.size <= 0 and self._stories.get(story.key) is story:
+            del self._stories[story.key]
 
     def _candidates(self, feats: Features, at: float) -> list[int]:
         """The window articles most worth comparing: by their dot product over the rarest terms."""
@@ -152,11 +151,12 @@ class StoryGrouper:
         # the heaviest terms that are not everywhere in the window: a term with a full posting list
         # (in hundreds of recent articles) is read only when nothing rarer is left
         found.sort(key=lambda tw: (len(tw[2]) >= t.max_postings, -tw[1]))
+        low, high, get = at - reach, at + reach, partial.get
         for _term, weight, posting in found[: t.lookup_terms]:
             # newest first, at most `max_postings`: the reports of one event are close in time
             for serial, when, other in islice(reversed(posting), t.max_postings):
-                if -reach <= when - at <= reach:
-                    partial[serial] = partial.get(serial, 0.0) + weight * other
+                if low <= when <= high:
+                    partial[serial] = get(serial, 0.0) + weight * other
         best = heapq.nlargest(t.rescore, partial, key=partial.__getitem__)
         return [serial for serial in best if serial in self._entries]
 
@@ -165,7 +165,7 @@ class StoryGrouper:
         best: dict[str, float] = {}
         for serial in self._candidates(feats, at):
             entry = self._entries[serial]
-            story = self._stories[entry.story]
+            story = entry.story
             if at - story.first > t.story_span_hours * _HOUR:
                 continue
             gap = abs(at - entry.at) / _HOUR
@@ -173,8 +173,8 @@ class StoryGrouper:
             # an explainer on either side links two articles only when they are very alike
             if (feats.commentary or entry.feats.commentary) and score < t.commentary_join:
                 score = min(score, t.join - 1e-9)
-            if score > best.get(entry.story, 0.0):
-                best[entry.story] = score
+            if score > best.get(story.key, 0.0):
+                best[story.key] = score
         if not best:
             return None, 0.0
         key = max(best, key=lambda k: (best[k], k))
@@ -190,7 +190,11 @@ class StoryGrouper:
     def _index(self, article_id: str, story_key: str, at: float, feats: Features) -> None:
         self._serial += 1
         serial = self._serial
-        self._entries[serial] = _Entry(serial, story_key, at, feats)
+        story = self._stories.get(story_key)
+        if story is None:
+            story = self._stories[story_key] = _Story(story_key, at)
+        story.add(feats)
+        self._entries[serial] = _Entry(serial, story, at, feats)
         cap = 2 * self.tuning.max_postings
         for term, weight in feats.terms.items():
             posting = self._postings.setdefault(term, [])
@@ -198,10 +202,6 @@ class StoryGrouper:
             if len(posting) > cap:  # only the newest `max_postings` are ever read
                 del posting[: len(posting) - self.tuning.max_postings]
         heapq.heappush(self._expiry, (at, serial))
-        story = self._stories.get(story_key)
-        if story is None:
-            story = self._stories[story_key] = _Story(story_key, at)
-        story.add(feats)
 
     def _alone(self, article: StoryArticle, reason: str) -> Assignment:
         # an article kept apart is not indexed: nothing can join a headline like "Live updates"
@@ -236,6 +236,36 @@ class StoryGrouper:
         new_key = self._new_key(article.id)
         self._index(article.id, new_key, at, feats)
         return Assignment(article.id, new_key, follows, score, "follow-up" if follows else "new")
+
+    def remember(self, article: StoryArticle, story: str) -> None:
+        """Put an article that is already placed (by an earlier run or an analyst) into the window."""
+        feats = article_features(article.title, article.text, article.entity_ids, self.tuning)
+        at = self._when(article)
+        if at is None or feats.generic or not feats.norm:
+            return
+        self._advance(at)
+        self._index(article.id, story, at, feats)
+
+    def rekey(self, old: str, new: str) -> None:
+        """Give a story its permanent key (the service's story id once the row exists)."""
+        story = self._stories.pop(old, None)
+        if story is None or old == new:
+            if story is not None:
+                self._stories[old] = story
+            return
+        target = self._stories.get(new)
+        if target is None:
+            story.key = new
+            self._stories[new] = story
+        else:
+            for term, weight in story.centroid.items():
+                target.centroid[term] = target.centroid.get(term, 0.0) + weight
+            target.norm = math.sqrt(sum(w * w for w in target.centroid.values()))
+            target.size += story.size
+            target.first = min(target.first, story.first)
+            for entry in self._entries.values():  # rare (an analyst's merge): a full pass is fine
+                if entry.story is story:
+                    entry.story = target
 
     def group(self, articles: Iterable[StoryArticle]) -> Iterator[Assignment]:
         """Place articles one by one, in the order given (arrival order)."""

@@ -62,13 +62,13 @@ class Tuning:
 
 @cache
 def _data(name: str) -> dict:
-    text = resources.files("monitor.stories").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("monitor.grouping").joinpath(name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
 @cache
 def default_tuning() -> Tuning:
-    """The packaged thresholds (monitor/stories/tuning.yaml)."""
+    """The packaged thresholds (monitor/grouping/tuning.yaml)."""
     return Tuning(**_data("tuning.yaml"))
 
 

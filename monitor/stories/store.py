@@ -1,0 +1,229 @@
+"""Placing stored articles into stories as they are matched, and keeping each story's triage row current.
+
+`place_article` runs after matching (monitor.alerts.store) for every stored article: it feeds the
+pure grouping stage (monitor.grouping) the article and records the story it chose in `story_article`.
+Each worker process keeps the grouping window in memory (`_Window`): it is filled from the database
+on first use with the articles placed in the last news cycle, then catches up with the placements
+made by other processes before each article, and is rebuilt when an analyst splits or merges (a
+counter in `key_value`). The story row carries what the queue shows (outlets, first and last seen,
+entities, rules, highest severity); a story that an analyst has reviewed stays reviewed when another
+outlet joins it, and its review is applied to the newcomer's alerts, unless the newcomer brings a
+listed entity or a severity the story did not have: then the story is reopened (audited).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, col, func, select
+
+from monitor.grouping.grouper import StoryArticle as GroupingInput
+from monitor.grouping.grouper import StoryGrouper
+from monitor.models import (
+    Alert,
+    AlertReview,
+    Article,
+    AuditEvent,
+    Feed,
+    KeyValue,
+    Story,
+    StoryArticle,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+EDITS_KEY = "stories.edits"  # bumped by every split and merge: windows rebuild from the database
+SYSTEM_ACTOR = "system:stories"
+_LOCK = threading.Lock()
+
+
+@dataclass
+class _Window:
+    grouper: StoryGrouper
+    last_article_id: int = 0
+    edits: str = ""
+    placed: set[int] = field(default_factory=set)
+
+
+_WINDOWS: dict[str, _Window] = {}
+
+
+def _edits(session: Session) -> str:
+    row = session.get(KeyValue, EDITS_KEY)
+    return row.value if row is not None else "0"
+
+
+def bump_edits(session: Session) -> None:
+    """Tell every process's window that stories were edited by hand (split, merge)."""
+    row = session.get(KeyValue, EDITS_KEY)
+    if row is None:
+        session.add(KeyValue(key=EDITS_KEY, value="1"))
+    else:
+        row.value = str(int(row.value) + 1)
+        row.updated_at = utcnow()
+        session.add(row)
+    session.flush()
+
+
+def _outlet(session: Session, article: Article, cache: dict[int, str] | None = None) -> str:
+    if article.feed_id is None:
+        return ""
+    if cache is not None and article.feed_id in cache:
+        return cache[article.feed_id]
+    feed = session.get(Feed, article.feed_id)
+    name = "" if feed is None else (feed.title or urlsplit(feed.url).netloc or feed.url)
+    if cache is not None:
+        cache[article.feed_id] = name
+    return name
+
+
+def grouping_input(article: Article, outlet: str) -> GroupingInput:
+    """The grouping stage's view of a stored article (text only, as `stories group` reads it)."""
+    return GroupingInput(id=str(article.id), title=article.title or "", text=article.text or article.summary or "",
+                         source=outlet, published=article.published_at, received=article.fetched_at)
+
+
+def _catch_up(session: Session, window: _Window, *, initial: bool) -> None:
+    query = (
+        select(StoryArticle.story_id, Article)
+        .join(Article, col(Article.id) == col(StoryArticle.article_id))
+        .where(col(StoryArticle.article_id) > window.last_article_id)
+        .order_by(col(StoryArticle.article_id))
+    )
+    if initial:
+        # the last news cycle before the newest placed article (not before now: an imported
+        # archive has its own clock)
+        newest = session.exec(
+            select(func.max(Article.fetched_at)).join(StoryArticle, col(StoryArticle.article_id) == col(Article.id))
+        ).one()
+        if newest is None:
+            return
+        query = query.where(col(Article.fetched_at) >= newest - timedelta(hours=window.grouper.tuning.max_gap_hours))
+    feeds: dict[int, str] = {}
+    for story_id, article in session.exec(query).all():
+        assert article.id is not None
+        window.last_article_id = max(window.last_article_id, article.id)
+        if article.id in window.placed:
+            continue
+        window.placed.add(article.id)
+        window.grouper.remember(grouping_input(article, _outlet(session, article, feeds)), str(story_id))
+
+
+def _window(session: Session) -> _Window:
+    bind = session.get_bind()
+    key = str(getattr(bind, "url", id(bind)))
+    edits = _edits(session)
+    window = _WINDOWS.get(key)
+    initial = window is None or window.edits != edits
+    if window is None or initial:
+        window = _WINDOWS[key] = _Window(StoryGrouper(), edits=edits)
+    _catch_up(session, window, initial=initial)
+    return window
+
+
+def resolve(session: Session, story_id: int) -> Story | None:
+    """The story as it stands now: following merges to the story that absorbed it."""
+    seen: set[int] = set()
+    story = session.get(Story, story_id)
+    while story is not None and story.merged_into_id is not None and story.id not in seen:
+        seen.add(story.id)  # type: ignore[arg-type]
+        story = session.get(Story, story.merged_into_id)
+    return story
+
+
+def _as_id(key: str | None) -> int | None:
+    return int(key) if key is not None and key.isdigit() else None
+
+
+def place_article(session: Session, article: Article) -> Story:
+    """Put a stored, matched article into its story (idempotent) and bring the story's row up to date."""
+    assert article.id is not None
+    link = session.get(StoryArticle, article.id)
+    if link is not None:
+        story = resolve(session, link.story_id) or session.get(Story, link.story_id)
+        assert story is not None
+        refresh_story(session, story, newcomer=None)
+        return story
+    with _LOCK:
+        window = _window(session)
+        outlet = _outlet(session, article)
+        placed = window.grouper.add(grouping_input(article, outlet))
+        story = resolve(session, _as_id(placed.story) or 0) if placed.reason == "joined" else None
+        if story is None:
+            follows = resolve(session, _as_id(placed.follows) or 0) if placed.follows else None
+            when = article.published_at or article.fetched_at
+            story = Story(title=article.title or "", first_seen=when, last_seen=when,
+                          follows_id=follows.id if follows is not None else None)
+            session.add(story)
+            session.flush()
+        assert story.id is not None
+        window.grouper.rekey(placed.story, str(story.id))
+        window.placed.add(article.id)
+    session.add(StoryArticle(article_id=article.id, story_id=story.id, score=round(placed.score, 4)))
+    session.flush()
+    refresh_story(session, story, newcomer=article)
+    return story
+
+
+def _story_alerts(session: Session, story_id: int) -> list[Alert]:
+    return list(session.exec(
+        select(Alert).join(StoryArticle, col(StoryArticle.article_id) == col(Alert.article_id))
+        .where(col(StoryArticle.story_id) == story_id)
+    ).all())
+
+
+def refresh_story(session: Session, story: Story, *, newcomer: Article | None) -> None:
+    """Recompute the story's triage row from its articles and alerts; reopen or extend its review."""
+    assert story.id is not None
+    rows = session.exec(
+        select(Article).join(StoryArticle, col(StoryArticle.article_id) == col(Article.id))
+        .where(col(StoryArticle.story_id) == story.id).order_by(col(Article.id))
+    ).all()
+    feeds: dict[int, str] = {}
+    sources = list(dict.fromkeys(o for o in (_outlet(session, a, feeds) for a in rows) if o))
+    times = [a.published_at or a.fetched_at for a in rows]
+    alerts = [a for a in _story_alerts(session, story.id) if not a.suppressed]
+    fresh = [a for a in alerts if newcomer is not None and a.article_id == newcomer.id]
+    old = [a for a in alerts if a not in fresh]
+    old_entities = {e for a in old for e in a.entity_ids}
+    old_rank = max((a.severity_rank for a in old), default=0)
+    if fresh and story.status != "new":
+        brings = {e for a in fresh for e in a.entity_ids} - old_entities
+        higher = max(a.severity_rank for a in fresh) > old_rank
+        if brings or higher:
+            session.add(AuditEvent(actor=SYSTEM_ACTOR, action="story.reopened", object_type="story",
+                                   object_id=str(story.id),
+                                   detail={"article_id": newcomer.id if newcomer else None,
+                                           "new_entities": sorted(brings), "higher_severity": higher,
+                                           "was": story.status}))
+            story.status = "new"
+        else:
+            # the analyst's ruling on the story covers another outlet's report of it
+            for alert in fresh:
+                if alert.status == "new":
+                    session.add(AlertReview(alert_id=alert.id or 0, actor=SYSTEM_ACTOR, from_status=alert.status,
+                                            to_status=story.status, reason="story review",
+                                            note=f"story {story.id}, reviewed by {story.reviewed_by}"))
+                    alert.status = story.status
+                    alert.updated_at = utcnow()
+                    session.add(alert)
+    top = max(alerts, key=lambda a: a.severity_rank, default=None)
+    story.article_count = len(rows)
+    story.sources = sources
+    story.first_seen = min(times) if times else story.first_seen
+    story.last_seen = max(times) if times else story.last_seen
+    story.entity_ids = sorted({e for a in alerts for e in a.entity_ids})
+    story.rules = sorted({a.rule_id for a in alerts})
+    story.alert_count = len(alerts)
+    story.severity = top.severity if top is not None else None
+    story.severity_rank = top.severity_rank if top is not None else 0
+    if rows and not story.title:
+        story.title = rows[0].title or ""
+    story.updated_at = utcnow()
+    session.add(story)
+    session.flush()
