@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 
-import pytest
 import uvicorn
 from typer.testing import CliRunner
 
@@ -17,13 +16,8 @@ from monitor.feeds.demo import DEMO_FEED_FILE, install_demo
 from monitor.feeds.poll import poll_feed
 from monitor.feeds.schemas import ArticlePublic, FeedPublic
 from monitor.settings import SEEDS_DIR
-from tests.support.cli import embedded_cli, jsonl
+from tests.support.cli import jsonl
 from tests.support.feed_server import FeedServer, rss
-
-
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch) -> CliRunner:
-    return embedded_cli(tmp_path, monkeypatch)
 
 
 def test_feeds_poll_articles_commands(cli_env: CliRunner) -> None:

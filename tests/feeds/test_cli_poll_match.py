@@ -3,20 +3,14 @@ the alerts, with no worker running; its help and its summary line say so."""
 
 from __future__ import annotations
 
-import pytest
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
-from tests.support.cli import embedded_cli, jsonl
+from tests.support.cli import jsonl
 from tests.support.feed_server import FeedServer, rss
 
 ARMS = ("North Korea is shipping artillery shells and ballistic missiles to Russia for its war in "
         "Ukraine, officials in Seoul said on Monday.")
-
-
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch) -> CliRunner:
-    return embedded_cli(tmp_path, monkeypatch)
 
 
 def test_poll_once_then_alerts_list_shows_alerts(cli_env: CliRunner) -> None:
