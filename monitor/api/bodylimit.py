@@ -22,20 +22,26 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """ASGI middleware: 413 for bodies over `max_bytes` (declared or counted)."""
+    """ASGI middleware: 413 for bodies over `max_bytes` (declared or counted).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `allowances` raises the limit for named paths whose own cap is larger (an OPML upload may
+    be 2 MiB); the route checks that cap itself.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, allowances: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = max_bytes
+        self.allowances = allowances or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.default, self.allowances.get(scope.get("path", ""), 0))
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _answer_413(send, self.max_bytes)
+        if declared is not None and declared > limit:
+            await _answer_413(send, limit)
             return
         received = 0
         started = False
@@ -45,8 +51,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -62,7 +68,7 @@ class BodyLimitMiddleware:
             # by a middleware, say): answer here unless a response is already under way.
             if started:
                 raise
-            await _answer_413(send, self.max_bytes)
+            await _answer_413(send, limit)
 
 
 def _content_length(scope: Scope) -> int | None:

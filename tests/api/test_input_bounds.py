@@ -140,3 +140,16 @@ def test_subscription_list_fields_are_bounded_and_rule_ids_must_exist(api: Api) 
     r = api.client.patch(f"/api/v1/subscriptions/{sid}", json={"rules": ["my-rule"]}, headers=api.h())
     assert r.status_code == 200 and r.json()["rules"] == ["my-rule"]
     assert len(api.client.get("/api/v1/subscriptions", headers=api.h()).json()) == 1
+
+
+def test_opml_imports_keep_their_own_two_mebibyte_cap(sqlite_api: Api) -> None:
+    def opml(padding: int) -> bytes:
+        return (b'<?xml version="1.0"?><opml version="2.0"><head><title>' + b"x" * padding
+                + b'</title></head><body><outline type="rss" text="Demo" xmlUrl="http://127.0.0.1:9/feed.xml"/>'
+                b"</body></opml>")
+
+    h = {**sqlite_api.h(), "Content-Type": "text/x-opml"}
+    r = sqlite_api.client.post("/api/v1/feeds/import", content=opml(1536 * 1024), headers=h)
+    assert r.status_code != 413 and r.status_code < 500, r.text[:300]  # over the 1 MiB default, under 2 MiB
+    r = sqlite_api.client.post("/api/v1/feeds/import", content=opml(3 * 1024 * 1024), headers=h)
+    assert r.status_code == 413
