@@ -23,10 +23,9 @@ def parse_since(value: str | None) -> datetime | None:
     if m:
         return datetime.now(UTC) - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--since: expected a duration like 7d, 12h, 30m, 2w or an ISO date, got {value!r}")
-    return as_utc(when)
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError as exc:  # not ISO 8601, or outside years 1-9999 once in UTC
+        fail(f"--since: expected a duration like 7d, 12h, 30m, 2w or an ISO date, got {value!r} ({exc})")
 
 
 def alerts_list(
