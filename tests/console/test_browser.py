@@ -313,7 +313,7 @@ def test_a_failed_htmx_request_is_shown_on_the_page(page: Any, console: LiveCons
     page.route("**/rules/backtest", lambda route: route.abort())
     page.locator("#rule-query").fill("drones")
     page.locator("#backtest-button").click()
-    page.wait_for_function("document.getElementById('request-error').textContent.includes('could not reach')")
+    page.locator("#request-error", has_text="could not reach the server").wait_for(state="visible")
 
 
 def test_pages_send_a_strict_content_security_policy(page: Any, console: LiveConsole) -> None:
