@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep
 from monitor.api.errors import ApiError, not_found, validation_error
-from monitor.api.params import IdPath
+from monitor.api.params import MAX_ID, IdPath
 from monitor.api.schemas import Severity, Status
 from monitor.models import Story, UtcDatetime
 from monitor.stories.queries import StoryFilter, entity_names, list_stories, story_articles
@@ -80,7 +80,7 @@ class StoryMerge(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    story_id: int = Field(ge=1)
+    story_id: int = Field(ge=1, le=MAX_ID)
     reason: str | None = Field(None, max_length=200)
 
 
@@ -89,7 +89,7 @@ class StorySplit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    article_ids: list[int] = Field(min_length=1, max_length=10000)
+    article_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10000)
     reason: str | None = Field(None, max_length=200)
 
 
