@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from monitor import resources
 from monitor.watchlists.nametokens import (
@@ -74,6 +74,14 @@ PHONETIC_SIM = 0.9
 ABBREVIATION_SIM = 0.72
 ACRONYM_SIM = 0.9
 ABJAD_SIM = 0.85
+# A person's name part matched only loosely (a typo of two letters or more, a phonetic typo, an
+# abbreviation: "Morozov"/"Mordashov", "Wang"/"Zhang") is another name: a shared first name does
+# not carry a different surname over the threshold; the score is capped below it.
+LOOSE_PART_SIM = 0.66
+DIFFERENT_NAME_CAP = 0.65
+# Names of syllables (Korean, Chinese, Vietnamese given names: every part of four letters or
+# fewer, three parts or more on the screened side): one syllable left over is another person.
+SYLLABLE_MAX_LETTERS = 4
 
 
 # Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).
@@ -287,7 +295,7 @@ def _typo_sim(a: str, b: str) -> float:
     allowed = _allowed_edits(longest)
     if allowed == 0 or abs(la - lb) > allowed:  # the length gap alone needs more edits
         return 0.0
-    dist = Levenshtein.distance(a, b, score_cutoff=allowed)
+    dist = OSA.distance(a, b, score_cutoff=allowed)  # two letters swapped are one typo
     if dist > allowed:
         return 0.0
     return 1.0 - TYPO_COST * dist / longest
@@ -434,6 +442,36 @@ def _nasab_crossed(a: PreparedName, b: PreparedName, chosen: list[_Pair]) -> boo
     return False
 
 
+def _syllabic(name: PreparedName) -> bool:
+    return all(len(p.text) <= SYLLABLE_MAX_LETTERS for p in name.parts)
+
+
+def _person_caps(
+    a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: set[int], score: float, steps: list[str]
+) -> float:
+    """Cap a person's score below the threshold when a part is only loosely alike (a different
+    surname beside a shared given name) or a syllable of a syllabic name is left over."""
+    loose = [
+        label for sim, how, left, _right, _w, label in chosen
+        if sim < LOOSE_PART_SIM and how != "initial" and any(a.parts[i].text not in PARTICLES for i in left)
+    ]  # fmt: skip
+    if loose:
+        steps.append(f"{', '.join(loose)}: too far apart to be one name, so a different person")
+        return DIFFERENT_NAME_CAP
+    if len(a.parts) < 3 or not (_syllabic(a) and _syllabic(b)):
+        return score
+    left_over = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
+    if left_over:
+        steps.append(f"syllable {', '.join(left_over)} has no counterpart: another given name, a different person")
+        return DIFFERENT_NAME_CAP
+    # the same syllable in another romanisation is phonetic (Jong/Jeong); a typo is another syllable
+    other = [label for sim, _how, _l, _r, _w, label in chosen if sim < PHONETIC_SIM]
+    if other:
+        steps.append(f"{', '.join(other)}: different syllables, a different person")
+        return DIFFERENT_NAME_CAP
+    return score
+
+
 def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
     """Score two prepared names (the kind of `b`, the listed name, decides person vs org)."""
     if a.empty or b.empty:
@@ -474,6 +512,8 @@ def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
         steps.append("only particles or initials matched")
     else:
         score = score_weight / (matched_weight + penalty)
+    if kind == PERSON and chosen and score > DIFFERENT_NAME_CAP:
+        score = _person_caps(a, b, chosen, rest_a, score, steps)
     if kind == PERSON and _nasab_crossed(a, b, chosen):
         score *= NASAB_CONFLICT
         steps.append("son and father swapped around bin/ibn")

@@ -166,3 +166,22 @@ def test_benchmark_f1_at_the_screening_threshold() -> None:
         fn += truth and not guess
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 >= 0.85
+
+
+def test_a_shared_given_name_does_not_carry_a_different_surname() -> None:
+    for query, listed in (("Kirill Morozov", "MORDASHOV, Kirill"), ("Wang Xiaoming", "ZHANG, Xiaoming"),
+                          ("Ahmed Mostafa Eid", "MAHAMED, Mostafa")):  # fmt: skip
+        result = compare(query, listed, "Person")
+        assert result.score < 0.7 and "too far apart to be one name" in result.explanation, (query, result)
+    # a one-letter typo or two letters swapped are still the same name
+    assert compare("Ramzan Kadyorv", "KADYROV, Ramzan", "Person").score >= 0.7
+    assert compare("Vladimir Pudin", "Vladimir Putin", "Person").score >= 0.7
+
+
+def test_syllabic_given_names_compare_syllable_by_syllable() -> None:
+    different = compare("Ri Jong-hyok", "RI SONG HYOK", "Person")
+    assert different.score < 0.7 and "different syllables" in different.explanation
+    extra = compare("Kang Min-jun", "KANG, Min", "Person")
+    assert extra.score < 0.7 and "syllable jun has no counterpart" in extra.explanation
+    for query in ("Kim Jong-un", "Kim Jong Un", "Kim Jeong-eun", "KIM JONG UN"):
+        assert compare(query, "KIM, Jong Un", "Person").score >= 0.7, query
