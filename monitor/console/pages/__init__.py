@@ -13,6 +13,7 @@ def routers() -> list[APIRouter]:
     from monitor.console.pages.feeds import router as feeds
     from monitor.console.pages.rules import router as rules
     from monitor.console.pages.signin import router as signin
+    from monitor.console.pages.stories import router as stories
     from monitor.console.pages.subscriptions import router as subscriptions
 
-    return [signin, alerts, entities, rules, feeds, subscriptions, audit]
+    return [signin, alerts, stories, entities, rules, feeds, subscriptions, audit]
