@@ -3,14 +3,20 @@ public addresses, unless an address is inside `settings.allowed_ip_networks`.
 
 The check runs after DNS resolution, on every redirect hop (the client below checks
 each request it sends), and again on the address the connection actually reached,
-so a DNS answer that changes between the check and the connect is still caught.
+so a DNS answer that changes between the check and the connect is still caught. Code
+that opens its own sockets (apprise) runs inside `guard_connections`, which checks the
+address of every connect and datagram its thread makes.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +48,10 @@ _EXTRA_BLOCKED = [
 
 class BlockedAddressError(Exception):
     """The URL resolves to an address that user-supplied URLs may not reach."""
+
+
+class BlockedConnectionError(PermissionError):
+    """A connection refused by `guard_connections` (an OSError, so libraries report it as a failed connect)."""
 
 
 def default_resolver(host: str, port: int) -> list[str]:
@@ -162,3 +172,57 @@ def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwarg
     # Proxies from the environment would hide the real peer; never use them here.
     kwargs.setdefault("trust_env", False)
     return GuardedClient(event_hooks=hooks, **kwargs)
+
+
+# --------------------------------------------------------------------------- every socket
+
+# A context variable, not a thread-local: apprise runs a send in a worker thread with a copy
+# of the caller's context, which carries the guard there.
+_guarded: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("netguard_connections", default=None)
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # Runs for every audit event of the process: leave at once unless it is a connect or a
+    # datagram send made inside guard_connections().
+    if event != "socket.connect" and event != "socket.sendto":
+        return
+    settings = _guarded.get()
+    if settings is None:
+        return
+    sock, address = args[0], args[1]
+    if getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+        return
+    host = str(address[0])
+    try:
+        addresses = [str(ipaddress.ip_address(host.split("%", 1)[0]))]
+    except ValueError:
+        addresses = default_resolver(host, int(address[1]))
+    for ip in addresses:
+        try:
+            check_ip(ip, settings)
+        except BlockedAddressError as exc:
+            raise BlockedConnectionError(str(exc)) from None
+
+
+@contextmanager
+def guard_connections(settings: Settings) -> Iterator[None]:
+    """Within this block (and in threads started with its context), every TCP connect and UDP
+    send passes the guard.
+
+    For code that opens its own sockets (apprise's plugins): whatever host a URL made it
+    reach, by any parameter, redirect or DNS answer, the address actually connected to is
+    checked, and a refused one fails the connect with BlockedConnectionError. A thread the
+    code starts without copying the context is not covered.
+    """
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # process-wide and permanent; inert outside this block
+            _hook_installed = True
+    token = _guarded.set(settings)
+    try:
+        yield
+    finally:
+        _guarded.reset(token)

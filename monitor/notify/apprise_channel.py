@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from monitor import netguard
 from monitor.notify.apprise_guard import AppriseTargetError, asset, check_apprise_url
 from monitor.notify.email import header_text
 from monitor.notify.webhook import SendResult
@@ -29,7 +30,9 @@ def send_apprise(settings: Settings, url: str, title: str, body: str, body_forma
     if not notifier.add(url):
         return SendResult(False, error="apprise does not understand this URL")
     # apprise logs the reason of a failure; capture it for the attempt row.
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+    # The table check above covers the hosts apprise is known to use; the connection guard
+    # covers whatever it connects to anyway (a DNS answer that changed, a host we missed).
+    with apprise.LogCapture(level=logging.WARNING) as captured, netguard.guard_connections(settings):
         ok = notifier.notify(body=body, title=header_text(title), body_format=body_format)
         log_text = captured.getvalue() if hasattr(captured, "getvalue") else ""
     duration = (time.perf_counter() - started) * 1000

@@ -42,10 +42,11 @@ def _table() -> dict[str, Any]:
 
 
 def asset() -> Any:
-    """The AppriseAsset every monitor notifier uses: HTTP redirects are never followed."""
+    """The AppriseAsset every monitor notifier uses: no redirects followed, no threads of its own."""
     import apprise
 
-    return apprise.AppriseAsset(http_redirects=False)
+    # sequential: notifications run in the caller's thread, inside its connection guard
+    return apprise.AppriseAsset(http_redirects=False, async_mode=False)
 
 
 def _host_port(value: str) -> tuple[str, int | None] | None:

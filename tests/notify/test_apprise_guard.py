@@ -115,3 +115,25 @@ def test_allowed_parameters_still_work(sqlite_engine: Engine, make_settings) -> 
             "mailto://alerts@example.com?smtp=127.0.0.1&to=analyst@example.org",
         ):
             create_subscription(s, settings, SubscriptionCreate(channel="apprise", target=url))
+
+
+def test_every_connection_apprise_makes_passes_the_guard(make_settings, internal_listener) -> None:
+    """Below the table: whatever apprise connects to (a host the table misses, a DNS answer
+    that changed since the check) is checked at the socket, in the sending thread."""
+    import smtplib
+
+    import apprise
+
+    from monitor import netguard
+    from monitor.notify.apprise_guard import asset
+
+    _listener, port = internal_listener
+    narrow = make_settings()
+    with netguard.guard_connections(narrow):
+        with pytest.raises(netguard.BlockedConnectionError, match=r"127\.0\.0\.2"):
+            smtplib.SMTP("127.0.0.2", port, timeout=2)
+        notifier = apprise.Apprise(asset=asset())
+        assert notifier.add(f"json://127.0.0.2:{port}/hook")  # no table check here: only the socket guard
+        assert not notifier.notify(body="b", title="t")
+    with SmtpServer() as smtp, netguard.guard_connections(narrow):  # allowed addresses still connect
+        smtplib.SMTP("127.0.0.1", smtp.port, timeout=2).quit()
