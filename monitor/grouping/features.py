@@ -85,9 +85,15 @@ def _commentary() -> re.Pattern[str]:
     return re.compile(f"{lead}(?:{cues})", re.IGNORECASE)
 
 
+@cache
+def _reaction() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in _data("generic_titles.yaml")["reaction"]), re.IGNORECASE)
+
+
 def is_commentary(title: str) -> bool:
-    """True when the title opens like an explainer, analysis, profile or timeline."""
-    return bool(_commentary().match(clean_text(title or "")))
+    """True when the title opens like an explainer, analysis, profile or timeline, or reports a reaction."""
+    title = clean_text(title or "")
+    return bool(_commentary().match(title) or _reaction().search(title))
 
 
 def clean_text(text: str) -> str:
