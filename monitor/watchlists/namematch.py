@@ -41,7 +41,8 @@ from monitor.watchlists.nametokens import (
     tokens as _tokens,
 )
 
-__all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "prepare"]
+__all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "is_abjad",
+           "prepare", "skeletons"]
 
 #: At most this many name parts take part in the alignment (the rest are listed as ignored).
 MAX_PARTS = 12
@@ -192,6 +193,16 @@ def _skeleton(token: str, abjad: bool) -> tuple[str, ...]:
     return (key,)
 
 
+def skeletons(token: str, abjad: bool) -> tuple[str, ...]:
+    """The consonant keys of a part (screening retrieves abjad-script queries by them)."""
+    return _skeleton(token, abjad)
+
+
+def is_abjad(text: str) -> bool:
+    """True when the text is written (partly) in Arabic or Hebrew script."""
+    return not text.isascii() and _ABJAD.search(text[:MAX_NAME_CHARS]) is not None
+
+
 def _abjad_sim(a: Part, b: Part) -> float:
     """Similarity of a part written in an abjad with one written in full (compared as consonants)."""
     best = 0.0
@@ -266,7 +277,7 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     if len(tokens) > MAX_PARTS:
         dropped.extend(tokens[MAX_PARTS:])
         tokens = tokens[:MAX_PARTS]
-    abjad = not name.isascii() and _ABJAD.search(name[:MAX_NAME_CHARS]) is not None
+    abjad = is_abjad(name)
     parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
         parts = tuple(Part(p.text, p.phon, float(len(p.text)), abjad) for p in parts)

@@ -55,6 +55,8 @@ CANDIDATES = 48
 RELATIVE_CUTOFF = 0.3
 #: Near misses at or above this score are listed under the decision threshold.
 NEAR_MISS_FLOOR = 0.5
+#: Weight of a part found by its consonants only (a query in Arabic or Persian script).
+ABJAD_RETRIEVAL = 0.8
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
 WEAK_ALIAS_FACTOR = 0.9
 # How a filter moves the score.
@@ -238,6 +240,14 @@ class ScreenIndex:
         # Per-query scratch space, reused under the lock instead of allocated per query.
         self._acc = np.zeros(max(1, self.size), dtype=np.float32)
         self._lock = threading.Lock()
+        # Consonant key -> parts: a name written in Arabic or Persian script has (mostly) no
+        # vowels, so it finds the romanised parts by their consonants ("bshr" -> "bashar").
+        by_skel: dict[str, list[int]] = {}
+        for tid, tok in enumerate(self._tokens):
+            key = namematch.skeletons(tok, False)[0]
+            if len(key) >= 2:
+                by_skel.setdefault(key, []).append(tid)
+        self._by_skel = by_skel
 
     def _posting(self, tid: int) -> np.ndarray:
         return self._flat[self._offsets[tid] : self._offsets[tid + 1]]
@@ -275,6 +285,11 @@ class ScreenIndex:
         # Parts written together in the list ("Ramimakhlouf") or apart ("van der bilt").
         joined = ["".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
         weighted: list[tuple[np.ndarray, float]] = []
+        if namematch.is_abjad(query):
+            for tok in tokens + joined:
+                for key in namematch.skeletons(tok, True):
+                    for tid in self._by_skel.get(key, ()):
+                        weighted.append((self._posting(tid), float(self._idf[tid]) * ABJAD_RETRIEVAL))
         for tok in tokens + joined:
             scale = 1.0 if tok in tokens else 0.8
             for tid, sim in self._variants(tok).items():

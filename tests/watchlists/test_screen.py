@@ -281,3 +281,16 @@ def test_screen_command_contract(real_lists: str, tmp_path: Path, monkeypatch: p
     assert out.exit_code == 1
     assert [o["query"][:20] for o in objs] == ["Vladimir Putin", "x" * 20, "Kim Jong Un"]
     assert "name too long" in objs[1]["error"]
+
+
+def test_a_query_in_arabic_or_persian_script_finds_the_romanised_listing() -> None:
+    rows = [
+        AliasRow("us_ofac_sdn:12735", "us_ofac_sdn", "12735", "AL-ASSAD, Bashar", "AL-ASSAD, Bashar", "Person"),
+        AliasRow("us_ofac_sdn:26945", "us_ofac_sdn", "26945", "KHAMENEI, Ali Husseini", "KHAMENEI, Ali", "Person"),
+        AliasRow("us_ofac_sdn:1", "us_ofac_sdn", "1", "BASHIR, Ali", "BASHIR, Ali", "Person"),
+    ]
+    index = ScreenIndex(rows)
+    for query, expected in (("بشار الأسد", "us_ofac_sdn:12735"), ("علی خامنه\u200cای", "us_ofac_sdn:26945")):  # noqa: RUF001
+        top = index.screen(query, threshold=0.7).matches[0]
+        assert (top.entity_id, top.match) == (expected, True), (query, top)
+        assert "consonants" in top.explanation
