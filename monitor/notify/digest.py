@@ -39,6 +39,7 @@ from monitor.notify.secretbox import SecretError
 from monitor.notify.subscriptions import signing_secrets
 from monitor.notify.webhook import SendResult, send_webhook, webhook_client
 from monitor.settings import Settings
+from monitor.stories.queries import stories_of_alerts
 
 log = logging.getLogger("monitor.notify.digest")
 
@@ -62,6 +63,7 @@ class DigestContent:
     top_entities: list[dict[str, Any]]
     items: list[dict[str, Any]]
     failing: list[dict[str, Any]] = field(default_factory=list)
+    stories: list[dict[str, Any]] = field(default_factory=list)  # the alerts by story, with outlet counts
     first_alert_id: int | None = None
     last_alert_id: int | None = None
 
@@ -236,6 +238,7 @@ def build_digest(
         top_entities=top_entities,
         items=items,
         failing=failing,
+        stories=stories_of_alerts(session, alerts),
         first_alert_id=first_id,
         last_alert_id=last_id,
     )
@@ -262,6 +265,7 @@ def digest_json(content: DigestContent) -> dict[str, Any]:
         "by_rule": dict(content.by_rule),
         "by_severity": dict(content.by_severity),
         "top_entities": content.top_entities,
+        "stories": content.stories,
         "alerts": content.items,
         "failing_subscriptions": content.failing,
     }

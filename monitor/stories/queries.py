@@ -75,3 +75,37 @@ def story_articles(session: Session, story_id: int) -> list[dict[str, Any]]:
                      "suppressed": x.suppressed} for x in alerts.get(a.id or 0, [])]}
         for a, link in rows
     ]
+
+
+def stories_of_alerts(session: Session, alerts: list[Alert]) -> list[dict[str, Any]]:
+    """The stories these alerts belong to, most severe first: what a digest lists (an alert of an article
+    not yet in a story stands alone). Each: id, title, number of outlets (the whole story's), outlets,
+    alerts and articles among these, highest severity, rules."""
+    article_ids = {a.article_id for a in alerts}
+    links = dict(session.exec(
+        select(StoryArticle.article_id, StoryArticle.story_id).where(col(StoryArticle.article_id).in_(article_ids))
+    ).all()) if article_ids else {}
+    stories = {s.id: s for s in session.exec(select(Story).where(col(Story.id).in_(set(links.values()))))} \
+        if links else {}
+    groups: dict[str, dict[str, Any]] = {}
+    for alert in alerts:
+        story = stories.get(links.get(alert.article_id, 0))
+        key = f"story:{story.id}" if story is not None else f"article:{alert.article_id}"
+        group = groups.setdefault(key, {
+            "story_id": story.id if story is not None else None,
+            "title": story.title if story is not None else alert.title,
+            "sources": list(story.sources) if story is not None else [],
+            "source_count": len(story.sources) if story is not None else 1,
+            "alerts": 0, "articles": set(), "severity": alert.severity, "severity_rank": 0, "rules": set()})
+        group["alerts"] += 1
+        group["articles"].add(alert.article_id)
+        group["rules"].add(alert.rule_id)
+        if alert.severity_rank > group["severity_rank"]:
+            group["severity"], group["severity_rank"] = alert.severity, alert.severity_rank
+    out = []
+    for group in groups.values():
+        out.append({**group, "articles": len(group["articles"]), "rules": sorted(group["rules"])})
+    out.sort(key=lambda g: (-g["severity_rank"], -g["source_count"], -g["alerts"]))
+    for group in out:
+        del group["severity_rank"]
+    return out
