@@ -113,6 +113,8 @@ def _dec_automaton(a: Arrays, name: str) -> Any:
     view = np.ascontiguousarray(blob).data
     ends = np.cumsum(lengths).tolist()
     chunks = [bytes(view[start:end]) for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    del view, blob
+    a.pop(name)  # the array's bytes are in the chunks now: hold them once, not twice, while the nodes are built
     try:
         return ahocorasick.Automaton(chunks, *values)
     except Exception as exc:

@@ -18,6 +18,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's safe loader when PyYAML was built with it (every process reads these files at start-up)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = ["ResourceError", "in_culture", "legal_form_families", "load", "mapping", "ordered", "programme_country",
            "with_role", "words"]
 
@@ -31,7 +34,7 @@ def load(name: str) -> dict[str, Any]:
     """The parsed contents of `monitor/resources/<name>.yaml` (cached; never modify it)."""
     path = files(__package__).joinpath(f"{name}.yaml")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 (a safe loader)
     except (OSError, yaml.YAMLError) as exc:
         raise ResourceError(f"resource {name}.yaml: {exc}") from exc
     if not isinstance(data, dict) or "source" not in data:
