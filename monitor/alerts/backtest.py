@@ -27,6 +27,7 @@ from monitor.alerts.store import article_input
 from monitor.matching.engine import build_matcher
 from monitor.matching.query import Country, EntityPred, QuerySyntaxError, Term, parse_query, walk
 from monitor.matching.types import AlertFinding, RuleSpec
+from monitor.matching.vocabulary import NO_VOCABULARIES, Vocabularies
 from monitor.models import Article
 from monitor.settings import Settings
 
@@ -44,7 +45,7 @@ class BacktestTooCostly(ValueError):
         )
 
 
-def query_clauses(query: str) -> int:
+def query_clauses(query: str, vocabularies: Vocabularies = NO_VOCABULARIES) -> int:
     """The query's operator clauses (AND, OR, NOT, proximity) plus one: what a backtest's cost counts.
 
     Words and phrases are found in one pass over the article whatever their number, so they
@@ -52,7 +53,7 @@ def query_clauses(query: str) -> int:
     refused elsewhere and counts as one clause here.
     """
     try:
-        nodes = walk(parse_query(query))
+        nodes = walk(parse_query(query, vocabularies=vocabularies))
     except (QuerySyntaxError, RecursionError, ValueError):
         return 1
     return 1 + sum(1 for n in nodes if not isinstance(n, Term | EntityPred | Country))
@@ -67,7 +68,7 @@ class LimitedBacktest:
     """
 
     def __init__(self, session: Session, spec: RuleSpec, settings: Settings, *, articles: int, **kwargs: Any) -> None:
-        self.clauses = query_clauses(spec.query)
+        self.clauses = query_clauses(spec.query, spec.vocabularies)
         if articles * self.clauses > settings.backtest_max_cost:
             raise BacktestTooCostly(articles, self.clauses, settings.backtest_max_cost)
         self.session, self.spec, self.articles, self.kwargs = session, spec, articles, kwargs

@@ -59,16 +59,16 @@ class StoredScores:
         self.saved = (row.query, row.severity) if row is not None else None
         self.files: list[tuple[str, datetime]] = []
         if row is None:
-            from monitor.alerts.matcher_cache import rule_paths
+            from monitor.rules.source import rule_paths
 
             self.files = [(p.name, datetime.fromtimestamp(p.stat().st_mtime, UTC))
                           for p in rule_files(rule_paths(settings))]
             self.saved = self._file_definition(settings)
 
     def _file_definition(self, settings: Settings) -> tuple[str, str] | None:
-        from monitor.alerts.matcher_cache import load_all_rules
+        from monitor.rules.source import active_rules
 
-        spec = next((r for r in load_all_rules(self.session, settings) if r.id == self.spec.id), None)
+        spec = active_rules(self.session, settings).get(self.spec.id)
         return (spec.query, spec.severity) if spec is not None else None
 
     def difference(self, article_id: int, finding: AlertFinding) -> StoredDifference | None:

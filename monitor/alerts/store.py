@@ -27,6 +27,7 @@ from monitor.matching.language import detect_language
 from monitor.matching.types import SEVERITY_RANK, AlertFinding, ArticleInput, EntityFinding
 from monitor.models import Alert, AlertEntity, Article, Delivery, Mention, utcnow
 from monitor.notify.outbox import enqueue_for_alert
+from monitor.rules.failures import record_failures
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
     assert article.id is not None
     article_id = article.id
     scan = matcher.scan(article_input(article))
+    if scan.rule_errors:
+        record_failures(session, scan.rule_errors, matcher.rules, article_id)
     _replace_mentions(session, article_id, scan.entities)
     forms: dict[str, set[str]] = {}
     datasets: dict[str, str] = {}

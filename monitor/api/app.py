@@ -41,6 +41,7 @@ V1_ROUTERS = [
     suppressions.router,
     articles.router,
     rules.router,
+    rules.vocabularies_router,
     keys.router,
     feeds.router,
     entities.router,

@@ -221,16 +221,17 @@ def scan(
 
 
 def rules_check(paths: list[Path] = typer.Argument(..., help="Rule files or folders")) -> None:
-    """Validate rule files: every error with its file, line and column."""
-    from monitor.matching.rulefile import check_rules, rule_files
+    """Validate rule files and their vocabularies: every error with its file, line and column."""
+    from monitor.matching.rulefile import read_pack
 
-    found, errors = check_rules(paths)
-    for err in errors:
+    pack = read_pack(paths)
+    for err in pack.errors:
         typer.echo(f"error: {err}", err=True)
-    if errors:
+    if pack.errors:
         raise typer.Exit(1)
-    files = rule_files(paths)
-    typer.echo(f"ok: {len(found)} rules in {len(files)} file{'s' if len(files) != 1 else ''}")
+    files = len(pack.files)
+    typer.echo(f"ok: {len(pack.rules)} rules, {len(pack.vocabularies)} vocabularies in {files} "
+               f"file{'s' if files != 1 else ''}")
 
 
 def rules_test(
@@ -241,12 +242,12 @@ def rules_test(
 ) -> None:
     """Backtest one rule over stored articles: print what it would have flagged."""
     from monitor.alerts.backtest import stored_hits
-    from monitor.alerts.matcher_cache import load_all_rules
+    from monitor.rules.source import active_rules
 
     cutoff = parse_since(since)
     cfg = settings()
     with Session(ready_engine(cfg)) as session:
-        spec = next((r for r in load_all_rules(session, cfg) if r.id == rule_id), None)
+        spec = active_rules(session, cfg).get(rule_id)
         if spec is None:
             fail(f"unknown rule {rule_id!r} (see config/rules, the rules folder and the API's rules)")
         from monitor.alerts.drift import StoredScores

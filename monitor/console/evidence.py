@@ -17,6 +17,7 @@ from markupsafe import Markup
 from monitor.console.highlight import Span, highlight
 from monitor.matching.normalise import normalise_field
 from monitor.matching.query import And, Near, Node, Not, Or, QuerySyntaxError, Term, parse_query
+from monitor.matching.vocabulary import NO_VOCABULARIES, Vocabularies
 
 
 @dataclass
@@ -44,10 +45,11 @@ def positive_terms(node: Node) -> list[Term]:
     return []
 
 
-def term_spans(query: str, text: str, field_name: str) -> list[tuple[int, int, str]]:
-    """(start, end, raw term) of every occurrence in `text` of the query's positive terms."""
+def term_spans(query: str, text: str, field_name: str,
+               vocabularies: Vocabularies = NO_VOCABULARIES) -> list[tuple[int, int, str]]:
+    """(start, end, raw term) of every occurrence in `text` of the query's positive terms (@vocabularies expanded)."""
     try:
-        terms = positive_terms(parse_query(query))
+        terms = positive_terms(parse_query(query, vocabularies=vocabularies))
     except QuerySyntaxError:
         return []
     norm = normalise_field(text)
@@ -67,7 +69,8 @@ def term_spans(query: str, text: str, field_name: str) -> list[tuple[int, int, s
 
 
 def snippets(
-    evidence: list[dict[str, Any]], mentions: list[dict[str, Any]], query: str | None
+    evidence: list[dict[str, Any]], mentions: list[dict[str, Any]], query: str | None,
+    vocabularies: Vocabularies = NO_VOCABULARIES,
 ) -> list[Snippet]:
     """Each evidence span with the mentions inside it and the rule's terms marked."""
     out: list[Snippet] = []
@@ -88,7 +91,7 @@ def snippets(
             names.append(str(m.get("entity_name") or m["entity_id"]))
         terms: list[str] = []
         if query:
-            for start, end, raw in term_spans(query, text, ev_field):
+            for start, end, raw in term_spans(query, text, ev_field, vocabularies):
                 spans.append(Span(start, end, "term", f"rule term {raw}"))
                 terms.append(text[start:end])
         out.append(

@@ -20,7 +20,7 @@ from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.resolve import Resolver
 from monitor.matching.rulecompile import RuleSet
 from monitor.matching.tuning import MAX_HITS, TYPO_MAX_CHECKS
-from monitor.matching.types import AliasSpec, ArticleInput, EntityFinding, RuleSpec, ScanResult
+from monitor.matching.types import AliasSpec, ArticleInput, EntityFinding, RuleFailure, RuleSpec, ScanResult
 from monitor.matching.typos import typo_hits
 
 
@@ -133,11 +133,17 @@ class Matcher:
             return ScanResult(findings, [], language=article.language)
         ctx = Evaluation(ruleset, fields, term_hits, country_hits, mentions, present)
         alerts = []
+        failures = []
         for index in sorted(candidates):
-            alert = ctx.run_rule(ruleset.rules[index])
+            rule = ruleset.rules[index]
+            try:
+                alert = ctx.run_rule(rule)
+            except Exception as exc:  # one broken rule must not take the others down (RecursionError included)
+                failures.append(RuleFailure(rule.spec.id, f"{type(exc).__name__}: {exc}"[:500]))
+                continue
             if alert is not None:
                 alerts.append(alert)
-        return ScanResult(findings, alerts, language=article.language)
+        return ScanResult(findings, alerts, language=article.language, rule_errors=failures)
 
 
 def build_matcher(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> Matcher:

@@ -152,7 +152,7 @@ class IndexBuilder:
             enabled.append(spec)
             self.digest.update(repr(spec).encode())
             for query in (spec.query, *(e.when for e in spec.escalate)):
-                for sub in walk(parse_query(query)):
+                for sub in walk(parse_query(query, vocabularies=spec.vocabularies)):
                     if isinstance(sub, Term):
                         self.term_id(sub)
         return enabled

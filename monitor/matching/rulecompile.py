@@ -101,11 +101,12 @@ class RuleSet:
         return tid
 
     def _add(self, spec: RuleSpec) -> None:
-        parsed = parse_query(spec.query)
+        parsed = parse_query(spec.query, vocabularies=spec.vocabularies)
         term_ids = frozenset(self._tid(sub) for sub in walk(parsed) if isinstance(sub, Term))
         preds = [sub for sub in walk(parsed) if isinstance(sub, EntityPred)]
         node = self._compile(parsed)
-        escalations = [(e.severity, e.scope, self._closure(self._compile(parse_query(e.when))))
+        escalations = [(e.severity, e.scope,
+                        self._closure(self._compile(parse_query(e.when, vocabularies=spec.vocabularies))))
                        for e in spec.escalate]
         index = len(self.rules)
         self.rules.append(CompiledRule(spec, self._closure(node), escalations, term_ids, preds))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from monitor.matching.vocabulary import NO_VOCABULARIES, Vocabularies
+
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
 CATEGORIES = ("sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials")
@@ -56,6 +58,8 @@ class RuleSpec:
     query: str
     enabled: bool = True
     escalate: tuple[Escalation, ...] = ()
+    # the named vocabularies its query (and escalations) may use as @name
+    vocabularies: Vocabularies = NO_VOCABULARIES
 
 
 @dataclass(frozen=True)
@@ -144,12 +148,21 @@ class AlertFinding:
 
 
 @dataclass(frozen=True)
+class RuleFailure:
+    """A rule that raised while it was evaluated on one article: it gave no alert there, the others did."""
+
+    rule: str
+    error: str
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """Everything the matcher found in one article."""
 
     entities: list[EntityFinding] = field(default_factory=list)
     alerts: list[AlertFinding] = field(default_factory=list)
     language: str | None = None
+    rule_errors: list[RuleFailure] = field(default_factory=list)
 
     def to_json(self, article: ArticleInput) -> dict[str, Any]:
         """One `scan` output object for this article."""

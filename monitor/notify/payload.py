@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from monitor.links import web_link
-from monitor.models import Alert, Article, Entity, Rule, Subscription
+from monitor.models import Alert, Article, Entity, Subscription
+from monitor.rules.source import rule_title
 from monitor.settings import Settings
 
 
-@cache
-def _file_rules(paths: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """Titles and descriptions of the rule files' rules (read once per process; a stale
-    title after an edit is harmless, the id and category come from the alert)."""
-    from monitor.matching.rulefile import check_rules
-
-    specs, _errors = check_rules([Path(p) for p in paths])
-    return {r.id: (r.title, r.description) for r in specs}
-
-
 def rule_info(session: Session, settings: Settings, rule_id: str) -> tuple[str, str]:
-    """(title, description) of a rule: the database's, else the rule files', else the id."""
-    rule = session.get(Rule, rule_id)
-    if rule is not None:
-        return rule.title, rule.description
-    from monitor.alerts.matcher_cache import rule_paths
-
-    try:
-        found = _file_rules(tuple(str(p) for p in rule_paths(settings)))
-    except Exception:  # an unreadable rule folder must not stop a delivery
-        found = {}
-    return found.get(rule_id, (rule_id, ""))
+    """(title, description) of a rule, from the one rules source (current after any edit)."""
+    return rule_title(session, settings, rule_id)
 
 
 def alert_url(settings: Settings, alert_id: int | None) -> str:

@@ -253,7 +253,7 @@ def check_rule_ids(session: Session, settings: Settings, rule_ids: list[str]) ->
     """Raise SubscriptionError (field `rules`) naming the rule ids that no rule file or stored rule defines."""
     if not rule_ids:
         return
-    from monitor.alerts.matcher_cache import known_rule_ids
+    from monitor.rules.source import known_rule_ids
 
     unknown = sorted(set(rule_ids) - known_rule_ids(session, settings))
     if unknown:

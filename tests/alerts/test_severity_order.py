@@ -8,11 +8,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.alerts.matcher_cache import current_matcher, rule_paths
+from monitor.alerts.matcher_cache import current_matcher
 from monitor.db import session_scope
 from monitor.matching.query import Term, parse_query, walk
 from monitor.matching.rulefile import load_rules
 from monitor.matching.types import SEVERITY_RANK, ArticleInput
+from monitor.rules.source import rule_paths
 from monitor.settings import CONFIG_DIR
 from monitor.watchlists.store import load_list
 from tests.watchlists.test_load_ofac_csv import write_list

@@ -86,24 +86,3 @@ def test_redirect_targets_and_links_stay_safe() -> None:
         assert safe_next(hostile) == "/"
     assert safe_url("https://www.bbc.co.uk/news") == "https://www.bbc.co.uk/news"
     assert safe_url("javascript:alert(1)") == "" and safe_url(" JAVASCRIPT:x") == "" and safe_url(None) == ""
-
-
-def test_rule_list_cache_follows_the_rule_files(tmp_path, make_settings) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    from monitor.console.rulecache import cached_file_rules
-
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    rule = folder / "mine.yaml"
-    body = "rules:\n  - id: {id}\n    title: T\n    category: sanctions\n    severity: low\n    query: drone*\n"
-    rule.write_text(body.format(id="first-rule"))
-    settings = make_settings(rules_dir=folder)
-    ids = [r.id for r in cached_file_rules(settings)]
-    assert "first-rule" in ids and "sanctioned-entity" in ids
-    assert cached_file_rules(settings) is cached_file_rules(settings)  # no reload while nothing changed
-    rule.write_text(body.format(id="second-rule-x"))
-    stat = rule.stat()
-    os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    ids = [r.id for r in cached_file_rules(settings)]
-    assert "second-rule-x" in ids and "first-rule" not in ids

@@ -123,7 +123,7 @@ def test_scan_with_other_rules_and_stdin(env: Path) -> None:
 
 def test_rules_check(env: Path) -> None:
     good = run("rules", "check", str(env / "rules"))
-    assert good.exit_code == 0 and "ok: 1 rules in 1 file" in good.stdout
+    assert good.exit_code == 0 and "ok: 1 rules, 0 vocabularies in 1 file" in good.stdout
     bad = env / "bad"
     bad.mkdir()
     (bad / "x.yaml").write_text(RULES.replace("supply pre/4", "supply pre/4 AND"))

@@ -66,3 +66,61 @@ def test_syntax_errors_name_line_column_and_expectation(query: str, line: int, c
     err = info.value
     assert (err.line, err.column, err.expected) == (line, column, expected)
     assert str(err).startswith(f"line {line}, column {column}: expected {expected}, found ")
+
+
+def chained(n: int) -> str:
+    """`w0 w/5 w1 w/5 w2 ...` with n proximity operators (under 4 KB for a few hundred)."""
+    return " w/5 ".join(f"w{i}" for i in range(n + 1))
+
+
+def test_hundreds_of_chained_proximity_operators_are_refused_where_written() -> None:
+    from monitor.matching.query import MAX_CHAIN
+
+    query = chained(300)
+    assert len(query) < 4096
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    err = info.value
+    assert err.line == 1 and err.column == query.index("w/5", len(chained(MAX_CHAIN))) + 1
+    assert "chained proximity operators" in err.expected
+    parse_query(chained(MAX_CHAIN))  # the bound itself is allowed
+
+
+@pytest.mark.parametrize(
+    ("query", "what"),
+    [
+        ("(" * 70 + "a" + ")" * 70, "levels of parentheses"),
+        # chains of 8 nested 6 deep: each level under the chain bound, the tree over the depth bound
+        ("(" * 6 + ((chained(7) + ") w/5 ") * 6)[:-5], "levels of nested operators"),
+        (" OR ".join(f"w{i}" for i in range(13_000)), "characters"),
+    ],
+)
+def test_every_kind_of_size_is_bounded_with_a_position(query: str, what: str) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    assert what in info.value.expected and info.value.line >= 1 and info.value.column >= 1
+
+
+def test_term_and_clause_bounds_count_expanded_vocabularies() -> None:
+    from monitor.matching.query import MAX_TERMS
+    from monitor.matching.vocabulary import Vocabularies, Vocabulary
+
+    big = Vocabulary("big", (("en", tuple(f"t{i}" for i in range(MAX_TERMS // 4 + 1))),))
+    vocabs = Vocabularies([big])
+    parse_query("@big OR @big OR @big", vocabularies=vocabs)
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query("@big OR @big OR @big OR\n  @big", vocabularies=vocabs)
+    # reported at the start of the clause that grew too large
+    assert "words and phrases" in info.value.expected and (info.value.line, info.value.column) == (1, 1)
+
+
+def test_the_default_pack_is_well_inside_the_bounds() -> None:
+    from monitor.matching import query as q
+    from monitor.matching.rulefile import load_rules
+    from monitor.settings import CONFIG_DIR
+
+    for rule in load_rules([CONFIG_DIR / "rules"]):
+        stats = q.tree_stats(parse_query(rule.query, vocabularies=rule.vocabularies))
+        assert len(rule.query) <= q.MAX_QUERY_CHARS
+        assert stats.depth * 2 <= q.MAX_TREE_DEPTH and stats.terms * 2 <= q.MAX_TERMS
+        assert stats.clauses * 2 <= q.MAX_CLAUSES and stats.near * 2 <= q.MAX_PROXIMITY

@@ -34,7 +34,7 @@ from monitor.api.auth import AnalystKey
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import MAX_ID, CursorQuery, IdPath, alert_filter
-from monitor.api.rules_source import rule_public
+from monitor.api.rule_views import rule_public
 from monitor.api.schemas import (
     AlertDetail,
     AlertPublic,

@@ -7,15 +7,32 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.schemas import HealthPublic
 from monitor.models import Heartbeat, utcnow
+from monitor.settings import Settings
 
 router = APIRouter(tags=["operations"])
 # Workers beat every ~30 s; three missed beats means the worker is gone or stuck.
 STALE_AFTER = timedelta(seconds=120)
+
+
+def rules_check(session: Session, settings: Settings) -> str:
+    """`ok`, or which rules are left out as invalid or failed while matching (the others still run)."""
+    from monitor.rules.failures import current_failures
+    from monitor.rules.source import active_rules
+
+    try:
+        active = active_rules(session, settings)
+        failures = current_failures(session, active.rules)
+    except Exception as exc:  # a broken rule folder is reported, not a 500
+        return f"error: rules not readable ({exc.__class__.__name__})"
+    problems = [f"{f.rule} failed on {f.count} article(s): {f.error[:200]}" for f in failures]
+    if active.errors:
+        problems.append(f"{len(active.errors)} invalid rule(s) or vocabularies left out: {str(active.errors[0])[:200]}")
+    return "ok" if not problems else "error: " + "; ".join(problems)
 
 
 @router.get(
@@ -55,6 +72,7 @@ def healthz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
         else:
             age = min((now - b.at).total_seconds() for b in workers)
             checks["worker"] = "ok" if age <= STALE_AFTER.total_seconds() else f"stale: last beat {int(age)} s ago"
+        checks["rules"] = rules_check(session, settings)
     hard_down = checks["database"] != "ok" or checks["broker"] != "ok"
     status = "down" if hard_down else ("ok" if all(v == "ok" for v in checks.values()) else "degraded")
     return JSONResponse(

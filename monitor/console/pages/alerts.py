@@ -15,12 +15,13 @@ from monitor.alerts.queries import STATUSES, InvalidCursor, filter_conditions, l
 from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError
 from monitor.api.routers.alerts import get_alert
+from monitor.api.rule_views import all_rules
 from monitor.console.evidence import snippets
 from monitor.console.filters import parse_queue_query
-from monitor.console.rulecache import all_rules_cached
 from monitor.console.session import UserDep
 from monitor.console.web import redirect, render, safe_next
 from monitor.models import Alert, Entity, Feed
+from monitor.rules.source import active_rules
 
 router = APIRouter()
 
@@ -84,7 +85,7 @@ def queue(request: Request, session: SessionDep, settings: SettingsDep, user: Us
         names=names,
         feeds=feeds,
         feed_titles=feed_titles,
-        rules=[r.id for r in all_rules_cached(session, settings)],
+        rules=[r.id for r in all_rules(session, settings)],
         reasons=REASONS,
         statuses=STATUSES,
         here=here,
@@ -163,7 +164,8 @@ def alert_page(request: Request, session: SessionDep, settings: SettingsDep, use
     entity_ids = list(dict.fromkeys(detail.entity_ids))
     entities = [e for e in (session.get(Entity, eid) for eid in entity_ids) if e is not None]
     mentions = [m.model_dump() for m in detail.mentions]
-    evidence = snippets([e.model_dump() for e in detail.evidence], mentions, detail.rule.query if detail.rule else None)
+    evidence = snippets([e.model_dump() for e in detail.evidence], mentions, detail.rule.query if detail.rule else None,
+                        active_rules(session, settings).vocabularies)
     suppressions = [s for eid in entity_ids for s in suppression_admin.list_suppressions(session, entity_id=eid)]
     return render(
         request,

@@ -1,9 +1,11 @@
 """Rules: the list with hit counts, an editor that shows syntax errors where they are, a backtest, save.
 
-Checking, backtesting and saving call the API's own rule functions (`check_query`,
-`backtest`, `create_rule`, `update_rule`), so a rule behaves here exactly as through
-`/api/v1/rules`. An unsaved draft is backtested as a RuleSpec built from the form: nothing
-is written (no write lock held on SQLite) until the analyst presses Save.
+Checking, backtesting and saving call the same service functions as the API
+(`monitor.alerts.rule_admin`), so a rule behaves here exactly as through `/api/v1/rules`;
+which rules and vocabularies exist comes from `monitor.rules.source`. An unsaved draft is
+backtested as a RuleSpec built from the form: nothing is written (no write lock held on
+SQLite) until the analyst presses Save. Every refusal (a syntax error, an unknown vocabulary,
+a query over the size bounds, an id taken) is shown on the page, never only in the browser.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from pydantic import ValidationError
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from monitor.alerts import rule_admin
+from monitor.alerts.rule_admin import RuleActionError
 from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import ApiError
-from monitor.api.routers.rules import backtest, check_query, create_rule, update_rule
-from monitor.api.rules_source import rule_public
+from monitor.api.rule_views import all_rules, backtest_result, rule_public
 from monitor.api.schemas import RuleCreate, RuleTestResult, RuleUpdate
-from monitor.console.rulecache import all_rules_cached
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
-from monitor.matching.types import CATEGORIES, RuleSpec
+from monitor.matching.query import MAX_QUERY_CHARS
+from monitor.matching.types import CATEGORIES
+from monitor.matching.vocabulary import Vocabularies
 from monitor.models import Alert, Rule, utcnow
+from monitor.rules.failures import current_failures
+from monitor.rules.source import active_rules
 from monitor.settings import Settings
 
 router = APIRouter()
@@ -87,13 +92,13 @@ def hit_counts(session: Session) -> dict[str, tuple[int, int]]:
     return {str(rule): (int(w or 0), int(m)) for rule, w, m in rows}
 
 
-def check(query: str) -> QueryCheck:
-    """Parse the query with the API's check; on error, where it is and the query's lines to show it."""
+def check(query: str, vocabularies: Vocabularies) -> QueryCheck:
+    """Parse the query with the service's check; on error, where it is and the query's lines to show it."""
     if not query.strip():
         return QueryCheck(ok=False, message="the query is empty")
     try:
-        check_query(query, field="query")
-    except ApiError as exc:
+        rule_admin.check_query(query, vocabularies)
+    except RuleActionError as exc:
         detail = (exc.details or [{}])[0]
         message = re.sub(r"^line \d+, column \d+: ", "", str(detail.get("message") or exc.message))
         return QueryCheck(
@@ -101,7 +106,7 @@ def check(query: str) -> QueryCheck:
             message=message,
             line=detail.get("line"),
             column=detail.get("column"),
-            lines=list(enumerate(query.split("\n"), start=1)),
+            lines=list(enumerate(query.split("\n"), start=1)) if detail.get("line") else [],
         )
     return QueryCheck(ok=True)
 
@@ -115,7 +120,8 @@ def _page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    rules = all_rules_cached(session, settings)
+    rules = all_rules(session, settings)
+    active = active_rules(session, settings)
     return render(
         request,
         "rules.html",
@@ -128,6 +134,9 @@ def _page(
         month_ago=(utcnow() - timedelta(days=30)).date().isoformat(),
         draft=draft,
         categories=CATEGORIES,
+        vocabularies=[active.vocabularies[n] for n in sorted(active.vocabularies)],
+        rule_errors=[str(e) for e in active.errors],
+        failures=current_failures(session, active.rules),
         flash={"saved": "Rule saved."}.get(request.query_params.get("done", "")),
         **extra,
     )
@@ -142,10 +151,17 @@ def rules_page(request: Request, session: SessionDep, settings: SettingsDep, use
         rule = rule_public(session, settings, wanted[:100])
         if rule is not None:
             draft = Draft(**rule.model_dump(exclude={"created_at", "updated_at"}))
-    return _page(request, session, settings, user, draft, check=check(draft.query) if draft.query else None)
+        else:
+            return _page(request, session, settings, user, draft, 404, save_error=f"No rule {wanted[:100]!r}.")
+    vocabularies = active_rules(session, settings).vocabularies
+    return _page(request, session, settings, user, draft,
+                 check=check(draft.query, vocabularies) if draft.query else None)
 
 
 Field = Annotated[str, Form(max_length=300)]
+# Long enough for any query the parser accepts, so an over-long one gets the parser's message on
+# the page (with its position) instead of a bare 422 from the form validation.
+QueryField = Annotated[str, Form(max_length=4 * MAX_QUERY_CHARS)]
 
 
 def draft_form(
@@ -154,7 +170,7 @@ def draft_form(
     description: Annotated[str, Form(max_length=10000)] = "",
     category: Field = "sanctions",
     severity: Field = "medium",
-    query: Annotated[str, Form(max_length=20000)] = "",
+    query: QueryField = "",
     enabled: Field = "",
 ) -> Draft:
     """The editor's form as a Draft (an unchecked 'enabled' box sends nothing, so it is off)."""
@@ -178,20 +194,19 @@ def check_rule(
     session: SessionDep,
     settings: SettingsDep,
     user: UserDep,
-    query: Annotated[str, Form(max_length=20000)] = "",
+    query: QueryField = "",
 ) -> Response:
     """Parse the query; htmx gets the status fragment, a plain form the whole page."""
-    result = check(query)
+    result = check(query, active_rules(session, settings).vocabularies)
     if request.headers.get("hx-request"):
         return render(request, "_query_check.html", user, check=result)
     return _page(request, session, settings, user, Draft(query=query), check=result)
 
 
 def draft_backtest(session: Session, settings: Settings, draft: Draft) -> RuleTestResult:
-    """Run the API's backtest (same budget and deadline) on the draft as typed; nothing is written."""
-    draft_id = draft.id or "console-draft"
-    spec = RuleSpec(**{**draft.spec(), "id": draft_id, "title": draft.title or draft_id})
-    return backtest(session, settings, spec, articles=500, limit=25)
+    """Run the service's backtest on the draft as typed (shown as the API answers it); nothing is written."""
+    spec = rule_admin.draft_spec(session, settings, {**draft.spec(), "id": draft.id or "console-draft"})
+    return backtest_result(rule_admin.backtest(session, settings, spec, articles=500, limit=25))
 
 
 @router.post("/rules/backtest")
@@ -204,19 +219,20 @@ def backtest_rule(
 ) -> Response:
     """What the draft would have flagged over the newest stored articles, before saving it."""
     user.require("analyst")
-    result = check(draft.query)
-    outcome, refused = None, None
+    result = check(draft.query, active_rules(session, settings).vocabularies)
+    outcome = None
+    error = None
     if result.ok:
         try:
             outcome = draft_backtest(session, settings, draft)
-        except ApiError as exc:  # over the backtest budget: said on the page, with what to change
-            refused = exc.message
+        except RuleActionError as exc:  # over the backtest budget, a vocabulary gone: said on the page
+            error = exc.message
     if request.headers.get("hx-request"):
         # 200 so that htmx swaps the fragment in: the refusal is shown where the result would be.
-        return render(request, "_backtest.html", user, check=result, outcome=outcome, backtest_error=refused,
-                      inline_check=True)
-    return _page(request, session, settings, user, draft, 422 if refused else 200, check=result, outcome=outcome,
-                 backtest_error=refused)
+        return render(request, "_backtest.html", user, check=result, outcome=outcome, inline_check=True,
+                      backtest_error=error)
+    return _page(request, session, settings, user, draft, 422 if error else 200, check=result, outcome=outcome,
+                 backtest_error=error)
 
 
 @router.post("/rules/save")
@@ -227,23 +243,24 @@ def save_rule(
     user: UserDep,
     draft: DraftForm,
 ) -> Response:
-    """Create or update a database rule through the API's own functions (admin)."""
+    """Create or update a database rule through the service functions the API calls (admin)."""
     user.require("admin")
-    result = check(draft.query)
+    result = check(draft.query, active_rules(session, settings).vocabularies)
     if not result.ok:
         return _page(request, session, settings, user, draft, 422, check=result)
     try:
         if session.get(Rule, draft.id) is not None:
-            update_rule(draft.id, RuleUpdate(**{k: v for k, v in draft.spec().items() if k != "id"}), session,
-                        settings, user.key)
+            changes = RuleUpdate(**{k: v for k, v in draft.spec().items() if k != "id"}).model_dump(exclude_unset=True)
+            rule_admin.update_rule(session, settings, draft.id, changes, user.key.actor)
         else:
-            create_rule(RuleCreate(**draft.spec()), session, settings, user.key)
+            rule_admin.create_rule(session, settings, RuleCreate(**draft.spec()).model_dump(), user.key.actor)
     except ValidationError as exc:
         session.rollback()
         errors = {str(e["loc"][0]): e["msg"] for e in exc.errors() if e.get("loc")}
-        return _page(request, session, settings, user, draft, 422, check=result, errors=errors)
-    except ApiError as exc:
+        return _page(request, session, settings, user, draft, 422, check=result, errors=errors,
+                     save_error="Not saved: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+    except RuleActionError as exc:
         session.rollback()
-        return _page(request, session, settings, user, draft, exc.status_code, check=result, save_error=exc.message)
+        return _page(request, session, settings, user, draft, exc.status, check=result, save_error=exc.message)
     session.commit()
     return redirect("/rules", rule=draft.id, done="saved")

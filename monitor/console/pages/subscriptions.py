@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from monitor.api.deps import SessionDep, SettingsDep
-from monitor.console.rulecache import all_rules_cached
+from monitor.api.rule_views import all_rules
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
 from monitor.notify.subscriptions import (
@@ -51,7 +51,7 @@ def _page(
         section="subscriptions",
         subscriptions=subs,
         channels=CHANNELS,
-        rule_ids=[r.id for r in all_rules_cached(session, settings)],
+        rule_ids=[r.id for r in all_rules(session, settings)],
         **extra,
     )
 
