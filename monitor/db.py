@@ -51,11 +51,6 @@ def engine_for(settings: Settings) -> Engine:
     return make_engine(settings.effective_database_url)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    """True for the embedded SQLite store."""
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

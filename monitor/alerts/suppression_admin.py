@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from monitor.models import Alert, AlertEntity, Article, AuditEvent, Mention, Suppression, utcnow
@@ -140,8 +139,3 @@ def reapply(session: Session, sup: Suppression) -> int:
             changed += 1
     session.flush()
     return changed
-
-
-def count_active(session: Session) -> int:
-    """Number of active suppressions (for metrics)."""
-    return int(session.exec(select(func.count()).where(col(Suppression.withdrawn_at).is_(None))).one())

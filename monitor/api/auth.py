@@ -113,6 +113,5 @@ def require_role(role: str) -> Callable[..., Awaitable[ApiKey]]:
     return _check
 
 
-ReaderKey = Annotated[ApiKey, Depends(require_role("reader"))]
 AnalystKey = Annotated[ApiKey, Depends(require_role("analyst"))]
 AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]

@@ -11,7 +11,7 @@ and the lease released. A worker killed mid-poll leaves only a lease that expire
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +27,7 @@ from monitor.feeds.fetch import FetchError, FetchResult, fetch, make_client
 from monitor.feeds.manage import FeedUrlError, validate_feed_url
 from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.feeds.store import StoreResult, begin_write, store_drafts
-from monitor.models import Article, AuditEvent, Feed, utcnow
+from monitor.models import AuditEvent, Feed, utcnow
 from monitor.netguard import Resolver
 from monitor.settings import Settings
 
@@ -295,13 +295,3 @@ def poll_many(
     finally:
         if own:
             http.close()
-
-
-def article_count(session: Session, feed_ids: Iterable[int] | None = None) -> int:
-    """Number of stored articles (of these feeds)."""
-    from sqlalchemy import func
-
-    stmt = select(func.count()).select_from(Article)
-    if feed_ids is not None:
-        stmt = stmt.where(col(Article.feed_id).in_(list(feed_ids)))
-    return int(session.execute(stmt).scalar_one())

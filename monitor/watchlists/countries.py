@@ -300,9 +300,3 @@ def country_code(name: str | None) -> str | None:
             if code:
                 return code
     return None
-
-
-def country_name(code: str) -> str:
-    """Display name of an ISO alpha-2 code (the code itself if unknown)."""
-    names = _NAMES.get(code.upper())
-    return names[0] if names else code
