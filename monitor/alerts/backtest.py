@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -80,17 +80,24 @@ class LimitedBacktest:
 
     def __iter__(self) -> Iterator[tuple[Article, list[AlertFinding]]]:
         started = time.monotonic()
-        for article, alerts in stored_hits(self.session, self.spec, articles=self.articles, **self.kwargs):
-            self.scanned += 1
-            yield article, alerts
+
+        def late() -> bool:
+            # Asked before each article is scanned: a deadline that passes while the last
+            # article is scanned leaves the result complete.
             self.elapsed = time.monotonic() - started
-            if self.elapsed > self.timeout and self.scanned < self.articles:
+            if self.scanned and self.elapsed > self.timeout:
                 self.complete = False
                 self.stopped = (
                     f"stopped at the {self.timeout:g} s deadline (MONITOR_BACKTEST_TIMEOUT) after "
                     f"{self.scanned} of {self.articles} articles: the result covers those only"
                 )
-                return
+                return True
+            return False
+
+        for article, alerts in stored_hits(self.session, self.spec, articles=self.articles, stop=late,
+                                           **self.kwargs):
+            self.scanned += 1
+            yield article, alerts
         self.elapsed = time.monotonic() - started
 
 
@@ -102,8 +109,11 @@ def stored_hits(
     since: datetime | None = None,
     newest_first: bool = True,
     all_entities: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[Article, list[AlertFinding]]]:
     """Each scanned stored article with what `spec` (enabled) would raise on it, newest first by default.
+
+    `stop`, when given, is asked before each article is scanned; True ends the scan there.
 
     The alias set is loaded only when the rule names entities, or when `all_entities` asks
     for every listed party in the evidence to be reported (it is large).
@@ -120,4 +130,6 @@ def stored_hits(
         when = func.coalesce(col(Article.published_at), col(Article.fetched_at))
         stmt = stmt.where(or_(when >= since, col(Article.fetched_at) >= since))
     for article in session.exec(stmt):
+        if stop is not None and stop():
+            return
         yield article, matcher.scan(article_input(article)).alerts

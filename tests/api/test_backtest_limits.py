@@ -114,3 +114,11 @@ def test_backtest_says_why_a_stored_alert_scored_differently(api: Api) -> None:
     assert "stored alert" in stored["note"] and "since then" in stored["note"]
     assert hits[same]["stored"] is None
     assert hits[recent]["stored"]["changes"] == [] and "matcher itself" in hits[recent]["stored"]["note"]
+
+
+def test_a_deadline_passed_on_the_last_article_leaves_the_result_complete(limited_api: Api) -> None:
+    api = limited_api
+    add_articles(api.engine, 1)  # fewer articles than asked for, scanned after the (tiny) deadline
+    _rule(api, "drones-russia", "drones w/5 russia")
+    out = api.client.post("/api/v1/rules/drones-russia/test?articles=5", headers=api.h("analyst")).json()
+    assert (out["complete"], out["stopped"], out["articles_scanned"], out["hits"]) == (True, None, 1, 1)
