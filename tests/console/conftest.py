@@ -54,11 +54,10 @@ def seed_story() -> Path:
     return files[0]
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
-    """A seeded store behind a real uvicorn on 127.0.0.1 (stopped at the end of the session)."""
+@contextmanager
+def serve_console(tmp: Path, **overrides: object) -> Iterator[LiveConsole]:
+    """A freshly seeded store under `tmp` behind a real uvicorn on 127.0.0.1, with settings overrides."""
     story = seed_story()
-    tmp = tmp_path_factory.mktemp("console")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         data_dir=tmp / "var",
@@ -66,6 +65,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         allowed_networks=["127.0.0.1/32"],
         task_queue=f"test-{uuid.uuid4().hex[:8]}",
         log_json=False,
+        **overrides,
     )
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
@@ -87,6 +87,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    """A seeded store behind a real uvicorn on 127.0.0.1 (stopped at the end of the session)."""
+    with serve_console(tmp_path_factory.mktemp("console")) as live:
+        yield live
 
 
 @contextmanager
