@@ -4,6 +4,12 @@
     .venv/bin/python -m bench.stories_bench volume
     .venv/bin/python -m bench.stories_bench sample [--stories 50] [--seed 16] [--exclude-days FILE]
     .venv/bin/python -m bench.stories_bench tfidf [--split tuning]
+    .venv/bin/python -m bench.stories_bench service [--articles 400]
+
+service: the cost of placing a stored, matched article into its story in the service
+(`monitor.stories.store.place_article`: grouping plus the story's row) on a fresh SQLite store, half
+the articles reports of one event (its story grows to half of them), half unrelated; CPU time of this
+process per placement (SQLite runs in it) and wall clock.
 
 tfidf: the baseline of the quality figures: plain TF-IDF cosine of title + text (idf over the split's
 items, no stop list, no time), every pair at or above a threshold linked (single link), scored with
@@ -237,6 +243,49 @@ def tfidf(split: str) -> None:
         print(f"tf-idf single link, threshold {threshold:.1f}: P {p:.3f} R {r:.3f} F1 {f1:.3f}")
 
 
+def service(count: int) -> None:
+    """CPU and wall time of one placement into a story, with the database work, on SQLite."""
+    import tempfile
+
+    from monitor.db import make_engine, session_scope, upgrade
+    from monitor.models import Alert, Article, Feed
+    from monitor.stories.store import place_article
+
+    engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
+    upgrade(engine)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    with session_scope(engine) as s:
+        feeds = [Feed(url=f"http://127.0.0.1/{n}.xml", title=f"outlet {n}") for n in range(20)]
+        s.add_all(feeds)
+        s.flush()
+        feed_ids = [f.id for f in feeds]
+    cpu, wall, biggest = [], [], 0
+    for n in range(count):
+        event = n % 2 == 0
+        title = ("Kim Jong Un and Putin meet at Vostochny cosmodrome summit" if event
+                 else f"Council {n} approves budget number {n} for district {n}")
+        with session_scope(engine) as s:
+            article = Article(feed_id=feed_ids[n % 20], title=title, text="Kim Jong Un met Vladimir Putin." if event
+                              else f"Item {n}.", published_at=start + timedelta(minutes=n),
+                              fetched_at=start + timedelta(minutes=n), dedupe_key=str(n), content_hash=str(n))
+            s.add(article)
+            s.flush()
+            s.add(Alert(article_id=article.id, feed_id=article.feed_id, rule_id="arms-transfer", severity="high",
+                        severity_rank=3, score=0.9, title=title, entity_ids=["us_ofac_sdn:1"]))
+            s.flush()
+            c, w = time.process_time(), time.perf_counter()
+            story = place_article(s, article)
+            cpu.append((time.process_time() - c) * 1000)
+            wall.append((time.perf_counter() - w) * 1000)
+            biggest = max(biggest, story.article_count)
+    cpu.sort()
+    wall.sort()
+    print(f"{count} placements, largest story {biggest} articles")
+    print(f"CPU per placement: p50 {statistics.median(cpu):.2f} ms, p90 {cpu[int(len(cpu) * 0.9)]:.2f} ms")
+    print(f"wall per placement: p50 {statistics.median(wall):.2f} ms, p90 {wall[int(len(wall) * 0.9)]:.2f} ms")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     """Run one of the three benches."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -250,6 +299,8 @@ def main() -> None:
     p.add_argument("--stories", type=int, default=50)
     p.add_argument("--seed", type=int, default=16)
     p.add_argument("--exclude-days", type=Path)
+    p = sub.add_parser("service")
+    p.add_argument("--articles", type=int, default=400)
     p = sub.add_parser("tfidf")
     p.add_argument("--split", default="tuning", choices=["tuning", "blind"])
     args = parser.parse_args()
@@ -257,6 +308,8 @@ def main() -> None:
         speed(args.window, args.articles, args.brute)
     elif args.what == "volume":
         volume()
+    elif args.what == "service":
+        service(args.articles)
     elif args.what == "tfidf":
         tfidf(args.split)
     else:

@@ -82,7 +82,7 @@ def merge_stories(session: Session, into_id: int, other_id: int, *, actor: str, 
     session.add(other)
     session.add(AuditEvent(actor=actor, action="story.merge", object_type="story", object_id=str(into_id),
                            detail={"merged": other_id, "articles": ids, "reason": reason}))
-    refresh_story(session, into, newcomer=None)
+    refresh_story(session, into)
     bump_edits(session)
     return into
 
@@ -108,8 +108,8 @@ def split_story(session: Session, story_id: int, article_ids: list[int], *, acto
     _move(session, [a for a in members if a not in wanted], story)
     session.add(AuditEvent(actor=actor, action="story.split", object_type="story", object_id=str(story_id),
                            detail={"new_story": new.id, "articles": wanted, "reason": reason}))
-    refresh_story(session, story, newcomer=None)
-    refresh_story(session, new, newcomer=None)
+    refresh_story(session, story)
+    refresh_story(session, new)
     bump_edits(session)
     return new
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -48,6 +49,13 @@ class _Window:
     last_article_id: int = 0
     edits: str = ""
     placed: set[int] = field(default_factory=set)
+    checked_at: float = float("-inf")
+
+
+# How often a window looks for other workers' placements and for analysts' edits: at most this
+# stale, so a placement costs no extra queries most of the time (reports of one event from two
+# workers within this interval may start two stories, as they may anyway at the same instant).
+CATCH_UP_SECONDS = 2.0
 
 
 _WINDOWS: dict[str, _Window] = {}
@@ -60,6 +68,7 @@ def _edits(session: Session) -> str:
 
 def bump_edits(session: Session) -> None:
     """Tell every process's window that stories were edited by hand (split, merge)."""
+    _WINDOWS.pop(_bind_key(session), None)  # this process rebuilds at once
     row = session.get(KeyValue, EDITS_KEY)
     if row is None:
         session.add(KeyValue(key=EDITS_KEY, value="1"))
@@ -114,15 +123,23 @@ def _catch_up(session: Session, window: _Window, *, initial: bool) -> None:
         window.grouper.remember(grouping_input(article, _outlet(session, article, feeds)), str(story_id))
 
 
-def _window(session: Session) -> _Window:
+def _bind_key(session: Session) -> str:
     bind = session.get_bind()
-    key = str(getattr(bind, "url", id(bind)))
-    edits = _edits(session)
+    return str(getattr(bind, "url", id(bind)))
+
+
+def _window(session: Session) -> _Window:
+    key = _bind_key(session)
     window = _WINDOWS.get(key)
+    now = time.monotonic()
+    if window is not None and now - window.checked_at < CATCH_UP_SECONDS:
+        return window
+    edits = _edits(session)
     initial = window is None or window.edits != edits
     if window is None or initial:
         window = _WINDOWS[key] = _Window(StoryGrouper(), edits=edits)
     _catch_up(session, window, initial=initial)
+    window.checked_at = now
     return window
 
 
@@ -147,7 +164,7 @@ def place_article(session: Session, article: Article) -> Story:
     if link is not None:
         story = resolve(session, link.story_id) or session.get(Story, link.story_id)
         assert story is not None
-        refresh_story(session, story, newcomer=None)
+        refresh_story(session, story)
         return story
     with _LOCK:
         window = _window(session)
@@ -166,8 +183,57 @@ def place_article(session: Session, article: Article) -> Story:
         window.placed.add(article.id)
     session.add(StoryArticle(article_id=article.id, story_id=story.id, score=round(placed.score, 4)))
     session.flush()
-    refresh_story(session, story, newcomer=article)
+    _add_to_story(session, story, article, outlet)
     return story
+
+
+def _add_to_story(session: Session, story: Story, article: Article, outlet: str) -> None:
+    """Bring the story's row up to date with one more article, reading only that article's alerts
+    (the cost of a placement does not grow with the story)."""
+    fresh = [a for a in session.exec(select(Alert).where(col(Alert.article_id) == article.id)).all()
+             if not a.suppressed]
+    _carry_review(session, story, article, fresh, set(story.entity_ids), story.severity_rank)
+    when = article.published_at or article.fetched_at
+    story.article_count += 1
+    if outlet and outlet not in story.sources:
+        story.sources = [*story.sources, outlet]
+    story.first_seen = min(story.first_seen, when)
+    story.last_seen = max(story.last_seen, when)
+    story.entity_ids = sorted(set(story.entity_ids) | {e for a in fresh for e in a.entity_ids})
+    story.rules = sorted(set(story.rules) | {a.rule_id for a in fresh})
+    story.alert_count += len(fresh)
+    top = max(fresh, key=lambda a: a.severity_rank, default=None)
+    if top is not None and top.severity_rank > story.severity_rank:
+        story.severity, story.severity_rank = top.severity, top.severity_rank
+    story.updated_at = utcnow()
+    session.add(story)
+    session.flush()
+
+
+def _carry_review(session: Session, story: Story, newcomer: Article, fresh: list[Alert], old_entities: set[str],
+                  old_rank: int) -> None:
+    """A reviewed story keeps its review for another outlet's report, unless that brings a listed entity
+    or a severity the story did not have: then the story is reopened (audited)."""
+    if not fresh or story.status == "new":
+        return
+    brings = {e for a in fresh for e in a.entity_ids} - old_entities
+    higher = max(a.severity_rank for a in fresh) > old_rank
+    if brings or higher:
+        session.add(AuditEvent(actor=SYSTEM_ACTOR, action="story.reopened", object_type="story",
+                               object_id=str(story.id),
+                               detail={"article_id": newcomer.id, "new_entities": sorted(brings),
+                                       "higher_severity": higher, "was": story.status}))
+        story.status = "new"
+        return
+    # the analyst's ruling on the story covers another outlet's report of it
+    for alert in fresh:
+        if alert.status == "new":
+            session.add(AlertReview(alert_id=alert.id or 0, actor=SYSTEM_ACTOR, from_status=alert.status,
+                                    to_status=story.status, reason="story review",
+                                    note=f"story {story.id}, reviewed by {story.reviewed_by}"))
+            alert.status = story.status
+            alert.updated_at = utcnow()
+            session.add(alert)
 
 
 def _story_alerts(session: Session, story_id: int) -> list[Alert]:
@@ -177,8 +243,8 @@ def _story_alerts(session: Session, story_id: int) -> list[Alert]:
     ).all())
 
 
-def refresh_story(session: Session, story: Story, *, newcomer: Article | None) -> None:
-    """Recompute the story's triage row from its articles and alerts; reopen or extend its review."""
+def refresh_story(session: Session, story: Story) -> None:
+    """Recompute the story's triage row from all its articles and alerts (after a split, merge or re-match)."""
     assert story.id is not None
     rows = session.exec(
         select(Article).join(StoryArticle, col(StoryArticle.article_id) == col(Article.id))
@@ -188,30 +254,6 @@ def refresh_story(session: Session, story: Story, *, newcomer: Article | None) -
     sources = list(dict.fromkeys(o for o in (_outlet(session, a, feeds) for a in rows) if o))
     times = [a.published_at or a.fetched_at for a in rows]
     alerts = [a for a in _story_alerts(session, story.id) if not a.suppressed]
-    fresh = [a for a in alerts if newcomer is not None and a.article_id == newcomer.id]
-    old = [a for a in alerts if a not in fresh]
-    old_entities = {e for a in old for e in a.entity_ids}
-    old_rank = max((a.severity_rank for a in old), default=0)
-    if fresh and story.status != "new":
-        brings = {e for a in fresh for e in a.entity_ids} - old_entities
-        higher = max(a.severity_rank for a in fresh) > old_rank
-        if brings or higher:
-            session.add(AuditEvent(actor=SYSTEM_ACTOR, action="story.reopened", object_type="story",
-                                   object_id=str(story.id),
-                                   detail={"article_id": newcomer.id if newcomer else None,
-                                           "new_entities": sorted(brings), "higher_severity": higher,
-                                           "was": story.status}))
-            story.status = "new"
-        else:
-            # the analyst's ruling on the story covers another outlet's report of it
-            for alert in fresh:
-                if alert.status == "new":
-                    session.add(AlertReview(alert_id=alert.id or 0, actor=SYSTEM_ACTOR, from_status=alert.status,
-                                            to_status=story.status, reason="story review",
-                                            note=f"story {story.id}, reviewed by {story.reviewed_by}"))
-                    alert.status = story.status
-                    alert.updated_at = utcnow()
-                    session.add(alert)
     top = max(alerts, key=lambda a: a.severity_rank, default=None)
     story.article_count = len(rows)
     story.sources = sources
