@@ -256,11 +256,16 @@ class Rule(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """One rule firing on one article, with its evidence and review status."""
+    """One article's alert: every rule that fired on it as a label, and the review status.
+
+    `labels` holds each rule's own category, severity, score, explanation, entities and
+    evidence (see `monitor.alerts.labels`); the alert's `rule_id` ... `evidence` summarise
+    the labels not suppressed (top label, highest severity and score, unions).
+    """
 
     __tablename__ = "alert"
     __table_args__ = (
-        UniqueConstraint("article_id", "rule_id", name="uq_alert_article_rule"),
+        Index("uq_alert_article", "article_id", unique=True),
         Index("ix_alert_rule_sev_created", "rule_id", "severity", "created_at", "id"),
         Index("ix_alert_created", "created_at", "id"),
         Index("ix_alert_status_created", "status", "created_at"),
@@ -278,12 +283,72 @@ class Alert(SQLModel, table=True):
     explanation: str = Field(default="", sa_column=Column(Text, nullable=False))
     entity_ids: list[str] = _json()
     evidence: list[Any] = _json()
+    rules: list[str] = _json()
+    labels: list[Any] = _json()
     status: str = Field(default="new", max_length=16)
     suppressed: bool = False
     rescreened: bool = Field(default=False, description="raised by re-screening after a list update")
     language: str | None = Field(default=None, max_length=32, index=True, description="the article's (ISO 639-1)")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertLabel(SQLModel, table=True):
+    """Link table of an alert's labels (one row per rule that fired), for rule and category filters.
+
+    Kept equal to `Alert.labels` by the mapper events below, whoever writes the alert.
+    """
+
+    __tablename__ = "alert_label"
+    __table_args__ = (Index("ix_alert_label_rule", "rule_id", "alert_id"),)
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True, ondelete="CASCADE")
+    rule_id: str = Field(primary_key=True, max_length=100)
+    category: str = Field(default="sanctions", max_length=32)
+    severity_rank: int = 2
+    suppressed: bool = False
+
+
+@event.listens_for(Alert, "before_insert")
+def _alert_has_labels(_mapper: Any, _connection: Any, target: Alert) -> None:
+    # An alert written from its fields alone (imports, tests) gets the one label they describe.
+    from monitor.alerts import labels
+
+    if not target.labels:
+        target.labels = [labels.label_from_fields(target)]
+        target.rules = [] if target.suppressed else [target.rule_id]
+
+
+@event.listens_for(Alert, "after_insert")
+def _alert_label_links_insert(_mapper: Any, connection: Any, target: Alert) -> None:
+    _write_label_links(connection, target)
+
+
+@event.listens_for(Alert, "after_update")
+def _alert_label_links_update(_mapper: Any, connection: Any, target: Alert) -> None:
+    from sqlalchemy import inspect as sa_inspect
+
+    # JSON columns are replaced whole, never mutated in place, so a change shows in the history.
+    if sa_inspect(target).attrs.labels.history.has_changes():
+        _write_label_links(connection, target)
+
+
+def _write_label_links(connection: Any, target: Alert) -> None:
+    from monitor.alerts import labels
+
+    table = AlertLabel.__table__  # type: ignore[attr-defined]
+    connection.execute(table.delete().where(table.c.alert_id == target.id))
+    rows = {
+        lab["rule_id"]: {
+            "alert_id": target.id,
+            "rule_id": lab["rule_id"],
+            "category": lab.get("category") or "sanctions",
+            "severity_rank": labels.rank(lab),
+            "suppressed": bool(lab.get("suppressed")),
+        }
+        for lab in labels.labels_of(target)
+    }
+    connection.execute(table.insert(), list(rows.values()))
 
 
 class AlertEntity(SQLModel, table=True):

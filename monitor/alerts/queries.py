@@ -2,8 +2,9 @@
 
 Pagination is keyset on (created_at, id), newest first: the cursor names the last row
 seen, so rows inserted meanwhile never shift a page and no OFFSET scan is needed. The
-composite indexes on alert (rule_id, severity, created_at, id) and (created_at, id) serve
-the common filters; entity and dataset filters go through the alert_entity link table.
+index on alert (created_at, id) serves the common filters; entity and dataset filters go
+through the alert_entity link table, rule and category filters through alert_label (an
+alert carrying a label of that rule or category).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from monitor.models import Alert, AlertEntity, UtcDatetime
+from monitor.models import Alert, AlertEntity, AlertLabel, UtcDatetime
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
@@ -38,8 +39,8 @@ class AlertFilter(BaseModel):
 
     since: UtcDatetime | None = Field(None, description="created at or after (UTC)")
     until: UtcDatetime | None = Field(None, description="created before (UTC)")
-    rules: list[str] = Field(default_factory=list, description="rule ids")
-    categories: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list, description="alerts carrying a label of one of these rule ids")
+    categories: list[str] = Field(default_factory=list, description="alerts carrying a label of these categories")
     severities: list[Literal["low", "medium", "high", "critical"]] = Field(default_factory=list)
     min_severity: Literal["low", "medium", "high", "critical"] | None = None
     min_score: float | None = Field(None, ge=0, le=1)
@@ -93,8 +94,10 @@ def _like(text: str) -> str:
 # terms by one function, either with the values bound (every caller) or with named parameters
 # (the API's list, whose SQL then depends only on the filter's shape and is compiled once).
 Term = tuple[str, tuple[Any, ...]]
-_IN_COLUMNS = {"rule": "rule_id", "category": "category", "severity": "severity", "feed": "feed_id", "status": "status",
-               "language": "language"}
+_IN_COLUMNS = {"severity": "severity", "feed": "feed_id", "status": "status", "language": "language"}
+# Rule and category filters select alerts carrying such a label (alert_label link table); a
+# suppressed label counts only when suppressed alerts are asked for too.
+_LABEL_COLUMNS = {"rule": "rule_id", "category": "category", "rule_any": "rule_id", "category_any": "category"}
 
 
 def _terms(flt: AlertFilter, *, entity_exists: bool = True) -> list[Term]:
@@ -103,9 +106,10 @@ def _terms(flt: AlertFilter, *, entity_exists: bool = True) -> list[Term]:
         terms.append(("since", (flt.since,)))
     if flt.until is not None:
         terms.append(("until", (flt.until,)))
+    labels = "" if flt.suppressed == "exclude" else "_any"
     for kind, values in (
-        ("rule", flt.rules),
-        ("category", flt.categories),
+        ("rule" + labels, flt.rules),
+        ("category" + labels, flt.categories),
         ("severity", flt.severities),
         ("feed", flt.feed_ids),
         ("language", flt.languages),
@@ -146,6 +150,8 @@ def _term_type(kind: str) -> Any:
     links = AlertEntity.__table__  # type: ignore[attr-defined]
     if kind in _IN_COLUMNS:
         return table.c[_IN_COLUMNS[kind]].type
+    if kind in _LABEL_COLUMNS:
+        return AlertLabel.__table__.c[_LABEL_COLUMNS[kind]].type  # type: ignore[attr-defined]
     return {
         "since": table.c.created_at.type,
         "until": table.c.created_at.type,
@@ -168,6 +174,12 @@ def _conditions(terms: list[Term], bind: Bind) -> list[Any]:
         if kind in _IN_COLUMNS:
             column = table.c[_IN_COLUMNS[kind]]
             conds.append(column == params[0] if len(params) == 1 else column.in_(params))
+        elif kind in _LABEL_COLUMNS:
+            labels = AlertLabel.__table__  # type: ignore[attr-defined]
+            label_conds = [labels.c.alert_id == table.c.id, labels.c[_LABEL_COLUMNS[kind]].in_(params)]
+            if not kind.endswith("_any"):
+                label_conds.append(labels.c.suppressed.is_(False))
+            conds.append(exists().where(and_(*label_conds)))
         elif kind == "since":
             conds.append(table.c.created_at >= params[0])
         elif kind == "until":
@@ -209,14 +221,14 @@ def filter_conditions(flt: AlertFilter, *, entity_exists: bool = True) -> list[A
     return _conditions(_terms(flt, entity_exists=entity_exists), _valued)
 
 
-_JSON_COLUMNS = ("entity_ids", "evidence")
+JSON_COLUMNS = ("entity_ids", "evidence", "rules", "labels")
 
 
 def _plain_columns() -> list[Any]:
     # JSON columns come back as their JSON text, so a caller that only re-serialises them
     # (the API) can embed them as they are instead of parsing and re-encoding every value.
     table = Alert.__table__  # type: ignore[attr-defined]
-    return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in table.c]
+    return [cast(c, Text).label(c.name) if c.name in JSON_COLUMNS else c for c in table.c]
 
 
 def _select(flt: AlertFilter, bind: Bind, cursor: tuple[datetime, int] | None, columns: bool) -> Select[Any]:

@@ -1,12 +1,16 @@
-"""Storing what the matcher found: mentions, one alert per (article, rule), outbox rows.
+"""Storing what the matcher found: mentions, one alert per article with every rule that fired
+as its labels (`monitor.alerts.labels`), outbox rows.
 
-`match_and_store` is idempotent per (article, rule): a re-run (a redelivered task, the
-sweep, a re-screen after a list update) adds only the alerts that did not exist, and the
-unique constraint settles a race between two workers (the loser's insert is rolled back to
-a savepoint and skipped). Mentions are replaced by the latest scan. An alert whose every
-entity is covered by a suppression is stored with `suppressed=True` and not delivered;
-every other new alert gets its outbox rows (`monitor.notify.outbox.enqueue_for_alert`) in
-the same transaction, so an alert is never stored without its deliveries or vice versa.
+`match_and_store` is idempotent per article: a re-run (a redelivered task, the sweep, a
+re-screen after a list update, rules changed) adds to the article's one alert only the
+labels of rules that were not on it yet; labels already there stay as first stored. The
+unique constraint on the article settles a race between two workers (the loser's insert is
+rolled back to a savepoint and its labels are merged into the winner's alert). Mentions are
+replaced by the latest scan. A label whose every entity is covered by a suppression is
+stored suppressed; an alert whose every label is suppressed is suppressed and not delivered.
+Outbox rows (`monitor.notify.outbox.enqueue_for_alert`) are written in the same transaction
+for the subscriptions the new labels match, so only what is new is notified. A new label on
+a dismissed alert reopens it (status `new`, with an entry in its audit trail).
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from monitor.alerts import labels
 from monitor.alerts.matcher_cache import current_matcher
 from monitor.alerts.suppressions import find_suppression
 from monitor.matching.engine import Matcher
 from monitor.matching.language import detect_language
-from monitor.matching.types import SEVERITY_RANK, AlertFinding, ArticleInput, EntityFinding
-from monitor.models import Alert, AlertEntity, Article, Delivery, Mention, utcnow
+from monitor.matching.types import AlertFinding, ArticleInput, EntityFinding
+from monitor.models import Alert, AlertEntity, AlertReview, Article, Delivery, Mention, utcnow
 from monitor.notify.outbox import enqueue_for_alert
 from monitor.rules.failures import record_failures
 from monitor.settings import Settings
@@ -38,9 +44,10 @@ SWEEP_BATCH = 500
 
 @dataclass
 class StoreResult:
-    """What one match-and-store created: new alerts and their new deliveries."""
+    """What one match-and-store did: alerts created, alerts that got new labels, new deliveries."""
 
     alerts_created: list[Alert] = field(default_factory=list)
+    alerts_updated: list[Alert] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
 
 
@@ -85,32 +92,53 @@ def _is_suppressed(session: Session, article: Article, finding: AlertFinding, fo
     return True
 
 
-def _new_alert(article: Article, article_id: int, finding: AlertFinding, suppressed: bool, rescreen: bool,
+def _new_alert(article: Article, article_id: int, found: list[dict[str, Any]], title: str, rescreen: bool,
                language: str | None = None) -> Alert:
     now = utcnow()
-    return Alert(
-        article_id=article_id,
-        feed_id=article.feed_id,
-        rule_id=finding.rule,
-        category=finding.category,
-        severity=finding.severity,
-        severity_rank=SEVERITY_RANK.get(finding.severity, 2),
-        score=finding.score,
-        title=article.title or finding.title,
-        explanation=finding.explanation,
-        entity_ids=list(finding.entity_ids),
-        evidence=[e.to_json() for e in finding.evidence],
-        status="new",
-        suppressed=suppressed,
-        rescreened=rescreen,
-        language=language,
-        created_at=now,
-        updated_at=now,
-    )
+    alert = Alert(article_id=article_id, feed_id=article.feed_id, title=article.title or title, status="new",
+                  rescreened=rescreen, language=language, created_at=now, updated_at=now, rule_id="", severity="",
+                  score=0.0)
+    labels.apply(alert, found)
+    return alert
+
+
+def _link_entities(session: Session, alert: Alert, datasets: dict[str, str]) -> None:
+    """Entity links for every entity a label names that has none yet."""
+    assert alert.id is not None
+    have = set(session.exec(select(AlertEntity.entity_id).where(col(AlertEntity.alert_id) == alert.id)).all())
+    for entity_id in labels.all_entity_ids(alert.labels):
+        if entity_id not in have:
+            dataset = datasets.get(entity_id) or entity_id.split(":", 1)[0]
+            session.add(AlertEntity(alert_id=alert.id, entity_id=entity_id, dataset=dataset))
+    session.flush()
+
+
+def _alert_of(session: Session, article_id: int) -> Alert | None:
+    # Locked, so two workers adding labels to one alert each see the other's.
+    return session.exec(select(Alert).where(col(Alert.article_id) == article_id).with_for_update()).first()
+
+
+def _add_labels(session: Session, alert: Alert, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge `found` into the alert's labels; the labels that were new (reopens a dismissed alert)."""
+    merged, added = labels.merge(labels.labels_of(alert), found)
+    if not added:
+        return []
+    new = [lab for lab in merged if lab["rule_id"] in added]
+    labels.apply(alert, merged)
+    alert.updated_at = utcnow()
+    if alert.status == "dismissed" and labels.active(new):
+        assert alert.id is not None
+        session.add(AlertReview(alert_id=alert.id, actor="system", from_status="dismissed", to_status="new",
+                                reason="new rule fired",
+                                note="reopened: " + ", ".join(lab["rule_id"] for lab in labels.active(new))))
+        alert.status = "new"
+    session.add(alert)
+    session.flush()
+    return new
 
 
 def match_and_store(session: Session, article: Article, matcher: Matcher, *, rescreen: bool = False) -> StoreResult:
-    """Scan a stored article and store its mentions and new alerts (idempotent per article and rule)."""
+    """Scan a stored article and store its mentions and its alert's new labels (idempotent per article)."""
     if article.id is None:
         session.add(article)
         session.flush()
@@ -125,28 +153,41 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
     for mention in scan.entities:
         forms.setdefault(mention.entity_id, set()).add(mention.matched)
         datasets[mention.entity_id] = mention.dataset
-    existing = set(session.exec(select(Alert.rule_id).where(col(Alert.article_id) == article.id)).all())
     result = StoreResult()
-    for finding in scan.alerts:
-        if finding.rule in existing:
-            continue
-        alert = _new_alert(article, article_id, finding, _is_suppressed(session, article, finding, forms), rescreen,
-                           scan.language)
+    alert = _alert_of(session, article_id)
+    have = {lab["rule_id"] for lab in labels.labels_of(alert)} if alert is not None else set()
+    now = utcnow()
+    found = [
+        labels.label_from_finding(finding, suppressed=_is_suppressed(session, article, finding, forms), at=now)
+        for finding in scan.alerts
+        if finding.rule not in have
+    ]
+    for lab in found:
+        lab["rescreened"] = rescreen
+    if found and alert is None:
+        alert = _new_alert(article, article_id, found, scan.alerts[0].title, rescreen, scan.language)
         try:
             with session.begin_nested():
                 session.add(alert)
                 session.flush()
-                assert alert.id is not None
-                for entity_id in dict.fromkeys(finding.entity_ids):
-                    dataset = datasets.get(entity_id) or entity_id.split(":", 1)[0]
-                    session.add(AlertEntity(alert_id=alert.id, entity_id=entity_id, dataset=dataset))
-                session.flush()
+                _link_entities(session, alert, datasets)
         except IntegrityError:
-            # another worker stored this (article, rule) first: theirs stands
-            continue
-        result.alerts_created.append(alert)
-        if not alert.suppressed:
-            result.deliveries.extend(enqueue_for_alert(session, alert))
+            # another worker stored this article's alert first: add to theirs
+            alert = _alert_of(session, article_id)
+            if alert is None:  # pragma: no cover - the conflicting row cannot vanish inside our transaction
+                raise
+        else:
+            result.alerts_created.append(alert)
+            found = []
+            if not alert.suppressed:
+                result.deliveries.extend(enqueue_for_alert(session, alert))
+    if found and alert is not None:
+        new = _add_labels(session, alert, found)
+        if new:
+            _link_entities(session, alert, datasets)
+            result.alerts_updated.append(alert)
+            if labels.active(new) and not alert.suppressed:
+                result.deliveries.extend(enqueue_for_alert(session, alert, labels.active(new)))
     article.matched_at = utcnow()
     article.matcher_version = matcher.version[:64]
     if article.language is None and scan.language:

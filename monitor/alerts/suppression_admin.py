@@ -4,15 +4,18 @@ A suppression names an entity (optionally one surface form, e.g. "Kim") in a sco
 article, one feed, or everywhere. New matches under it are stored suppressed by the matcher
 (`monitor.alerts.suppressions.find_suppression`); here the same lookup is re-applied to the
 alerts already stored in the scope, so creating or withdrawing one takes effect at once.
-An alert is suppressed when every entity it names is covered. Both actions are audited.
+A label (one rule that fired) is suppressed when every entity it names is covered, and drops
+out of the alert's summary; the alert is suppressed when every label is. Both are audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from monitor.alerts import labels
 from monitor.models import Alert, AlertEntity, Article, AuditEvent, Mention, Suppression, utcnow
 
 SCOPES = ("article", "feed", "global")
@@ -114,6 +117,18 @@ def _entity_covered(session: Session, article: Article, entity_id: str) -> bool:
     return all(find_suppression(session, article, entity_id, form) is not None for form in forms)
 
 
+def _coverage(session: Session, article: Article) -> Callable[[str], bool]:
+    """`_entity_covered` for this article, each entity looked up once."""
+    seen: dict[str, bool] = {}
+
+    def covered(entity_id: str) -> bool:
+        if entity_id not in seen:
+            seen[entity_id] = _entity_covered(session, article, entity_id)
+        return seen[entity_id]
+
+    return covered
+
+
 def reapply(session: Session, sup: Suppression) -> int:
     """Recompute `suppressed` on the stored alerts in this suppression's scope; returns how many changed."""
     stmt = (
@@ -130,12 +145,16 @@ def reapply(session: Session, sup: Suppression) -> int:
         article = session.get(Article, alert.article_id)
         if article is None:
             continue
-        entities = list(dict.fromkeys(alert.entity_ids or [sup.entity_id]))
-        covered = all(_entity_covered(session, article, e) for e in entities)
-        if covered != alert.suppressed:
-            alert.suppressed = covered
+        covered = _coverage(session, article)
+        # A label is suppressed when every entity it names is covered; one naming none never is.
+        before = labels.labels_of(alert)
+        after = [{**lab, "suppressed": bool(lab.get("entity_ids")) and all(map(covered, lab["entity_ids"]))}
+                 for lab in before]
+        if after != before:
+            was_suppressed = alert.suppressed
+            labels.apply(alert, after)
             alert.updated_at = utcnow()
             session.add(alert)
-            changed += 1
+            changed += alert.suppressed != was_suppressed
     session.flush()
     return changed

@@ -35,22 +35,44 @@ class EvidencePublic(BaseModel):
     text: str
 
 
+class LabelPublic(BaseModel):
+    """One rule that fired on the alert's article, with its own evidence, score and severity."""
+
+    rule_id: str
+    category: str
+    severity: str
+    score: float
+    explanation: str = ""
+    entity_ids: list[str] = Field(default_factory=list)
+    evidence: list[EvidencePublic] = Field(default_factory=list)
+    suppressed: bool = Field(False, description="every entity this label names is under a suppression")
+    rescreened: bool = Field(False, description="raised by re-screening stored articles after a list update")
+    created_at: datetime | None = Field(None, description="when this rule first fired on the article")
+
+
 class AlertPublic(BaseModel):
-    """An alert: one rule firing on one article, with its evidence and review status."""
+    """An alert: one article with every rule that fired on it (its labels), and the review status.
+
+    `rule_id`, `category` and `explanation` are those of the top label (highest severity, then
+    score); `severity` and `score` the highest of the labels; `entity_ids` and `evidence` their
+    union; suppressed labels count only when every label is suppressed.
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     article_id: int
     feed_id: int | None = None
-    rule_id: str
+    rule_id: str = Field(description="the top label's rule (highest severity, then score)")
     category: str
-    severity: str
-    score: float
+    severity: str = Field(description="the highest severity of the labels")
+    score: float = Field(description="the highest score of the labels")
     title: str
     explanation: str
     entity_ids: list[str]
     evidence: list[EvidencePublic]
+    rules: list[str] = Field(default_factory=list, description="every rule that fired (not suppressed), best first")
+    labels: list[LabelPublic] = Field(default_factory=list, description="every rule that fired, best first")
     status: str
     suppressed: bool
     rescreened: bool

@@ -30,7 +30,7 @@ def parse_since(value: str | None) -> datetime | None:
 
 def alerts_list(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line (the API's fields)"),
-    rule: list[str] = typer.Option([], "--rule", help="Only this rule (repeatable)"),
+    rule: list[str] = typer.Option([], "--rule", help="Only alerts where this rule fired (repeatable)"),
     since: str | None = typer.Option(None, "--since", help="Only alerts created since, e.g. 7d, 12h"),
     limit: int = typer.Option(100, "--limit", min=1, max=10000, help="At most this many alerts"),
     include_suppressed: bool = typer.Option(False, "--include-suppressed", help="Also suppressed alerts"),
@@ -56,7 +56,8 @@ def alerts_list(
         return
     for row in rows:
         entities = ",".join(row["entity_ids"][:3]) + ("..." if len(row["entity_ids"]) > 3 else "")
-        typer.echo(f"{row['id']:>6}  {row['created_at'][:19]}  {row['rule_id']:<18} {row['severity']:<8} "
+        rules = ",".join(row["rules"] or [row["rule_id"]])
+        typer.echo(f"{row['id']:>6}  {row['created_at'][:19]}  {rules:<18} {row['severity']:<8} "
                    f"{row['score']:.2f}  {row['title'][:70]}  {entities}")
 
 

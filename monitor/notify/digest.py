@@ -188,7 +188,7 @@ def build_digest(
         select(func.count(), func.min(col(Alert.id)), func.max(col(Alert.id))).select_from(Alert).where(*conds)
     ).one()
     alerts = list(session.exec(select(Alert).where(*conds).order_by(col(Alert.id)).limit(MAX_LISTED * 5)))
-    by_rule = Counter(a.rule_id for a in alerts)
+    by_rule = Counter(rule for a in alerts for rule in (a.rules or [a.rule_id]))
     by_sev = Counter(a.severity for a in alerts)
     ent_counts = Counter(e for a in alerts for e in (a.entity_ids or []))
     top_ids = [e for e, _ in ent_counts.most_common(10)]
@@ -213,6 +213,7 @@ def build_digest(
                 "title": a.title or (art.title if art else ""),
                 "rule": a.rule_id,
                 "language": a.language,
+                "rules": list(a.rules or [a.rule_id]),
                 "severity": a.severity,
                 "score": a.score,
                 "source": (feed.title or feed.url) if feed else (art.url if art and art.url else "scanned document"),

@@ -1,5 +1,9 @@
 """The outbox: one Delivery row per (alert, subscription), written in the alert's transaction.
 
+A label added to an alert later (a rule that fires on re-matching) notifies the subscriptions
+that label matches and that had no delivery of the alert yet; one already notified of the
+alert is not notified again (the API, Atom feed and SSE carry the alert's current labels).
+
 Rows are inserted with ON CONFLICT DO NOTHING on the (alert, subscription) unique
 constraint, so calling this twice for one alert (a re-run match, a crash between
 flush and commit) never creates a second delivery. Each row carries its own
@@ -9,6 +13,7 @@ flush and commit) never creates a second delivery. Each row carries its own
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -45,8 +50,9 @@ def entity_datasets(session: Session, alert: Alert) -> set[str]:
     return found
 
 
-def enqueue_for_alert(session: Session, alert: Alert) -> list[Delivery]:
-    """Create a pending Delivery for every active realtime subscription the alert matches.
+def enqueue_for_alert(session: Session, alert: Alert, labels: list[dict[str, Any]] | None = None) -> list[Delivery]:
+    """Create a pending Delivery for every active realtime subscription the alert matches
+    (with `labels`, the subscriptions one of these labels matches: the ones just added).
 
     Returns the deliveries this call created (none when they existed already); the
     caller queues `monitor.deliver` for each after commit.
@@ -56,7 +62,7 @@ def enqueue_for_alert(session: Session, alert: Alert) -> list[Delivery]:
     if alert.id is None:
         session.flush()
     datasets = entity_datasets(session, alert)
-    subs = [s for s in realtime_subscriptions(session) if alert_matches(s, alert, datasets)]
+    subs = [s for s in realtime_subscriptions(session) if alert_matches(s, alert, datasets, labels)]
     if not subs:
         return []
     now = utcnow()

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from monitor.alerts.labels import labels_of
 from monitor.links import web_link
 from monitor.models import Alert, Article, Entity, Subscription
 from monitor.rules.source import rule_title
@@ -27,8 +28,24 @@ def review_url(settings: Settings, alert_id: int | None) -> str:
     return f"{settings.public_base_url}/alerts/{alert_id}"
 
 
+def _label_data(session: Session, settings: Settings, label: dict[str, Any]) -> dict[str, Any]:
+    title, _description = rule_info(session, settings, label["rule_id"])
+    return {
+        "rule_id": label["rule_id"],
+        "rule_title": title,
+        "category": label.get("category"),
+        "severity": label.get("severity"),
+        "score": label.get("score"),
+        "explanation": label.get("explanation", ""),
+        "entity_ids": list(label.get("entity_ids") or []),
+        "evidence": list(label.get("evidence") or []),
+        "suppressed": bool(label.get("suppressed")),
+    }
+
+
 def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, Any]:
-    """The alert with its rule, entities, evidence, score, article and a link, as plain JSON types."""
+    """The alert with its top rule, every label (rule that fired), entities, evidence, score, article and a
+    link, as plain JSON types."""
     article = session.get(Article, alert.article_id)
     rule_title, rule_description = rule_info(session, settings, alert.rule_id)
     entities: list[dict[str, Any]] = []
@@ -63,6 +80,8 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
         "status": alert.status,
         "language": alert.language,
         "explanation": alert.explanation,
+        "rules": list(alert.rules or [alert.rule_id]),
+        "labels": [_label_data(session, settings, lab) for lab in labels_of(alert)],
         "entities": entities,
         "evidence": list(alert.evidence or []),
         "article": {

@@ -5,9 +5,10 @@ Which names are new comes from the version's EntityChange rows (`names_added` of
 added or changed entity). The stored articles of the last `settings.rescreen_days` that
 were already matched are scanned with the current matcher (which now knows the new
 names); only an article in which one of the new entities is found goes on to ENGINE's
-`match_and_store(..., rescreen=True)`, which is idempotent per (article, rule): alerts
-that already exist are left alone, and new ones are marked rescreened and queued for
-delivery like any other. Articles not matched yet are left to the normal matching sweep.
+`match_and_store(..., rescreen=True)`, which is idempotent per article: labels (rules that
+fired) already on the article's alert are left alone, new ones are added to it (or a new alert
+raised) marked rescreened and queued for delivery like any other. Articles not matched yet
+are left to the normal matching sweep.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def rescreen_version(
                 continue
             result.articles_matched += 1
             stored = match_and_store(session, article, matcher, rescreen=True)
-            result.alert_ids.extend(a.id for a in stored.alerts_created if a.id is not None)
+            changed = [*stored.alerts_created, *stored.alerts_updated]
+            result.alert_ids.extend(a.id for a in changed if a.id is not None)
             result.delivery_ids.extend(d.id for d in stored.deliveries if d.id is not None)
         session.flush()
     log.info(

@@ -1,5 +1,5 @@
-"""Storing matches: mentions, one alert per (article, rule), suppressions, outbox rows,
-the matcher cache and the sweep, on SQLite and PostgreSQL."""
+"""Storing matches: mentions, one alert per article with every rule that fired as a label,
+re-matching, suppressions, outbox rows, the matcher cache and the sweep, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from monitor.alerts.matcher_cache import current_matcher
+from monitor.alerts.review import history, review
 from monitor.alerts.store import match_and_store, match_article_id, match_unmatched
+from monitor.matching.types import SEVERITY_RANK
 from monitor.models import (
     Alert,
     AlertEntity,
+    AlertLabel,
+    AlertReview,
     Article,
     Delivery,
     Entity,
@@ -84,33 +88,84 @@ def test_match_and_store(any_engine: Engine, cfg: Settings) -> None:
         matcher = current_matcher(session, cfg)
         result = match_and_store(session, article, matcher)
         session.commit()
-        rules = sorted(a.rule_id for a in result.alerts_created)
-        assert {"test-listed", "test-arms"} <= set(rules)
+        # one alert for the article, every rule that fired on it a label
+        (alert,) = result.alerts_created
+        rules = [lab["rule_id"] for lab in alert.labels]
+        assert {"test-listed", "test-arms"} <= set(rules) and len(rules) == len(set(rules))
+        assert alert.rules == rules  # none suppressed, best first
+        assert alert.severity_rank == max(SEVERITY_RANK[lab["severity"]] for lab in alert.labels)
+        assert alert.score == max(lab["score"] for lab in alert.labels)
+        assert alert.rule_id == rules[0] and alert.labels[0]["severity"] == alert.severity
         mentions = session.exec(select(Mention).where(Mention.article_id == article.id)).all()
         assert [(m.entity_id, m.matched) for m in mentions] == [
             ("us_ofac_sdn:35173", "Sergei Shoigu"), ("us_ofac_sdn:35173", "Shoigu")]
         assert all(TEXT[m.start : m.end] == m.matched for m in mentions)
-        arms = session.exec(select(Alert).where(Alert.rule_id == "test-arms")).one()
-        assert arms.status == "new" and not arms.suppressed and arms.severity_rank == 2
-        assert arms.entity_ids == ["us_ofac_sdn:35173"]
-        assert "supply artillery ammunition" in arms.explanation
-        assert arms.evidence[0]["text"].endswith("to Russia.")
-        links = session.exec(select(AlertEntity).where(AlertEntity.alert_id == arms.id)).all()
+        stored = session.exec(select(Alert).where(Alert.article_id == article.id)).one()
+        assert stored.status == "new" and not stored.suppressed
+        arms = next(lab for lab in stored.labels if lab["rule_id"] == "test-arms")
+        assert arms["severity"] == "medium" and arms["entity_ids"] == ["us_ofac_sdn:35173"]
+        assert "supply artillery ammunition" in arms["explanation"]
+        assert arms["evidence"][0]["text"].endswith("to Russia.")
+        listed = next(lab for lab in stored.labels if lab["rule_id"] == "test-listed")
+        assert listed["explanation"] != arms["explanation"]  # each label keeps its own explanation
+        links = session.exec(select(AlertEntity).where(AlertEntity.alert_id == stored.id)).all()
         assert [(link.entity_id, link.dataset) for link in links] == [("us_ofac_sdn:35173", "us_ofac_sdn")]
-        # one delivery, for the subscription that wants test-arms only
-        assert [d.alert_id for d in result.deliveries] == [arms.id]
+        label_rows = session.exec(select(AlertLabel.rule_id).where(AlertLabel.alert_id == stored.id)).all()
+        assert sorted(label_rows) == sorted(rules)
+        # one delivery, for the subscription that wants test-arms (a label of the alert)
+        assert [d.alert_id for d in result.deliveries] == [stored.id]
         assert article.matched_at is not None and article.matcher_version == matcher.version[:64]
 
         # idempotent: nothing new, mentions not duplicated
         again = match_and_store(session, article, matcher)
         session.commit()
-        assert again.alerts_created == [] and again.deliveries == []
-        assert len(session.exec(select(Alert).where(Alert.article_id == article.id)).all()) == len(rules)
+        assert again.alerts_created == [] and again.alerts_updated == [] and again.deliveries == []
+        assert len(session.exec(select(Alert).where(Alert.article_id == article.id)).all()) == 1
         assert len(session.exec(select(Mention).where(Mention.article_id == article.id)).all()) == 2
         assert len(session.exec(select(Delivery)).all()) == 1
 
 
-def test_suppressed_alerts_are_stored_but_not_delivered(any_engine: Engine, cfg: Settings) -> None:
+def test_rematch_adds_new_labels_once_and_notifies_only_what_is_new(any_engine: Engine, cfg: Settings) -> None:
+    with Session(any_engine) as session:
+        add_entity(session, "35173", "SHOIGU, Sergei Kuzhugetovich")
+        every = Subscription(channel="webhook", target="http://127.0.0.1:9/all")
+        later = Subscription(channel="webhook", target="http://127.0.0.1:9/later", rules=["db-later"])
+        session.add_all([every, later])
+        article = add_article(session)
+        first = match_and_store(session, article, current_matcher(session, cfg))
+        (alert,) = first.alerts_created
+        assert [d.subscription_id for d in first.deliveries] == [every.id]
+        review(session, alert.id or 0, "dismissed", actor="analyst", reason="not relevant")
+        session.commit()
+        before = list(alert.rules)
+        # a rule added later fires on re-matching: the same alert gets the label
+        session.add(Rule(id="db-later", title="Later", category="sanctions", severity="critical", query="Pyongyang"))
+        session.commit()
+        second = match_and_store(session, article, current_matcher(session, cfg))
+        session.commit()
+        assert second.alerts_created == [] and [a.id for a in second.alerts_updated] == [alert.id]
+        session.refresh(alert)
+        assert sorted(alert.rules) == sorted(["db-later", *before]) and len(alert.labels) == len(before) + 1
+        new = next(lab for lab in alert.labels if lab["rule_id"] == "db-later")
+        assert new["severity"] == "critical" and alert.severity == "critical"
+        assert alert.labels[0]["severity"] == "critical"  # best first
+        assert all(new["created_at"] > lab["created_at"] for lab in alert.labels if lab is not new)
+        # only the subscription the new label brings is notified; the one already told is not again
+        assert [d.subscription_id for d in second.deliveries] == [later.id]
+        assert len(session.exec(select(Delivery)).all()) == 2
+        # the dismissed alert is reopened by the new rule, and the trail says so
+        assert alert.status == "new"
+        trail = history(session, alert.id or 0)
+        assert [(r.actor, r.from_status, r.to_status) for r in trail] == [
+            ("analyst", "new", "dismissed"), ("system", "dismissed", "new")]
+        assert "db-later" in (trail[-1].note or "")
+        # and a third run changes nothing
+        third = match_and_store(session, article, current_matcher(session, cfg))
+        assert third.alerts_updated == [] and third.deliveries == []
+        assert len(session.exec(select(AlertReview)).all()) == 2
+
+
+def test_suppressed_labels_drop_out_and_the_alert_only_when_none_is_left(any_engine: Engine, cfg: Settings) -> None:
     with Session(any_engine) as session:
         add_entity(session, "35173", "SHOIGU, Sergei Kuzhugetovich")
         session.add(Subscription(channel="webhook", target="http://127.0.0.1:9/hook"))
@@ -118,19 +173,18 @@ def test_suppressed_alerts_are_stored_but_not_delivered(any_engine: Engine, cfg:
         article = add_article(session)
         result = match_and_store(session, article, current_matcher(session, cfg))
         session.commit()
-        by_rule = {a.rule_id: a for a in result.alerts_created}
-        assert by_rule["test-listed"].suppressed and by_rule["test-arms"].suppressed
-        assert result.deliveries == []
-        # a suppression for one surface form only leaves the alert live when another form was used
-        session.add(Suppression(entity_id="us_ofac_sdn:35173", scope="global", reason="x", created_by="t",
-                                withdrawn_at=utcnow()))
-        other = add_article(session, text="Sergei Shoigu spoke.")
-        sup = session.exec(select(Suppression).where(col(Suppression.withdrawn_at).is_(None))).one()
+        (alert,) = result.alerts_created
+        by_rule = {lab["rule_id"]: lab for lab in alert.labels}
+        assert by_rule["test-listed"]["suppressed"] and by_rule["test-arms"]["suppressed"]
+        assert alert.suppressed and alert.rules == [] and result.deliveries == []
+        # a suppression for one surface form only leaves the label live when another form was used
+        sup = session.exec(select(Suppression)).one()
         sup.matched = "Shoigu"
         session.add(sup)
-        res2 = match_and_store(session, other, current_matcher(session, cfg))
-        assert res2.alerts_created and not any(a.suppressed for a in res2.alerts_created)
-        assert len(res2.deliveries) == len(res2.alerts_created)  # the subscription takes every alert
+        plain = add_article(session, text="Sergei Shoigu spoke.")
+        res3 = match_and_store(session, plain, current_matcher(session, cfg))
+        assert res3.alerts_created and not any(a.suppressed for a in res3.alerts_created)
+        assert len(res3.deliveries) == 1
 
 
 def test_matcher_is_rebuilt_when_rules_or_lists_change(any_engine: Engine, cfg: Settings) -> None:
@@ -209,3 +263,44 @@ def test_the_language_is_detected_stored_and_filtered_on(any_engine: Engine, cfg
         only_ru = list_alerts(session, AlertFilter(languages=["ru"])).items
         assert {a.article_id for a in only_ru} == {russian.id}
         assert list_alerts(session, AlertFilter(languages=["de"])).items == []
+
+
+def test_two_workers_matching_one_article_at_once_share_one_alert(fresh_pg_engine: Engine, cfg: Settings) -> None:
+    """The second insert waits on the first's unique index, then merges into the alert that won."""
+    import threading
+    import time
+
+    with Session(fresh_pg_engine) as session:
+        add_entity(session, "35173", "SHOIGU, Sergei Kuzhugetovich")
+        session.add(Subscription(channel="webhook", target="http://127.0.0.1:9/hook"))
+        article_id = add_article(session).id
+        session.commit()
+    first = Session(fresh_pg_engine)
+    mine = first.get(Article, article_id)
+    assert mine is not None
+    won = match_and_store(first, mine, current_matcher(first, cfg))  # not committed yet
+    outcome: dict[str, object] = {}
+    assert len(won.alerts_created) == 1 and len(won.deliveries) == 1
+    won_rules = list(won.alerts_created[0].rules)
+
+    def second_worker() -> None:
+        with Session(fresh_pg_engine) as other:
+            theirs = other.get(Article, article_id)
+            assert theirs is not None
+            result = match_and_store(other, theirs, current_matcher(other, cfg))
+            other.commit()
+            outcome["result"] = result
+
+    thread = threading.Thread(target=second_worker)
+    thread.start()
+    time.sleep(1.0)  # the second worker is now blocked on the unique index
+    assert thread.is_alive()
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    late = outcome["result"]
+    assert late.alerts_created == [] and late.alerts_updated == [] and late.deliveries == []  # type: ignore[attr-defined]
+    with Session(fresh_pg_engine) as session:
+        (alert,) = session.exec(select(Alert).where(Alert.article_id == article_id)).all()
+        assert alert.rules == won_rules
+        assert len(session.exec(select(Delivery)).all()) == 1

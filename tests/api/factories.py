@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,12 +21,14 @@ class Store:
     feed_ids: list[int] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
+    # one alert per article: the second alert of a story needs an article of its own
+    extra_article_ids: list[int] = field(default_factory=list)
 
 
 def add_alert(
     engine: Engine,
     *,
-    article_id: int,
+    article_id: int | None,
     feed_id: int | None,
     rule_id: str = "arms-transfer",
     severity: str = "high",
@@ -37,8 +40,16 @@ def add_alert(
     created_at: datetime | None = None,
     suppressed: bool = False,
 ) -> int:
-    """Insert one alert (with its entity links) and return its id."""
+    """Insert one alert (with its entity links) and return its id; `article_id=None` makes it an article
+    of its own (one alert per article)."""
     with session_scope(engine) as s:
+        if article_id is None:
+            art = Article(feed_id=feed_id, title=title, text=evidence_text, dedupe_key=f"own-{uuid.uuid4().hex}",
+                          content_hash="x", matched_at=utcnow())
+            s.add(art)
+            s.flush()
+            assert art.id is not None
+            article_id = art.id
         alert = Alert(
             article_id=article_id,
             feed_id=feed_id,
@@ -96,7 +107,8 @@ def add_article(
 
 
 def seed(engine: Engine) -> Store:
-    """Two feeds, three articles, two listed entities, six alerts spread over ten days."""
+    """Two feeds, six articles (three in `extra_article_ids`), two listed entities, six alerts (one per
+    article) spread over ten days."""
     store = Store()
     with session_scope(engine) as s:
         for n in (1, 2):
@@ -136,6 +148,11 @@ def seed(engine: Engine) -> Store:
         engine, f2, "Kim the pianist", "Pianist Kim played Wagner in Seoul.", (("un_sc_sanctions:KPi.033", "Kim"),)
     )
     store.article_ids = [a1, a2, a3]
+    a4 = add_article(engine, f1, "Shoigu named again", "Sergei Shoigu was named again.",
+                     (("us_ofac_sdn:35173", "Sergei Shoigu"),))
+    a5 = add_article(engine, f1, "Old arms story", "A dealer was selling drones.")
+    a6 = add_article(engine, f2, "Wagner evening", "An evening of Wagner in Seoul.")
+    store.extra_article_ids = [a4, a5, a6]
     now = utcnow()
     store.alert_ids = [
         add_alert(
@@ -150,7 +167,7 @@ def seed(engine: Engine) -> Store:
         ),
         add_alert(
             engine,
-            article_id=a1,
+            article_id=a4,
             feed_id=f1,
             rule_id="sanctioned-entity",
             severity="high",
@@ -188,7 +205,7 @@ def seed(engine: Engine) -> Store:
         ),
         add_alert(
             engine,
-            article_id=a2,
+            article_id=a5,
             feed_id=f1,
             rule_id="arms-transfer",
             severity="high",
@@ -199,7 +216,7 @@ def seed(engine: Engine) -> Store:
         ),
         add_alert(
             engine,
-            article_id=a3,
+            article_id=a6,
             feed_id=f2,
             rule_id="arms-transfer",
             severity="medium",

@@ -104,7 +104,7 @@ def test_entity_detail_with_history_and_alerts_newest_first(api: Api) -> None:
     now = utcnow()
     old = add_alert(api.engine, article_id=article, feed_id=None, entity_ids=(SHOIGU,),
                     created_at=now - timedelta(days=3))  # fmt: skip
-    new = add_alert(api.engine, article_id=article, feed_id=None, rule_id="sanctioned-entity",
+    new = add_alert(api.engine, article_id=None, feed_id=None, rule_id="sanctioned-entity",
                     entity_ids=(SHOIGU,), created_at=now - timedelta(hours=1), suppressed=True)  # fmt: skip
     add_alert(api.engine, article_id=other, feed_id=None, rule_id="arms-transfer")  # mentions nobody
     r = api.client.get(f"/api/v1/entities/{SHOIGU}", headers=api.h("reader"))

@@ -45,7 +45,7 @@ def test_metrics_are_computed_from_the_store(api: Api) -> None:
     assert m[("monitor_feeds", (("state", "failing"),))] == 1
     assert m[("monitor_feeds_polled_last_hour", ())] == 1
     assert m[("monitor_feed_fetch_errors_last_hour", ())] == 1
-    assert m[("monitor_articles_stored", ())] == 3
+    assert m[("monitor_articles_stored", ())] == 6
     assert m[("monitor_alerts", (("rule", "arms-transfer"),))] == 3
     assert m[("monitor_alerts", (("rule", "sanctioned-entity"),))] == 2
     assert m[("monitor_deliveries", (("status", "delivered"),))] == 1

@@ -1,9 +1,8 @@
-"""A small seeded store for the console tests: three listed people, the seed story, its alerts.
+"""A small seeded store for the console tests: three listed people, the seed story, its alert.
 
 The entities are inserted as Entity/EntityName rows (as the OFAC SDN list has them); the
-seed story's alerts come from ENGINE's matcher with the default rule pack
-(`current_matcher` + `match_and_store`); on a tree without the matcher they are written
-directly with the spans the matcher would report.
+seed story's one alert (every rule that fired a label) comes from the matcher with the
+default rule pack (`current_matcher` + `match_and_store`).
 """
 
 from __future__ import annotations
@@ -16,27 +15,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.keys import create_key
-from monitor.matching.normalise import sentence_span, sentence_starts
 from monitor.models import (
     Alert,
-    AlertEntity,
     Article,
     Entity,
     EntityChange,
     EntityName,
     Feed,
     ListVersion,
-    Mention,
-    Rule,
     utcnow,
 )
 from monitor.settings import Settings
 
 SEED_TITLE = "Kim Jong Un to visit Russia for talks with Putin on arms, US official says"
-ARMS_QUERY = (
-    "(supply OR supplying OR sell* OR provid* OR transfer* OR ship*) w/10 "
-    '(weapon* OR arms OR "artillery ammunition" OR ammunition OR missile*)'
-)
 
 ENTITIES = [
     (
@@ -67,12 +58,6 @@ ENTITIES = [
         ["SHOIGU, Sergei Kuzhugetovich", "SHOIGU, Sergey", "SHOYGU, Sergey Kuzhugetovich", "Sergei Shoigu"],
     ),
 ]
-# Surface forms of each entity in the story (what the matcher reports as `matched`).
-SURFACE = {
-    "us_ofac_sdn:20157": ["Kim Jong Un"],
-    "us_ofac_sdn:35096": ["Vladimir Putin"],
-    "us_ofac_sdn:35173": ["Sergei Shoigu"],
-}
 
 
 @dataclass
@@ -83,8 +68,7 @@ class Seeded:
     analyst_key: str
     reader_key: str
     story_article_id: int
-    arms_alert_id: int
-    listed_alert_id: int
+    story_alert_id: int
     other_alert_ids: list[int]
 
 
@@ -104,67 +88,18 @@ def _add_entities(session: Session) -> None:
     session.flush()
 
 
-def _mentions(text: str) -> list[tuple[str, str, int, int]]:
-    found = []
-    for eid, forms in SURFACE.items():
-        for form in forms:
-            start = text.find(form)
-            while start >= 0:
-                found.append((eid, form, start, start + len(form)))
-                start = text.find(form, start + 1)
-    return sorted(found, key=lambda m: m[2])
+def _story_alert(session: Session, article: Article, settings: Settings) -> int:
+    """The seed story's one alert, from ENGINE's matcher and the default rule pack."""
+    from monitor.alerts.matcher_cache import current_matcher
+    from monitor.alerts.store import match_and_store
 
-
-def _evidence(text: str, needle: str) -> dict[str, object]:
-    pos = text.index(needle)
-    start, end = sentence_span(text, sentence_starts(text), pos)
-    return {"field": "text", "start": start, "end": end, "text": text[start:end]}
-
-
-def _direct_alerts(session: Session, article: Article, feed: Feed) -> tuple[int, int]:
-    """Write the mentions and alerts the matcher would write for the seed story."""
-    assert article.id is not None
-    for eid, form, start, end in _mentions(article.text):
-        session.add(Mention(article_id=article.id, entity_id=eid, matched=form, field="text", start=start, end=end))
-    arms = Alert(
-        article_id=article.id, feed_id=feed.id, rule_id="arms-transfer", category="arms-transfer", severity="high",
-        severity_rank=3, score=0.91, title=article.title, entity_ids=["us_ofac_sdn:35173"],
-        evidence=[_evidence(article.text, "artillery ammunition")],
-        explanation="arms-transfer language ('supply' w/10 'artillery ammunition') in the sentence naming a listed "
-        "person (SHOIGU, Sergei Kuzhugetovich, us_ofac_sdn); sanctioned jurisdictions KP, RU nearby: severity high",
-    )
-    listed = Alert(
-        article_id=article.id, feed_id=feed.id, rule_id="sanctioned-entity", category="sanctions",
-        severity="medium", severity_rank=2, score=0.8, title=article.title,
-        entity_ids=["us_ofac_sdn:20157", "us_ofac_sdn:35096", "us_ofac_sdn:35173"],
-        evidence=[_evidence(article.text, "Kim Jong Un, is reportedly"), _evidence(article.text, "Sergei Shoigu")],
-        explanation="3 listed people named: KIM, Jong Un; PUTIN, Vladimir Vladimirovich; SHOIGU, Sergei Kuzhugetovich",
-    )
-    session.add(arms)
-    session.add(listed)
-    session.flush()
-    for alert in (arms, listed):
-        assert alert.id is not None
-        for eid in alert.entity_ids:
-            session.add(AlertEntity(alert_id=alert.id, entity_id=eid, dataset="us_ofac_sdn"))
-    session.flush()
-    assert arms.id is not None and listed.id is not None
-    return arms.id, listed.id
-
-
-def _engine_alerts(session: Session, article: Article, settings: Settings) -> tuple[int, int] | None:
-    """Use ENGINE's matcher and store when both have landed; None otherwise."""
-    try:
-        from monitor.alerts.matcher_cache import current_matcher
-        from monitor.alerts.store import match_and_store
-    except ImportError:
-        return None
     result = match_and_store(session, article, current_matcher(session, settings))
     session.commit()
-    by_rule = {a.rule_id: a.id for a in result.alerts_created}
+    (alert,) = result.alerts_created  # one alert per article, however many rules fired
     # The default rule pack must flag the seed story; if it stops doing so the tests say so plainly.
-    assert "arms-transfer" in by_rule and "sanctioned-entity" in by_rule, f"seed story raised only {sorted(by_rule)}"
-    return by_rule["arms-transfer"], by_rule["sanctioned-entity"]  # type: ignore[return-value]
+    assert {"arms-transfer", "sanctioned-entity"} <= set(alert.rules), f"seed story raised only {alert.rules}"
+    assert alert.id is not None
+    return alert.id
 
 
 def seed(engine: Engine, story: Path, settings: Settings) -> Seeded:
@@ -189,12 +124,7 @@ def seed(engine: Engine, story: Path, settings: Settings) -> Seeded:
         session.add(article)
         session.flush()
         session.commit()
-        ids = _engine_alerts(session, article, settings)
-        if ids is None:
-            # Without ENGINE's matcher the rule's query is needed here to mark its terms.
-            session.add(Rule(id="arms-transfer", title="Arms transfers", category="arms-transfer", severity="high",
-                             query=ARMS_QUERY, description="supplying, selling or shipping weapons"))
-            ids = _direct_alerts(session, article, feed)
+        story_alert = _story_alert(session, article, settings)
         # A few other alerts on other articles so that filters have something to tell apart.
         others: list[int] = []
         for i, (rule, sev, rank, score, title) in enumerate(
@@ -225,7 +155,6 @@ def seed(engine: Engine, story: Path, settings: Settings) -> Seeded:
             analyst_key=keys["analyst"],
             reader_key=keys["reader"],
             story_article_id=int(story_id or 0),
-            arms_alert_id=ids[0],
-            listed_alert_id=ids[1],
+            story_alert_id=story_alert,
             other_alert_ids=others,
         )

@@ -319,17 +319,19 @@ def test_queue_pages_with_the_shared_cursor(console: LiveConsole) -> None:
     from monitor.models import Article, utcnow
 
     with Session(console.engine) as session:  # type: ignore[arg-type]
-        article = Article(title="Paging", text="Paging.", dedupe_key="console-paging", content_hash="paging")
-        session.add(article)
-        session.flush()
-        assert article.id is not None
         now = utcnow()
-        for i in range(55):
+        article_ids = []
+        for i in range(55):  # one alert per article
+            article = Article(title=f"Paging {i}", text="Paging.", dedupe_key=f"console-paging-{i}",
+                              content_hash="paging")
+            session.add(article)
+            session.flush()
+            assert article.id is not None
+            article_ids.append(article.id)
             session.add(Alert(article_id=article.id, rule_id=f"paging-{i:02d}", category="sanctions", severity="low",
                               severity_rank=1, score=0.1, title=f"paging alert {i:02d}",
                               created_at=now - timedelta(days=400, minutes=i)))
         session.commit()
-        article_id = article.id
     try:
         with signed_in_client(console, console.seeded.reader_key) as client:
             until = (now - timedelta(days=300)).date().isoformat()
@@ -345,7 +347,8 @@ def test_queue_pages_with_the_shared_cursor(console: LiveConsole) -> None:
             assert broken.status_code == 200 and "no longer valid" in broken.text
     finally:
         with Session(console.engine) as session:  # type: ignore[arg-type]
-            session.delete(session.get(Article, article_id))
+            for article_id in article_ids:
+                session.delete(session.get(Article, article_id))
             session.commit()
 
 

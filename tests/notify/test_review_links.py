@@ -42,7 +42,7 @@ def _review_links(html: str) -> list[str]:
 
 
 def test_realtime_and_digest_review_links_open_the_console_page(console: LiveConsole) -> None:  # noqa: F811
-    alert_id = console.seeded.arms_alert_id
+    alert_id = console.seeded.story_alert_id
     with session_scope(console.engine) as s:  # type: ignore[arg-type]
         title = s.exec(select(Alert.title).where(Alert.id == alert_id)).one()
     with SmtpServer() as smtp:

@@ -17,8 +17,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.alerts import labels
 from monitor.alerts.csv_export import csv_lines
+from monitor.alerts.labels import labels_of
 from monitor.alerts.queries import (
+    JSON_COLUMNS,
     AlertFilter,
     InvalidCursor,
     alert_page_sql,
@@ -66,6 +69,8 @@ def alert_public(alert: Alert) -> dict[str, Any]:
         "explanation": alert.explanation,
         "entity_ids": list(alert.entity_ids or []),
         "evidence": list(alert.evidence or []),
+        "rules": list(alert.rules or []),
+        "labels": labels_of(alert),
         "status": alert.status,
         "suppressed": alert.suppressed,
         "rescreened": alert.rescreened,
@@ -98,8 +103,8 @@ async def get_alerts(
         raise validation_error("query.cursor", str(exc)) from None
     for row in rows:
         del row["severity_rank"]
-        row["entity_ids"] = orjson.Fragment(row["entity_ids"])
-        row["evidence"] = orjson.Fragment(row["evidence"])
+        for name in JSON_COLUMNS:
+            row[name] = orjson.Fragment(row[name])
     body = orjson.dumps({"items": rows, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
     return Response(body, media_type="application/json")
 
@@ -130,14 +135,23 @@ def alerts_atom(
     for alert in reversed(page.items):  # feedgen prepends, so add oldest first to keep newest on top
         entry = fg.add_entry()
         entry.id(f"{base}/api/v1/alerts/{alert.id}")
-        entry.title(f"[{alert.severity}] {alert.rule_id}: {alert.title}"[:500])
+        entry.title(f"[{alert.severity}] {', '.join(alert.rules or [alert.rule_id])}: {alert.title}"[:500])
         entry.link(href=f"{base}/api/v1/alerts/{alert.id}")
-        entry.updated(alert.created_at)
+        entry.updated(alert.updated_at)  # a new label, a review or a suppression changes the entry
         entry.published(alert.created_at)
-        entry.category(term=alert.category)
-        spans = "\n".join(f"- {e.get('text', '')}" for e in alert.evidence or [] if isinstance(e, dict))
-        entry.content(f"{alert.explanation}\n{spans}".strip() or alert.title, type="text")
+        for label in labels.active(labels_of(alert)) or labels_of(alert):
+            entry.category(term=label["rule_id"], label=f"{label['rule_id']} ({label.get('severity')})")
+        entry.content(_atom_text(alert), type="text")
     return Response(fg.atom_str(pretty=False), media_type="application/atom+xml")
+
+
+def _atom_text(alert: Alert) -> str:
+    """Each label's explanation and evidence, the top label first."""
+    parts = []
+    for label in labels.active(labels_of(alert)) or labels_of(alert):
+        spans = "\n".join(f"- {e.get('text', '')}" for e in label.get("evidence") or [] if isinstance(e, dict))
+        parts.append(f"{label['rule_id']} [{label.get('severity')}]: {label.get('explanation', '')}\n{spans}".strip())
+    return "\n\n".join(parts) or alert.title
 
 
 def _new_alerts(engine: Engine, flt: AlertFilter, after_id: int) -> list[dict[str, Any]]:
@@ -199,7 +213,9 @@ async def alerts_stream(
 def _csv_row(alert: Alert) -> dict[str, Any]:
     row = alert_public(alert)
     row["entity_ids"] = " ".join(row["entity_ids"])
+    row["rules"] = " ".join(row["rules"])
     row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
+    row["labels"] = json.dumps(row["labels"], ensure_ascii=False)
     return row
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.models import Alert, Article, Delivery, DeliveryAttempt, Feed, Heartbeat, Suppression, utcnow
+from monitor.models import AlertLabel, Article, Delivery, DeliveryAttempt, Feed, Heartbeat, Suppression, utcnow
 
 router = APIRouter(tags=["operations"])
 _LATENCY_SAMPLE = 2000
@@ -72,8 +72,9 @@ class StoreCollector:
                 "Articles the matcher has not read yet",
                 value=s.exec(select(func.count()).where(col(Article.matched_at).is_(None))).one(),
             )
-            alerts = GaugeMetricFamily("monitor_alerts", "Alerts by rule", labels=["rule"])
-            for rule, n in s.exec(select(Alert.rule_id, func.count()).group_by(col(Alert.rule_id))).all():
+            alerts = GaugeMetricFamily("monitor_alerts", "Alerts carrying each rule's label", labels=["rule"])
+            by_rule = select(AlertLabel.rule_id, func.count()).group_by(col(AlertLabel.rule_id))
+            for rule, n in s.exec(by_rule).all():
                 alerts.add_metric([rule], n)
             yield alerts
             deliveries = GaugeMetricFamily("monitor_deliveries", "Deliveries by status", labels=["status"])

@@ -31,7 +31,7 @@ from monitor.console.web import redirect, render
 from monitor.matching.query import MAX_QUERY_CHARS
 from monitor.matching.types import CATEGORIES
 from monitor.matching.vocabulary import Vocabularies
-from monitor.models import Alert, Rule, utcnow
+from monitor.models import Alert, AlertLabel, Rule, utcnow
 from monitor.rules.failures import current_failures
 from monitor.rules.source import active_rules
 from monitor.settings import Settings
@@ -77,17 +77,18 @@ class QueryCheck:
 
 
 def hit_counts(session: Session) -> dict[str, tuple[int, int]]:
-    """Alerts per rule over the last 7 and 30 days (suppressed ones not counted)."""
+    """Alerts carrying each rule's label over the last 7 and 30 days (suppressed labels not counted)."""
     now = utcnow()
     week, month = now - timedelta(days=7), now - timedelta(days=30)
     rows = session.execute(
         select(
-            col(Alert.rule_id),
+            col(AlertLabel.rule_id),
             func.sum(case((col(Alert.created_at) >= week, 1), else_=0)),
             func.count(),
         )
-        .where(col(Alert.created_at) >= month, col(Alert.suppressed).is_(False))
-        .group_by(Alert.rule_id)
+        .join(Alert, col(Alert.id) == col(AlertLabel.alert_id))
+        .where(col(Alert.created_at) >= month, col(AlertLabel.suppressed).is_(False))
+        .group_by(AlertLabel.rule_id)
     ).all()
     return {str(rule): (int(w or 0), int(m)) for rule, w, m in rows}
 
