@@ -38,8 +38,11 @@ def list_stories(session: Session, flt: StoryFilter, *, limit: int = 50, offset:
     if flt.rule or flt.entity_id:
         # rules and entities live in JSON: narrow by the alerts' columns instead
         sub = select(StoryArticle.story_id).join(Alert, col(Alert.article_id) == col(StoryArticle.article_id))
-        if flt.rule:
-            sub = sub.where(col(Alert.rule_id) == flt.rule)
+        if flt.rule:  # an alert carrying that rule's label, not suppressed
+            from monitor.models import AlertLabel
+
+            sub = sub.join(AlertLabel, col(AlertLabel.alert_id) == col(Alert.id)).where(
+                col(AlertLabel.rule_id) == flt.rule, col(AlertLabel.suppressed).is_(False))
         if flt.entity_id:
             from monitor.models import AlertEntity
 
@@ -71,7 +74,8 @@ def story_articles(session: Session, story_id: int) -> list[dict[str, Any]]:
     return [
         {"id": a.id, "title": a.title, "url": a.url, "feed_id": a.feed_id, "published_at": a.published_at,
          "fetched_at": a.fetched_at, "pinned": link.pinned, "score": link.score,
-         "alerts": [{"id": x.id, "rule": x.rule_id, "severity": x.severity, "score": x.score, "status": x.status,
+         "alerts": [{"id": x.id, "rule": x.rule_id, "rules": list(x.rules or [x.rule_id]), "severity": x.severity,
+                     "score": x.score, "status": x.status,
                      "suppressed": x.suppressed} for x in alerts.get(a.id or 0, [])]}
         for a, link in rows
     ]

@@ -260,7 +260,7 @@ def refresh_story(session: Session, story: Story) -> None:
     story.first_seen = min(times) if times else story.first_seen
     story.last_seen = max(times) if times else story.last_seen
     story.entity_ids = sorted({e for a in alerts for e in a.entity_ids})
-    story.rules = sorted({a.rule_id for a in alerts})
+    story.rules = sorted({rule for a in alerts for rule in (a.rules or [a.rule_id])})
     story.alert_count = len(alerts)
     story.severity = top.severity if top is not None else None
     story.severity_rank = top.severity_rank if top is not None else 0

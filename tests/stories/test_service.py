@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.alerts import labels
 from monitor.db import session_scope
-from monitor.matching.types import SEVERITY_RANK
 from monitor.models import Alert, AlertReview, Article, AuditEvent, Feed, Story, StoryArticle
 from monitor.stories.review import merge_stories, review_story, split_story
 from monitor.stories.store import place_article
@@ -39,9 +39,14 @@ def add(engine: Engine, feed: str, title: str, text: str, hours: float, *,
                           dedupe_key=f"{feed}:{title}", content_hash=title[:60])
         s.add(article)
         s.flush()
-        for rule, severity, entities in alerts:
-            s.add(Alert(article_id=article.id, feed_id=row.id, rule_id=rule, severity=severity,
-                        severity_rank=SEVERITY_RANK[severity], score=0.9, title=title, entity_ids=list(entities)))
+        if alerts:  # one alert per article, each rule a label
+            alert = Alert(article_id=article.id, feed_id=row.id, title=title, rule_id="", severity="", score=0)
+            labels.apply(alert, [
+                {"rule_id": rule, "category": "sanctions", "severity": severity, "score": 0.9, "explanation": "",
+                 "entity_ids": list(entities), "evidence": [], "suppressed": False}
+                for rule, severity, entities in alerts
+            ])
+            s.add(alert)
         s.flush()
         place_article(s, article)
         assert article.id is not None
