@@ -1,8 +1,8 @@
 """Why a backtest scores an article differently from the alert stored for it.
 
-A stored alert keeps the severity and score it got when it was raised; a backtest scores
-with the lists and rules as they are now. `StoredScores` finds the stored alert of the
-same rule on the same article and, when severity or score differ, names what changed since
+A stored alert's label keeps the severity and score the rule got when it fired; a backtest
+scores with the lists and rules as they are now. `StoredScores` finds the label of the same
+rule on the same article's alert and, when severity or score differ, names what changed since
 it was stored: list versions loaded after it, the rule edited in the database or its rule
 file modified after it, or the rule run being an unsaved draft. When nothing of that
 changed, the matcher itself did (a new release).
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from monitor.alerts.labels import labels_of
 from monitor.matching.rulefile import rule_files
 from monitor.matching.types import AlertFinding, RuleSpec
 from monitor.models import Alert, ListVersion, Rule, as_utc
@@ -73,15 +74,19 @@ class StoredScores:
 
     def difference(self, article_id: int, finding: AlertFinding) -> StoredDifference | None:
         """The stored alert and the reasons, when its severity or score differ from `finding`; else None."""
-        alert = self.session.exec(
-            select(Alert).where(col(Alert.article_id) == article_id, col(Alert.rule_id) == self.spec.id)
-        ).first()
+        alert = self.session.exec(select(Alert).where(col(Alert.article_id) == article_id)).first()
         if alert is None or alert.id is None:
             return None
-        if alert.severity == finding.severity and round(alert.score, 3) == round(finding.score, 3):
+        # the article's one alert; this rule's label on it, with the figures and time it was stored with
+        label = next((lab for lab in labels_of(alert) if lab["rule_id"] == self.spec.id), None)
+        if label is None:
             return None
-        since = as_utc(alert.created_at)
-        return StoredDifference(alert.id, alert.severity, alert.score, since, self._changes(since))
+        severity, score = str(label.get("severity")), float(label.get("score") or 0.0)
+        if severity == finding.severity and round(score, 3) == round(finding.score, 3):
+            return None
+        stamp = label.get("created_at")
+        since = as_utc(datetime.fromisoformat(stamp)) if stamp else as_utc(alert.created_at)
+        return StoredDifference(alert.id, severity, score, since, self._changes(since))
 
     def _changes(self, since: datetime) -> list[str]:
         changes: list[str] = []

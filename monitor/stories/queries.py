@@ -103,7 +103,7 @@ def stories_of_alerts(session: Session, alerts: list[Alert]) -> list[dict[str, A
             "alerts": 0, "articles": set(), "severity": alert.severity, "severity_rank": 0, "rules": set()})
         group["alerts"] += 1
         group["articles"].add(alert.article_id)
-        group["rules"].add(alert.rule_id)
+        group["rules"].update(alert.rules or [alert.rule_id])
         if alert.severity_rank > group["severity_rank"]:
             group["severity"], group["severity_rank"] = alert.severity, alert.severity_rank
     out = []
