@@ -25,6 +25,11 @@ from monitor import resources
 from monitor.matching.normalise import korean_key, normalise_name
 from monitor.matching.tuning import (
     ARABIC_VARIANT_ZIPF,
+    CONF_DERIVED,
+    CONF_FURTHER,
+    CONF_LISTED,
+    CONF_NEAR,
+    CONF_NICKNAME,
     DISTINCT_TOP,
     EVERYDAY_NAME_TOP,
     EVERYDAY_TOP,
@@ -204,34 +209,34 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
             # a one-word alias ("Jean", "Chavez", "Hollywood") is a nickname: only an earlier
             # full mention supports it, never a title ("Euronext chief Jean-Francois")
             single = len(surname) == 1 and " ".join(surname) not in real_surnames
-            add(surname, WEAK if (len(surname) > 1 and not weak) or single else SURNAME, 0.8)
+            add(surname, WEAK if (len(surname) > 1 and not weak) or single else SURNAME, CONF_NICKNAME)
             continue
-        add(given + surname, base, 1.0)
+        add(given + surname, base, CONF_LISTED)
         if korean or (len(given) == 1 and given[0] not in common_words(DISTINCT_TOP)):
             # "Wang Jian", "Putin Vladimir": surname-first order is common for short names only
             # ("Shoigu Sergei Kuzhugetovich" is list style, never news)
-            add(surname + given, base, 0.95)
+            add(surname + given, base, CONF_NEAR)
         if len(given) > 1 and not korean:
-            add(given[:1] + surname, base, 0.95)
+            add(given[:1] + surname, base, CONF_NEAR)
             if _PATRONYMIC.search(given[1]):
                 # "Vladimir V. Putin": first name, initial of the patronymic, surname (news style)
-                add([given[0], given[1][0], *surname], base, 0.9)
+                add([given[0], given[1][0], *surname], base, CONF_DERIVED)
             middle = [t for t in given[1:] if not _PATRONYMIC.search(t)]
             if middle and len(given) > 2:
-                add(given[:1] + middle + surname, base, 0.9)
+                add(given[:1] + middle + surname, base, CONF_DERIVED)
         if korean:
-            add(korean_key(" ".join(surname + given)).split(), base, 0.95)
-            add(korean_key(" ".join([*surname, "".join(given)])).split(), base, 0.9)
+            add(korean_key(" ".join(surname + given)).split(), base, CONF_NEAR)
+            add(korean_key(" ".join([*surname, "".join(given)])).split(), base, CONF_DERIVED)
             if len(given) > 1:
                 # "Kim Jung Un", "Kim Jong Eun", "Kim Jongeun": the other romanisations of a
                 # given name of two or more syllables, spaced or joined (a hyphen reads as a space)
                 for respelled in korean_given_variants(given)[1:]:
-                    add(surname + respelled, base, 0.9)
-                    add([*surname, "".join(respelled)], base, 0.85)
+                    add(surname + respelled, base, CONF_DERIVED)
+                    add([*surname, "".join(respelled)], base, CONF_FURTHER)
         if len(" ".join(surname)) >= 3 and (not structured or " ".join(surname) in structured):
             # the surname of a name the list marks weak ("AL-WALID, Abu": a kunya) is no surname a
             # title can support ("prince Al-Walid bin Talal")
-            add(surname, WEAK if weak else SURNAME, 0.85)
+            add(surname, WEAK if weak else SURNAME, CONF_FURTHER)
     if bool(specs) and _is_hispanic(specs[0]):
         for given, surname, weak, _comma in parts:
             if given and len(surname) == 2 and not weak:
@@ -242,13 +247,13 @@ def person_forms(specs: list[AliasSpec]) -> list[Form]:
         for first in sorted(firsts):
             for variant in given_name_variants(first) if slavic else ():
                 for surname_key in sorted(surnames)[:2]:
-                    add([variant, *surname_key.split()], STRONG, 0.85)
+                    add([variant, *surname_key.split()], STRONG, CONF_FURTHER)
             for surname_key in sorted(surnames):
                 # cross given names only over spellings of one surname (Shoigu / Shoygu), not
                 # over unrelated aliases of the entity
                 if crossed >= MAX_CROSS or not any(_same_name(surname_key, s) for s in first_surnames[first]):
                     continue
-                add([first, *surname_key.split()], STRONG, 0.9)
+                add([first, *surname_key.split()], STRONG, CONF_DERIVED)
                 crossed += 1
     return list(forms.values())
 
@@ -275,13 +280,13 @@ def _add_hispanic(add: Callable[..., None], given: list[str], surname: list[str]
     # MADURO GUERRA, Nicolas Ernesto (0.85), who shares the short form
     for name in dict.fromkeys(given):
         if len(name) > 2:
-            add([name, first], kind, 0.9 if len(given) == 1 else 0.85, first)
+            add([name, first], kind, CONF_DERIVED if len(given) == 1 else CONF_FURTHER, first)
     if len(given) > 1:
-        add([*given, first], kind, 0.9, first)
+        add([*given, first], kind, CONF_DERIVED, first)
     if kind == STRONG:
         # "President Chavez" (3.3) or "boss Bell" is rarely the listed one; the matcher also wants
         # a country of theirs in the article ("Economy Minister Massa" of Argentina is no Mexican)
-        add([first], SURNAME, 0.8, first)
+        add([first], SURNAME, CONF_NICKNAME, first)
 
 
 # Romanisations of Slavic given names differ in a few endings and letters: Yevgeny / Yevgeniy /
@@ -401,16 +406,16 @@ def thing_forms(specs: list[AliasSpec]) -> list[Form]:
         tokens = normalise_name(spec.alias).split()
         if not tokens:
             continue
-        add(tokens, spec.weak or (not vessel and _is_place(tokens)), 1.0, derived=False)
+        add(tokens, spec.weak or (not vessel and _is_place(tokens)), CONF_LISTED, derived=False)
         stripped = _strip_legal(tokens)
         if stripped and stripped != tokens:
-            add(stripped, spec.weak, 0.95, derived=True)
+            add(stripped, spec.weak, CONF_NEAR, derived=True)
         if not vessel:
             for quoted in _QUOTED.findall(spec.alias):
                 # PRIVATE MILITARY COMPANY 'WAGNER' is "Wagner" in news, next to group, fighters...
                 short = normalise_name(quoted)
                 if short and short != " ".join(tokens) and len(short) >= 4 and short not in forms:
-                    forms[short] = Form(short, ORGSHORT, 0.85)
+                    forms[short] = Form(short, ORGSHORT, CONF_FURTHER)
     return list(forms.values())
 
 

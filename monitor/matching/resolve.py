@@ -22,6 +22,7 @@ from monitor.matching.fields import FieldState, Occ, title_case_run
 from monitor.matching.index import CompiledIndex
 from monitor.matching.normalise import normalise_name
 from monitor.matching.tuning import (
+    CONF_LISTED,
     FULLER_LISTING_RATIO,
     MAX_NAMESAKES,
     OWN_FIRST_NAME_RATIO,
@@ -366,7 +367,7 @@ class Resolver:
             # two people of one list named that way ("'ALI, Muhammad" twice): neither (two
             # companies of one list sharing a name are a group and its branch: "Sberbank")
             return None
-        if top_conf >= 1.0:
+        if top_conf >= CONF_LISTED:
             return fids
         names = {e: frozenset(normalise_name(self.index.entities[e].caption).split()) for e in ents}
         order = list(names.values())

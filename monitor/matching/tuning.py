@@ -38,6 +38,15 @@ MAX_VARIANT_FORMS = 24  # respelled forms per entity
 MAX_RESPELLED_WORDS = 4  # an organisation's names longer than that are list names, not news names
 RESPELLED_CONFIDENCE = 0.95  # a respelled form is a little less sure than the listed spelling
 
+# How sure a form is that it names the listed entity (the mention's confidence before any cue
+# factor); TYPO_MIN_CONFIDENCE and LINK_MIN_CONFIDENCE below and the resolver's "a full name
+# outranks its shortenings" read these levels.
+CONF_LISTED = 1.0  # the name as listed: given names + surname, an organisation's alias
+CONF_NEAR = 0.95  # the same name reordered or cut to its first given name, or without its legal form
+CONF_DERIVED = 0.9  # made by a naming rule: patronymic initial, Korean respelling, crossed spellings
+CONF_FURTHER = 0.85  # further from the list: a bare surname, a Slavic given-name variant, a quoted short name
+CONF_NICKNAME = 0.8  # a one-word alias, a Spanish first surname alone
+
 # --------------------------------------------------------------------------- index build
 # a surname is looked at for distinctiveness when it has this many letters at least ...
 DISTINCT_MIN_LETTERS = 5
