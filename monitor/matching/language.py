@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor import resources
 
-_SAMPLE = 700  # characters read for a decision: the title and the start of the text suffice
+_SAMPLE = 400  # characters read for a decision: the title and the start of the text suffice
 _MIN_LETTERS = 12  # below this many letters the text cannot be told apart: the declaration wins
 _SURE = 0.60  # model probability under which a valid declaration is preferred
 _DECLARED = re.compile(r"^([a-zA-Z]{2})(?:[-_][A-Za-z0-9]+)*$")

@@ -46,6 +46,8 @@ _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 # no one-letter variants of its own)
 _TRANSCRIPTION_CONFIDENCE = 0.8
 _RENDERING_CONFIDENCE = 0.84
+_AFFIXED_SCRIPTS = re.compile("[\u0400-\u04ff\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 _jieba_lock = threading.Lock()
 _jieba: Any = None
 _jieba_words: set[str] = set()  # words already added to the process's segmenter
@@ -199,8 +201,8 @@ class LanguageSupport:
         """The field normalised for scanning, endings of inflected name words blanked."""
         nt = normalise_field(raw)
         latin = _inflection()[3].get(language or "", ())
-        if raw.isascii() and not latin:
-            return nt
+        if not latin and (raw.isascii() or not _AFFIXED_SCRIPTS.search(raw)):
+            return nt  # English (and every text with no Cyrillic or Arabic letter) costs one search
         cyr_suffixes, ar_prefixes, ar_suffixes, _ = _inflection()
         tokens = self.tokens
         chars: list[str] | None = None
@@ -243,30 +245,31 @@ class LanguageSupport:
 
     def segment_filter(self, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]]) -> None:
         """Drop name matches in Chinese text that start or end inside a word (in place)."""
+        han = [fs is not None and not fs.nt.original.isascii() and bool(_HAN.search(fs.nt.original)) for fs in fields]
+        if not any(han):
+            return
+        bounds: dict[int, set[int]] = {}  # per field: the word boundaries of its segmentation
         for occ in list(form_hits):
             fs = fields[occ[0]]
-            if fs is None:
+            if fs is None or not han[occ[0]]:
                 continue
             start, end = fs.nt.orig_span(occ[1], occ[2])
             text = fs.nt.original
             if not (_is_han(text[start]) and _is_han(text[end - 1])):
                 continue
-            if not self._on_word_boundaries(text, start, end):
+            if occ[0] not in bounds:
+                bounds[occ[0]] = self._boundaries(text)
+            if start not in bounds[occ[0]] or end not in bounds[occ[0]]:
                 del form_hits[occ]
 
-    def _on_word_boundaries(self, text: str, start: int, end: int) -> bool:
-        lo = start
-        while lo > 0 and start - lo < 12 and _is_han(text[lo - 1]):
-            lo -= 1
-        hi = end
-        while hi < len(text) and hi - end < 12 and _is_han(text[hi]):
-            hi += 1
-        bounds = {lo}
-        pos = lo
-        for word in self._segmenter().cut(text[lo:hi], HMM=False):
+    def _boundaries(self, text: str) -> set[int]:
+        """Offsets where jieba's segmentation of the text puts a word boundary (segmented once)."""
+        out = {0}
+        pos = 0
+        for word in self._segmenter().cut(text, HMM=False):
             pos += len(word)
-            bounds.add(pos)
-        return start in bounds and end in bounds
+            out.add(pos)
+        return out
 
     def _segmenter(self) -> Any:
         global _jieba

@@ -169,6 +169,7 @@ def _contextual(ch: str) -> bool:
     return not unicodedata.name(ch, "LATIN").startswith("LATIN")
 
 
+@lru_cache(maxsize=65536)
 def _fold_word(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word)
     base = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
