@@ -141,3 +141,65 @@ def test_evidence_offsets_cover_the_inflected_word(matcher: Matcher) -> None:
 def test_scan_output_carries_the_language(matcher: Matcher) -> None:
     article = ArticleInput(id="a", title="", text="Путин", language="ru")
     assert matcher.scan(article).to_json(article)["language"] == "ru"
+
+
+@pytest.fixture(scope="module")
+def pack() -> Matcher:
+    from pathlib import Path
+
+    from monitor.matching.rulefile import load_rules
+
+    return build_matcher(load_rules([Path(__file__).resolve().parents[2] / "config" / "rules"]), ALIASES)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Пхеньян поставил России миллион артиллерийских снарядов.", "ru"),
+    ("Німеччина передасть Україні системи ППО і боєприпаси.", "uk"),
+    ("Nordkorea hat Millionen Artilleriegranaten an Russland geliefert.", "de"),
+    ("Paris va livrer de nouveaux missiles à Kiev.", "fr"),
+    ("España enviará más armas a Ucrania.", "es"),
+    ("قال الجيش إن شحنة أسلحة وصلت إلى الحزب عبر سوريا.", "ar"),
+    ("سپاه صدها پهپاد را به روسیه ارسال کرده است.", "fa"),
+    ("平壤已向莫斯科运送数百万发炮弹。", "zh"),
+    ("북한이 러시아에 포탄 수백만 발을 공급했다.", "ko"),
+    ("Pyongyang, Moskova'ya milyonlarca top mermisi sevk etti.", "tr"),
+])
+def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: str) -> None:
+    rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
+    assert "arms-transfer" in rules
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Северная Корея запустила баллистическую ракету, запуск наблюдал лидер.", "ru"),  # a missile test
+    ("Auf dem Roten Platz rollten Panzer und Raketen vorbei.", "de"),  # a parade
+    ("Une voiture piégée a explosé dans le centre de Damas.", "fr"),  # an attack
+    ("Lavrov discutió en Ginebra la prórroga del tratado sobre armas estratégicas.", "es"),  # arms control
+    ("يقول الخبراء إن تنظيم الوقت أهم سلاح للنجاح.", "ar"),  # an everyday sense
+    ("Le président a annoncé le déploiement d'armes nucléaires tactiques en Biélorussie.", "fr"),  # deployment
+    ("The U.S. launched strikes after a drone attack by Iran-backed groups.", "en"),  # English stays English
+])
+def test_arms_transfer_traps_stay_quiet(pack: Matcher, text: str, lang: str) -> None:
+    rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
+    assert "arms-transfer" not in rules
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Танкеры теневого флота перегружают нефть с борта на борт.", "ru"),
+    ("Des sociétés écrans ont réexporté les puces vers la Russie pour contourner les sanctions.", "fr"),
+    ("油轮在公海进行船对船转运，以规避制裁。", "zh"),
+])
+def test_sanctions_evasion_fires_in_other_languages(pack: Matcher, text: str, lang: str) -> None:
+    rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
+    assert "sanctions-evasion" in rules
+
+
+def test_the_generated_vocabularies_are_up_to_date() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("Stemmer")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "scripts" / "vocabularies"), "--check"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
