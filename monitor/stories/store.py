@@ -200,7 +200,7 @@ def _add_to_story(session: Session, story: Story, article: Article, outlet: str)
     story.first_seen = min(story.first_seen, when)
     story.last_seen = max(story.last_seen, when)
     story.entity_ids = sorted(set(story.entity_ids) | {e for a in fresh for e in a.entity_ids})
-    story.rules = sorted(set(story.rules) | {a.rule_id for a in fresh})
+    story.rules = sorted(set(story.rules) | {rule for a in fresh for rule in (a.rules or [a.rule_id])})
     story.alert_count += len(fresh)
     top = max(fresh, key=lambda a: a.severity_rank, default=None)
     if top is not None and top.severity_rank > story.severity_rank:

@@ -140,3 +140,13 @@ def test_merge_and_split_are_remembered(sqlite_engine: Engine) -> None:
     # a later report of the summit joins a story the window rebuilt from the analyst's grouping
     d = add(sqlite_engine, "nbc", *SUMMIT[2], 3, alerts=ARMS)
     assert story_of(sqlite_engine, d).id in {first, new_id}
+
+
+def test_every_rule_of_an_arriving_alert_reaches_the_story(sqlite_engine: Engine) -> None:
+    a = add(sqlite_engine, "bbc", *SUMMIT[0], 0, alerts=ARMS)
+    b = add(sqlite_engine, "guardian", *SUMMIT[1], 1,
+            alerts=(("named-officials", "medium", ()), ("sanctions-evasion", "critical", ())))
+    story = story_of(sqlite_engine, b)
+    assert story.id == story_of(sqlite_engine, a).id
+    assert story.rules == ["arms-transfer", "named-officials", "sanctions-evasion"]
+    assert story.severity == "critical"
