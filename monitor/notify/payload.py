@@ -11,6 +11,7 @@ from monitor.links import web_link
 from monitor.models import Alert, Article, Entity, Subscription
 from monitor.rules.source import rule_title
 from monitor.settings import Settings
+from monitor.stories.queries import story_summary
 
 
 def rule_info(session: Session, settings: Settings, rule_id: str) -> tuple[str, str]:
@@ -81,6 +82,8 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
         "language": alert.language,
         "explanation": alert.explanation,
         "rules": list(alert.rules or [alert.rule_id]),
+        # the story the article is in (other outlets' reports of the same event), for grouping on receipt
+        "story": story_summary(session, alert.article_id),
         "labels": [_label_data(session, settings, lab) for lab in labels_of(alert)],
         "entities": entities,
         "evidence": list(alert.evidence or []),

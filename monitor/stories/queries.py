@@ -113,3 +113,16 @@ def stories_of_alerts(session: Session, alerts: list[Alert]) -> list[dict[str, A
     for group in out:
         del group["severity_rank"]
     return out
+
+
+def story_summary(session: Session, article_id: int) -> dict[str, Any] | None:
+    """The story an article is in, as a message carries it (None while the article is in none)."""
+    link = session.get(StoryArticle, article_id)
+    story = session.get(Story, link.story_id) if link is not None else None
+    while story is not None and story.merged_into_id is not None:
+        story = session.get(Story, story.merged_into_id)
+    if story is None:
+        return None
+    return {"id": story.id, "title": story.title, "source_count": len(story.sources), "sources": list(story.sources),
+            "article_count": story.article_count, "first_seen": story.first_seen.isoformat(),
+            "status": story.status}

@@ -38,3 +38,21 @@ def test_digest_groups_alerts_by_story_with_source_counts(sqlite_engine: Engine,
     assert "Stories (2)" in text and "3 source(s), 3 alert(s)" in text
     assert "Stories (2)" in html
     assert digest_json(content)["stories"][0]["source_count"] == 3
+
+
+def test_an_alert_message_names_its_story(sqlite_engine: Engine, make_settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from monitor.models import Alert
+    from monitor.notify.payload import alert_data
+
+    settings = make_settings()
+    first = add(sqlite_engine, "bbc", *SUMMIT[0], 0, alerts=ARMS)
+    second = add(sqlite_engine, "guardian", *SUMMIT[1], 1, alerts=ARMS)
+    with Session(sqlite_engine) as s:
+        alert = s.exec(select(Alert).where(Alert.article_id == second)).one()
+        story = alert_data(s, alert, settings)["story"]
+        assert story["source_count"] == 2 and story["article_count"] == 2
+        assert story["sources"] == ["bbc", "guardian"]
+        first_alert = s.exec(select(Alert).where(Alert.article_id == first)).one()
+        assert alert_data(s, first_alert, settings)["story"]["id"] == story["id"]
