@@ -127,7 +127,7 @@ def detect_language(title: str, text: str, declared: str | None = None) -> str |
     by_script, letters = _by_script(sample)
     if by_script:
         return by_script
-    if letters < _MIN_LETTERS:
+    if letters < _MIN_LETTERS and (hint or not letters):
         return hint
     lang, prob = _model().classify(sample)
     if hint and prob < _SURE:
