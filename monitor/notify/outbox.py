@@ -1,8 +1,9 @@
 """The outbox: one Delivery row per (alert, subscription), written in the alert's transaction.
 
 A label added to an alert later (a rule that fires on re-matching) notifies the subscriptions
-that label matches and that had no delivery of the alert yet; one already notified of the
-alert is not notified again (the API, Atom feed and SSE carry the alert's current labels).
+that label matches: a new delivery for those that had none, and for those already sent the
+alert the same row armed again as a new message (`alert.updated`, a new webhook-id); one whose
+message is still waiting sends the current labels anyway.
 
 Rows are inserted with ON CONFLICT DO NOTHING on the (alert, subscription) unique
 constraint, so calling this twice for one alert (a re-run match, a crash between
@@ -22,6 +23,8 @@ from sqlmodel import Session, col
 
 from monitor.models import Alert, AlertEntity, Delivery, Subscription, utcnow
 from monitor.notify.filters import alert_matches
+
+SETTLED = ("delivered", "failed")
 
 
 def new_message_id() -> str:
@@ -54,7 +57,7 @@ def enqueue_for_alert(session: Session, alert: Alert, labels: list[dict[str, Any
     """Create a pending Delivery for every active realtime subscription the alert matches
     (with `labels`, the subscriptions one of these labels matches: the ones just added).
 
-    Returns the deliveries this call created (none when they existed already); the
+    Returns the deliveries this call created or armed again (none when nothing is new); the
     caller queues `monitor.deliver` for each after commit.
     """
     if alert.suppressed:
@@ -87,4 +90,32 @@ def enqueue_for_alert(session: Session, alert: Alert, labels: list[dict[str, Any
     )
     # ORM-enabled INSERT ... RETURNING: the new rows come back as Delivery objects
     created = list(session.scalars(stmt))
+    if labels is not None:
+        told = {s.id for s in subs if s.id is not None} - {d.subscription_id for d in created}
+        created.extend(_send_again(session, alert, told, now))
     return sorted(created, key=lambda d: d.id or 0)
+
+
+def _send_again(session: Session, alert: Alert, subscription_ids: set[int], now: Any) -> list[Delivery]:
+    """Arm these subscriptions' settled deliveries of the alert again as a new message (a new
+    `webhook-id`, created now): the alert got a label they match after they were sent it.
+
+    A delivery still open (pending, sending) needs nothing: its message is built from the alert,
+    labels included, when it is sent. The attempts of the earlier message stay on the row.
+    """
+    if not subscription_ids:
+        return []
+    stmt = (
+        select(Delivery)
+        .where(col(Delivery.alert_id) == alert.id, col(Delivery.subscription_id).in_(subscription_ids),
+               col(Delivery.status).in_(SETTLED))
+        .with_for_update()
+    )
+    rows = list(session.scalars(stmt))
+    for delivery in rows:
+        delivery.status, delivery.message_id, delivery.attempts = "pending", new_message_id(), 0
+        delivery.next_attempt_at, delivery.created_at = now, now
+        delivery.lease_until, delivery.last_error = None, None
+        session.add(delivery)
+    session.flush()
+    return rows

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts.labels import labels_of
 from monitor.links import web_link
-from monitor.models import Alert, Article, Entity, Subscription
+from monitor.models import Alert, Article, Delivery, DeliveryAttempt, Entity, Subscription
 from monitor.rules.source import rule_title
 from monitor.settings import Settings
 from monitor.stories.queries import story_summary
@@ -98,12 +98,26 @@ def alert_data(session: Session, alert: Alert, settings: Settings) -> dict[str, 
     }
 
 
+def sent_before(session: Session, alert: Alert, subscription: Subscription) -> bool:
+    """True when the subscription's delivery of this alert carries a message newer than one it already
+    got (a successful attempt older than the delivery's current message: see `outbox._send_again`)."""
+    stmt = (
+        select(DeliveryAttempt.id)
+        .join(Delivery, col(Delivery.id) == col(DeliveryAttempt.delivery_id))
+        .where(col(Delivery.alert_id) == alert.id, col(Delivery.subscription_id) == subscription.id,
+               col(DeliveryAttempt.ok).is_(True), col(DeliveryAttempt.at) < col(Delivery.created_at))
+        .limit(1)
+    )
+    return session.exec(stmt).first() is not None
+
+
 def webhook_payload(
     session: Session, alert: Alert, subscription: Subscription, settings: Settings, timestamp: str
 ) -> dict[str, Any]:
-    """The Standard Webhooks envelope `{type, timestamp, data}` for an alert."""
+    """The Standard Webhooks envelope `{type, timestamp, data}` for an alert: `alert.updated` when the
+    subscription was sent this alert before (it has a label since), else `alert.created`."""
     return {
-        "type": "alert.created",
+        "type": "alert.updated" if sent_before(session, alert, subscription) else "alert.created",
         "timestamp": timestamp,
         "subscription_id": subscription.id,
         "data": alert_data(session, alert, settings),

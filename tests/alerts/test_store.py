@@ -21,6 +21,7 @@ from monitor.models import (
     AlertReview,
     Article,
     Delivery,
+    DeliveryAttempt,
     Entity,
     EntityName,
     ListVersion,
@@ -30,6 +31,7 @@ from monitor.models import (
     Suppression,
     utcnow,
 )
+from monitor.notify.payload import webhook_payload
 from monitor.settings import Settings
 
 RULES = """\
@@ -134,9 +136,14 @@ def test_rematch_adds_new_labels_once_and_notifies_only_what_is_new(any_engine: 
         article = add_article(session)
         first = match_and_store(session, article, current_matcher(session, cfg))
         (alert,) = first.alerts_created
-        assert [d.subscription_id for d in first.deliveries] == [every.id]
+        (sent,) = first.deliveries
+        assert sent.subscription_id == every.id
+        # the first message went out
+        sent.status, sent.attempts, first_message = "delivered", 1, sent.message_id
+        session.add(DeliveryAttempt(delivery_id=sent.id or 0, ok=True, status_code=200, at=utcnow()))
         review(session, alert.id or 0, "dismissed", actor="analyst", reason="not relevant")
         session.commit()
+        assert webhook_payload(session, alert, every, cfg, "t")["type"] == "alert.created"
         before = list(alert.rules)
         # a rule added later fires on re-matching: the same alert gets the label
         session.add(Rule(id="db-later", title="Later", category="sanctions", severity="critical", query="Pyongyang"))
@@ -150,9 +157,17 @@ def test_rematch_adds_new_labels_once_and_notifies_only_what_is_new(any_engine: 
         assert new["severity"] == "critical" and alert.severity == "critical"
         assert alert.labels[0]["severity"] == "critical"  # best first
         assert all(new["created_at"] > lab["created_at"] for lab in alert.labels if lab is not new)
-        # only the subscription the new label brings is notified; the one already told is not again
-        assert [d.subscription_id for d in second.deliveries] == [later.id]
+        # both subscriptions match the new label: the one that had no message gets one (alert.created),
+        # the one already sent the alert gets its row armed again as a new message (alert.updated)
+        assert sorted(d.subscription_id for d in second.deliveries) == sorted([every.id, later.id])
         assert len(session.exec(select(Delivery)).all()) == 2
+        again = session.get(Delivery, sent.id)
+        assert again is not None and again.status == "pending" and again.attempts == 0
+        assert again.message_id != first_message
+        assert len(session.exec(select(DeliveryAttempt)).all()) == 1  # the first message's attempt is kept
+        assert webhook_payload(session, alert, every, cfg, "t")["type"] == "alert.updated"
+        assert webhook_payload(session, alert, later, cfg, "t")["type"] == "alert.created"
+        assert "db-later" in webhook_payload(session, alert, every, cfg, "t")["data"]["rules"]
         # the dismissed alert is reopened by the new rule, and the trail says so
         assert alert.status == "new"
         trail = history(session, alert.id or 0)
