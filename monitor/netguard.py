@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.settings import Settings
+from monitor.transport import deadline_transport
 
 Resolver = Callable[[str, int], Iterable[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -149,8 +150,10 @@ class GuardedClient(httpx.Client):
 
 
 def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwargs: Any) -> GuardedClient:
-    """An httpx client that checks every request (each redirect hop too) before it is
-    sent and the address each response actually came from."""
+    """An httpx client that checks every request (each redirect hop too) before it is sent,
+    the address each new connection reached before writing to it, and each response's peer.
+
+    Calls within `transport.deadline(seconds)` end when the deadline passes."""
 
     def _check_request(request: httpx.Request) -> None:
         check_url(str(request.url), settings, resolver)
@@ -164,6 +167,12 @@ def guarded_client(settings: Settings, resolver: Resolver | None = None, **kwarg
                 response.close()
                 raise
 
+    if "transport" not in kwargs:
+        # Every connection's real peer is checked right after connect, before the request is
+        # written (the request hook checked a DNS answer that the connect may not use).
+        kwargs["transport"] = deadline_transport(
+            peer_check=lambda ip: check_ip(ip, settings), limits=kwargs.pop("limits", httpx.Limits())
+        )
     hooks = kwargs.pop("event_hooks", {}) or {}
     hooks = {
         "request": [_check_request, *hooks.get("request", [])],

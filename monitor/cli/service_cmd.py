@@ -64,7 +64,7 @@ def stop_children(children: list[subprocess.Popen[bytes]], grace: float = STOP_G
     """SIGTERM every child, wait up to `grace` seconds (a second SIGTERM/SIGINT cuts it short),
     then SIGKILL whatever is left of each child's process group; returns once all are gone."""
     hurry = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: hurry.set())
     for child in children:
         if child.poll() is None:
@@ -79,7 +79,7 @@ def stop_children(children: list[subprocess.Popen[bytes]], grace: float = STOP_G
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
-    # Turns SIGTERM into an exception, so `up`'s cleanup runs (the default action would end
+    # Turns SIGTERM (and SIGHUP) into an exception, so `up`'s cleanup runs (the default action would end
     # the process at once and orphan the worker and beat).
     raise SystemExit(128 + signum)
 
@@ -114,7 +114,9 @@ def up(
     for line in first_start(engine, cfg, demo=demo, api_base=f"http://{host}:{port}"):
         typer.echo(line)
 
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # SIGHUP too: the children run in their own process groups, so a closed terminal reaches only `up`.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_sigterm)
     children: list[subprocess.Popen[bytes]] = []
     stopping = threading.Event()
     try:

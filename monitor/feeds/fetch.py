@@ -4,7 +4,7 @@ Rules (after Miniflux's fetcher): send the stored ETag / Last-Modified back and 
 304 as "nothing new"; accept gzip, deflate and brotli; a connect timeout and a total
 deadline (MONITOR_FETCH_TIMEOUT) for the whole exchange, redirects, connect, headers and
 body together, so a server trickling bytes cannot hold a worker (clients from
-make_client; see deadline.py); a body cap counted after decompression while
+make_client; see monitor/transport.py); a body cap counted after decompression while
 streaming, so a small gzip bomb is stopped early; a descriptive User-Agent; redirects
 followed here, hop by hop, each hop checked by the SSRF guard after DNS resolution;
 429 and 503 report their Retry-After so the scheduler can honour it. A chain of only
@@ -24,9 +24,9 @@ from urllib.parse import urljoin
 
 import httpx
 
-from monitor.feeds.deadline import deadline, deadline_transport
 from monitor.netguard import BlockedAddressError, GuardedClient, Resolver, check_url, guarded_client
 from monitor.settings import Settings
+from monitor.transport import deadline
 
 REDIRECTS = {301, 302, 303, 307, 308}
 # A feed that moved for good (301 Moved Permanently, 308 Permanent Redirect at every hop) is
@@ -82,7 +82,7 @@ def make_client(settings: Settings, resolver: Resolver | None = None) -> Guarded
         settings,
         resolver,
         timeout=timeout,
-        transport=deadline_transport(limits=limits),
+        limits=limits,
         follow_redirects=False,
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"},
     )

@@ -201,7 +201,8 @@ def _send(
         payload = webhook_payload(session, alert, sub, settings, now.isoformat())
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         client = client or webhook_client(settings)
-        return send_webhook(client, sub.target, delivery.message_id, body, secrets, int(now.timestamp())), client
+        return send_webhook(client, sub.target, delivery.message_id, body, secrets, int(now.timestamp()),
+                            total_timeout=settings.webhook_timeout), client
     data = alert_data(session, alert, settings)
     text, html = render.render_pair("alert", alert=data)
     subject = f"[{alert.severity.upper()}] {alert.title}"[:250]

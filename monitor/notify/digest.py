@@ -293,7 +293,8 @@ def send_digest(session: Session, settings: Settings, content: DigestContent) ->
             ensure_ascii=False, separators=(",", ":"),
         ).encode()
         with webhook_client(settings) as client:
-            return send_webhook(client, sub.target, msg_id, body, secrets, int(now.timestamp()))
+            return send_webhook(client, sub.target, msg_id, body, secrets, int(now.timestamp()),
+                                total_timeout=settings.webhook_timeout)
     return SendResult(False, error=f"unknown channel {sub.channel!r}")
 
 

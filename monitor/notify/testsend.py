@@ -40,7 +40,7 @@ def send_test(session: Session, settings: Settings, sub_id: int, *, actor: str =
             raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             with webhook_client(settings) as client:
                 result = send_webhook(client, sub.target, msg_id, raw, signing_secrets(sub, settings),
-                                      int(now.timestamp()))
+                                      int(now.timestamp()), total_timeout=settings.webhook_timeout)
         elif sub.channel == "email":
             msg = email.build_message(settings, sub.target, "[TEST] sanctions-monitor subscription", text,
                                       f"<p>{text}</p>", msg_id)

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ import httpx
 from monitor import netguard
 from monitor.notify.secretbox import secret_bytes
 from monitor.settings import Settings
+from monitor.transport import deadline
 
 BODY_CAP = 2048
 RETRY_AFTER_STATUSES = {429, 502, 503, 504}
@@ -87,9 +89,13 @@ def webhook_client(settings: Settings, resolver: netguard.Resolver | None = None
 
 
 def send_webhook(
-    client: httpx.Client, url: str, msg_id: str, body: bytes, secrets: list[str], timestamp: int | None = None
+    client: httpx.Client, url: str, msg_id: str, body: bytes, secrets: list[str], timestamp: int | None = None,
+    total_timeout: float | None = None,
 ) -> SendResult:
-    """POST one signed message and report the outcome (never raises for network errors)."""
+    """POST one signed message and report the outcome (never raises for network errors).
+
+    `total_timeout` bounds the whole exchange (connect, headers, body) on a guarded client, so
+    an endpoint trickling bytes cannot hold a delivery past its lease."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     headers = {
         "content-type": "application/json",
@@ -99,7 +105,8 @@ def send_webhook(
     }
     started = time.perf_counter()
     try:
-        with client.stream("POST", url, content=body, headers=headers) as resp:
+        with deadline(total_timeout) if total_timeout else nullcontext(), \
+                client.stream("POST", url, content=body, headers=headers) as resp:
             raw = b""
             for chunk in resp.iter_bytes():
                 raw += chunk

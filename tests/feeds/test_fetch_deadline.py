@@ -91,7 +91,8 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(deadline_settings, slow_p
             fetch(f"http://127.0.0.1:{srv.port}/feed.xml", deadline_settings)
         elapsed = time.monotonic() - started
     assert err.value.kind == "timeout" and "1.5 s" in err.value.message
-    assert 1.4 < elapsed < 2.5, elapsed
+    # The trickle lasts about 19 s without the deadline; the upper bound leaves room for a loaded machine.
+    assert 1.4 < elapsed < 8.0, elapsed
 
 
 def test_the_deadline_holds_on_a_reused_connection(deadline_settings) -> None:
@@ -104,4 +105,4 @@ def test_the_deadline_holds_on_a_reused_connection(deadline_settings) -> None:
         elapsed = time.monotonic() - started
         assert srv.connections == 1  # the second request really went over the kept connection
     assert err.value.kind == "timeout"
-    assert elapsed < 2.5, elapsed
+    assert elapsed < 8.0, elapsed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import httpx
 import pytest
 
@@ -70,3 +73,40 @@ def test_guarded_client_checks_the_connected_peer(make_settings, feed_server) ->
         request_url = feed_server.url("/f").replace("127.0.0.1", "localhost")
         with pytest.raises(BlockedAddressError, match=r"127.0.0.1|::1"):
             client.get(request_url)
+
+
+def test_nothing_is_sent_to_a_refused_address_reached_after_the_check(make_settings) -> None:
+    # DNS (the stand-in resolver) says "public", but the connection itself resolves the name
+    # again and reaches 127.0.0.1, which is not allowed: the connection is refused right after
+    # connect, before a byte of the request (its body could be an alert) is written.
+    received: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(5)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(2)
+            try:
+                while chunk := conn.recv(4096):
+                    received.append(chunk)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings = make_settings(allowed_networks=[])
+    try:
+        with guarded_client(settings, resolver=lambda h, p: ["93.184.216.34"]) as client, \
+                pytest.raises(BlockedAddressError, match=r"127.0.0.1|::1"):
+            client.post(f"http://localhost:{port}/hook", content=b'{"alert":"secret"}')
+    finally:
+        thread.join(timeout=5)
+        server.close()
+    assert b"".join(received) == b""

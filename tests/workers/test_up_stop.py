@@ -1,6 +1,7 @@
-"""`sanctions-monitor up` stops its whole tree: SIGTERM (what a process manager sends) or
-SIGINT reaches the API, the Celery worker with its pool, and beat; `up` exits only once
-every one of them is gone, so the next `up` never runs a second worker or beat."""
+"""`sanctions-monitor up` stops its whole tree: SIGTERM (what a process manager sends),
+SIGINT or SIGHUP (a closed terminal) reaches the API, the Celery worker with its pool, and
+beat; `up` exits only once every one of them is gone, so the next `up` never runs a second
+worker or beat."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ class Up:
         self._log.close()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_up_stops_its_whole_tree(tmp_path: Path, sig: signal.Signals) -> None:
     up = Up(tmp_path)
     try:
