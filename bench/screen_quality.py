@@ -1,9 +1,11 @@
 """Screening quality: false-positive rate on names that are on no list, recall@1 on listed names
 written the ways the press and customers write them, with the real OFAC SDN and UN lists loaded.
 
-    .venv/bin/python -m bench.screen_quality [--threshold 0.7] [--errors] [--check]
+    .venv/bin/python -m bench.screen_quality [--names FILE] [--threshold 0.7] [--errors] [--check]
 
-The names are `tests/data/screen_names.yaml` (written for this project; its header says how).
+The names are `tests/data/screen_names.yaml` (written for this project; its header says how), or
+another file of the same format with `--names` (`tests/data/screen_names_heldout.yaml`, the held-out
+set, measured once before and once after a change, never tuned on).
 The lists are loaded with the project's own loaders into a scratch SQLite (as `bench.screen_bench`)
 and merged across lists as the service does, so a listed name found on its UN record counts as
 found when that record is merged with the expected SDN record (`referents`).
@@ -52,11 +54,12 @@ def _ids(match: ScreenMatch) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     """Print the false-positive rate and recall@1 (and each error with `--errors`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--names", type=Path, default=NAMES, help="the names file (default: the tuning set)")
     parser.add_argument("--threshold", type=float, default=Settings().screen_threshold)
     parser.add_argument("--errors", action="store_true", help="print every false positive and miss")
     parser.add_argument("--check", action="store_true", help="only check that no not_listed name is listed")
     args = parser.parse_args(argv)
-    names = load_names()
+    names = load_names(args.names)
     start = time.perf_counter()
     rows, groups = load_real_lists()
     if args.check:
