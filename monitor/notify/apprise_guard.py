@@ -122,6 +122,8 @@ def named_hosts(url: str, plugin: Any) -> list[tuple[str, int | None, str]]:
         lower = key.lower()
         if lower in table["refused_parameters"] and value.strip().lower() in _TRUE:
             raise AppriseTargetError(f"apprise parameter {key}= refused: {table['refused_parameters'][lower]}")
+        if lower in table.get("refused_with_any_value", {}):
+            raise AppriseTargetError(f"apprise parameter {key}= refused: {table['refused_with_any_value'][lower]}")
         for part in re.split(r"[\s,]+", value):
             if not part or not _names_an_address(part):
                 continue

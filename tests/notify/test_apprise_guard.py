@@ -92,6 +92,9 @@ def test_a_redirect_is_not_followed(sqlite_engine: Engine, make_settings, intern
         # what the guard cannot follow is refused
         ("json://127.0.0.1:9/hook?redirect=yes", "redirect= refused"),
         ("mailto://alerts@example.com?smtp=127.0.0.1&wkd=yes&to=analyst@example.org", "wkd= refused"),
+        # key files on the worker's disk are no subscription's to name
+        ("mailto://alerts@example.com?smtp=127.0.0.1&pgppub=/etc/passwd&to=analyst@example.org", "pgppub= refused"),
+        ("mailto://alerts@example.com?smtp=127.0.0.1&pgpprv=/root/key.asc&to=analyst@example.org", "pgpprv= refused"),
     ],
 )
 def test_hosts_named_by_parameters_are_checked(
