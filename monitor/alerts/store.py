@@ -201,12 +201,13 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
 def _place_in_story(session: Session, article: Article) -> None:
     # grouping must never cost an article its alerts: a failure is logged and the article stays
     # out of a story (a later re-match places it)
-    from monitor.stories.store import place_article
+    from monitor.stories.store import forget_window, place_article
 
     try:
         with session.begin_nested():
             place_article(session, article)
     except Exception:
+        forget_window(session)  # the window may hold what the savepoint rolled back
         log.exception("stories: article %s not placed", article.id)
 
 

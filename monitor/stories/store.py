@@ -121,6 +121,8 @@ def _catch_up(session: Session, window: _Window, *, initial: bool) -> None:
             continue
         window.placed.add(article.id)
         window.grouper.remember(grouping_input(article, _outlet(session, article, feeds)), str(story_id))
+    # ids at or below the watermark are never read again: keep the set to this worker's newer placements
+    window.placed = {i for i in window.placed if i > window.last_article_id}
 
 
 def _bind_key(session: Session) -> str:
@@ -164,23 +166,43 @@ def place_article(session: Session, article: Article) -> Story:
     if link is not None:
         story = resolve(session, link.story_id) or session.get(Story, link.story_id)
         assert story is not None
+        # a re-match that brings a listed entity or a severity the story did not have reopens it,
+        # as a new outlet's report would
+        fresh = [a for a in session.exec(select(Alert).where(col(Alert.article_id) == article.id)).all()
+                 if not a.suppressed]
+        _carry_review(session, story, article, fresh, set(story.entity_ids), story.severity_rank)
         refresh_story(session, story)
         return story
     with _LOCK:
         window = _window(session)
         outlet = _outlet(session, article)
-        placed = window.grouper.add(grouping_input(article, outlet))
-        story = resolve(session, _as_id(placed.story) or 0) if placed.reason == "joined" else None
-        if story is None:
-            follows = resolve(session, _as_id(placed.follows) or 0) if placed.follows else None
-            when = article.published_at or article.fetched_at
-            story = Story(title=article.title or "", first_seen=when, last_seen=when,
-                          follows_id=follows.id if follows is not None else None)
-            session.add(story)
-            session.flush()
-        assert story.id is not None
-        window.grouper.rekey(placed.story, str(story.id))
-        window.placed.add(article.id)
+        try:
+            return _place_new(session, window, article, outlet)
+        except BaseException:
+            # the window may hold a placement whose story row is rolled back: rebuild it from the database
+            forget_window(session)
+            raise
+
+
+def forget_window(session: Session) -> None:
+    """Drop this process's grouping window for the session's database (rebuilt on next use)."""
+    _WINDOWS.pop(_bind_key(session), None)
+
+
+def _place_new(session: Session, window: _Window, article: Article, outlet: str) -> Story:
+    assert article.id is not None
+    placed = window.grouper.add(grouping_input(article, outlet))
+    story = resolve(session, _as_id(placed.story) or 0) if placed.reason == "joined" else None
+    if story is None:
+        follows = resolve(session, _as_id(placed.follows) or 0) if placed.follows else None
+        when = article.published_at or article.fetched_at
+        story = Story(title=article.title or "", first_seen=when, last_seen=when,
+                      follows_id=follows.id if follows is not None else None)
+        session.add(story)
+        session.flush()
+    assert story.id is not None
+    window.grouper.rekey(placed.story, str(story.id))
+    window.placed.add(article.id)
     session.add(StoryArticle(article_id=article.id, story_id=story.id, score=round(placed.score, 4)))
     session.flush()
     _add_to_story(session, story, article, outlet)

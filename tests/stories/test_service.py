@@ -150,3 +150,29 @@ def test_every_rule_of_an_arriving_alert_reaches_the_story(sqlite_engine: Engine
     assert story.id == story_of(sqlite_engine, a).id
     assert story.rules == ["arms-transfer", "named-officials", "sanctions-evasion"]
     assert story.severity == "critical"
+
+
+def test_a_rematch_that_brings_a_new_listed_entity_reopens_a_reviewed_story(sqlite_engine: Engine) -> None:
+    a = add(sqlite_engine, "bbc", *SUMMIT[0], 0, alerts=(("arms-transfer", "medium", ("us_ofac_sdn:1",)),))
+    story_id = story_of(sqlite_engine, a).id
+    assert story_id is not None
+    with session_scope(sqlite_engine) as s:
+        review_story(s, story_id, "confirmed", actor="key:analyst", reason="checked")
+    # a list update: the same article now also names another listed party; it is placed again
+    with session_scope(sqlite_engine) as s:
+        alert = s.exec(select(Alert).where(Alert.article_id == a)).one()
+        labels.apply(alert, [
+            {"rule_id": "arms-transfer", "category": "sanctions", "severity": "medium", "score": 0.9,
+             "explanation": "", "entity_ids": ["us_ofac_sdn:1", "us_ofac_sdn:9"], "evidence": [],
+             "suppressed": False},
+        ])
+        s.add(alert)
+        s.flush()
+        article = s.get(Article, a)
+        assert article is not None
+        place_article(s, article)
+    story = story_of(sqlite_engine, a)
+    assert story.status == "new" and "us_ofac_sdn:9" in story.entity_ids
+    with Session(sqlite_engine) as s:
+        reopened = s.exec(select(AuditEvent).where(AuditEvent.action == "story.reopened")).all()
+        assert len(reopened) == 1 and reopened[0].detail["new_entities"] == ["us_ofac_sdn:9"]
