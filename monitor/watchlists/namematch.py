@@ -80,9 +80,16 @@ ABJAD_SIM = 0.85
 # not carry a different surname over the threshold; the score is capped below it.
 LOOSE_PART_SIM = 0.66
 DIFFERENT_NAME_CAP = 0.65
+# Parts written together that replace a loosely alike part must match closely (exact or phonetic).
+CLOSE_JOIN_SIM = 0.85
 # Names of syllables (Korean, Chinese, Vietnamese given names: every part of four letters or
 # fewer, three parts or more on the screened side): one syllable left over is another person.
 SYLLABLE_MAX_LETTERS = 4
+# Korean syllables run to five letters in the usual romanisations (heung, gyong, jeong): a name
+# that starts or ends with a Korean family name may have parts that long and still be syllables
+# (not every short name is: "Usama bin Ladin", "Fazl Rabi Abdul Hamid").
+KOREAN_SYLLABLE_MAX_LETTERS = 5
+KOREAN_SURNAMES = resources.words("person_names", "korean_surnames")
 
 
 # Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).
@@ -426,14 +433,22 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
     used_b: set[int] = set()
     chosen: list[_Pair] = []
     _greedy(candidates, used_a, used_b, chosen)
-    # Initials and abbreviations are loose: joined parts and acronyms may beat them.
-    firm = [p for p in chosen if p[1] not in _LOOSE]
+    # Initials and abbreviations are loose: joined parts and acronyms may beat them. A part only
+    # loosely alike is beaten by parts written together only when they match closely ("jongun" is
+    # "jong"+"un", not a two-letter typo of "jong"; "chan ka" is not "zhang").
+    weak = [p for p in chosen if p[1] not in _LOOSE and p[0] < LOOSE_PART_SIM]
+    firm = [p for p in chosen if p[1] not in _LOOSE and p[0] >= LOOSE_PART_SIM]
     free_a = set(range(len(pa))) - {i for p in firm for i in p[2]}
     free_b = set(range(len(pb))) - {j for p in firm for j in p[3]}
     if free_a and free_b and (len(free_a) > 1 or len(free_b) > 1):
-        spans = _span_candidates(a, b, free_a, free_b)
+        weak_a = {i for p in weak for i in p[2]}
+        weak_b = {j for p in weak for j in p[3]}
+        spans = [
+            p for p in _span_candidates(a, b, free_a, free_b)
+            if p[0] >= CLOSE_JOIN_SIM or (weak_a.isdisjoint(p[2]) and weak_b.isdisjoint(p[3]))
+        ]  # fmt: skip
         if spans:
-            loose = [p for p in chosen if p[1] in _LOOSE]
+            loose = [p for p in chosen if p[1] in _LOOSE or p[0] < LOOSE_PART_SIM]
             used_a = {i for p in firm for i in p[2]}
             used_b = {j for p in firm for j in p[3]}
             chosen = firm
@@ -454,7 +469,11 @@ def _nasab_crossed(a: PreparedName, b: PreparedName, chosen: list[_Pair]) -> boo
 
 
 def _syllabic(name: PreparedName) -> bool:
-    return all(len(p.text) <= SYLLABLE_MAX_LETTERS for p in name.parts)
+    longest = max((len(p.text) for p in name.parts), default=0)
+    if longest <= SYLLABLE_MAX_LETTERS:
+        return True
+    ends = {name.parts[0].text, name.parts[-1].text} if name.parts else set()
+    return longest <= KOREAN_SYLLABLE_MAX_LETTERS and not ends.isdisjoint(KOREAN_SURNAMES)
 
 
 def _person_caps(
