@@ -185,7 +185,7 @@ _UNIT_START = ("lparen", "phrase", "word", "fieldop")
 # whole default pack does (its largest rule: depth 11, 4 chained proximity operators, about
 # 2,700 terms, 3,100 clauses and 115 proximity operators; tests/matching checks it fits).
 MAX_DEPTH = 64  # nested parentheses in one query
-MAX_QUERY_CHARS = 100_000  # a query as written (vocabularies apart)
+MAX_QUERY_CHARS = 20_000  # a query as written (vocabularies apart): the API and console limit
 MAX_TREE_DEPTH = 40  # levels of the expanded tree (parentheses, chained operators, vocabularies)
 MAX_CHAIN = 16  # proximity operators chained in one run: a w/5 b w/5 c ...
 MAX_CLAUSES = 15_000  # nodes of the expanded tree

@@ -150,3 +150,41 @@ def test_rule_backtest_over_stored_articles(api: Api) -> None:
     assert hit["article_id"] == store.article_ids[0]
     assert "artillery shells" in hit["evidence"][0]["text"]
     assert c.post("/api/v1/rules/nope/test", headers=h).status_code == 404
+
+
+def test_every_shipped_rule_opens_backtests_and_copies(api: Api) -> None:
+    """A first run: each rule of the default pack can be read, backtested and saved as a copy."""
+    seed(api.engine)
+    c, h = api.client, api.h("admin")
+    shipped = [r for r in c.get("/api/v1/rules", headers=h).json() if r["source"] == "file"]
+    assert {"arms-transfer", "sanctions-evasion", "proliferation", "sanctioned-entity"} <= {r["id"] for r in shipped}
+    for rule in shipped:
+        got = c.get(f"/api/v1/rules/{rule['id']}", headers=h)
+        assert got.status_code == 200 and len(got.json()["query"]) < 3000, rule["id"]
+        tested = c.post(f"/api/v1/rules/{rule['id']}/test", headers=api.h("analyst"))
+        assert tested.status_code == 200, (rule["id"], tested.text)
+        copy = {k: rule[k] for k in ("title", "description", "category", "severity", "query")}
+        made = c.post("/api/v1/rules", json={**copy, "id": f"my-{rule['id']}"}, headers=h)
+        assert made.status_code == 201, (rule["id"], made.text)
+        assert c.post(f"/api/v1/rules/my-{rule['id']}/test", headers=api.h("analyst")).status_code == 200
+
+
+def test_rules_use_vocabularies_and_unknown_names_are_refused_with_a_position(api: Api) -> None:
+    seed(api.engine)
+    c, h = api.client, api.h("admin")
+    vocabs = c.get("/api/v1/vocabularies", headers=h).json()
+    by_name = {v["name"]: v for v in vocabs}
+    assert "weapons" in by_name and "artillery shells" in by_name["weapons"]["languages"]["en"]
+    assert by_name["weapons"]["kind"] == "terms" and by_name["ammunition_deal"]["kind"] == "query"
+    assert c.get("/api/v1/vocabularies/@weapons", headers=h).json()["name"] == "weapons"
+    assert c.get("/api/v1/vocabularies/nope", headers=h).status_code == 404
+    rule = {"id": "vocab-rule", "title": "V", "category": "arms-transfer", "severity": "high",
+            "query": "(supply OR supplied) pre/6 @weapons"}
+    assert c.post("/api/v1/rules", json=rule, headers=h).status_code == 201
+    tested = c.post("/api/v1/rules/vocab-rule/test", headers=api.h("analyst")).json()
+    assert tested["hits"] >= 0 and tested["articles_scanned"] == 3
+    bad = c.post("/api/v1/rules", json={**rule, "id": "bad-vocab", "query": "supply pre/6\n  @weapns"}, headers=h)
+    assert bad.status_code == 422
+    detail = bad.json()["error"]["details"][0]
+    assert (detail["field"], detail["line"], detail["column"]) == ("body.query", 2, 3)
+    assert "unknown vocabulary '@weapns'" in detail["message"]

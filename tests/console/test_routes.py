@@ -313,6 +313,39 @@ def test_rules_save_needs_admin_and_file_rules_are_read_only(console: LiveConsol
             session.commit()
 
 
+def test_every_shipped_rule_opens_backtests_and_copies_on_the_page(console: LiveConsole) -> None:
+    import html
+
+    from monitor.models import Rule
+
+    shipped = ("sanctioned-entity", "named-officials", "arms-transfer", "sanctions-evasion", "proliferation")
+    with signed_in_client(console, console.seeded.admin_key) as client:
+        page = client.get("/rules").text
+        token = csrf_of(page)
+        assert 'id="vocab-weapons"' in page  # the vocabularies are listed with their terms
+        for rule_id in shipped:
+            opened = client.get(f"/rules?rule={rule_id}")
+            assert opened.status_code == 200 and "query-check-ok" in opened.text, rule_id
+            query = html.unescape(opened.text.split('name="query"', 1)[1].split(">", 1)[1].split("</textarea>")[0])
+            form = {"rule_id": f"copy-{rule_id}", "title": f"Copy of {rule_id}", "category": "sanctions",
+                    "severity": "medium", "query": query, "enabled": "on", "csrf_token": token}
+            tested = client.post("/rules/backtest", data=form, headers={"HX-Request": "true"})
+            assert tested.status_code == 200 and "backtest-result" in tested.text, (rule_id, tested.text[:300])
+            assert client.post("/rules/save", data=form).status_code == 303, rule_id
+        # an over-long or unknown-vocabulary query is refused on the page, with where and why
+        long = client.post("/rules/check", data={"query": "a OR " * 5000 + "b", "csrf_token": token},
+                           headers={"HX-Request": "true"})
+        assert long.status_code == 200 and "at most 20000 characters" in long.text
+        unknown = client.post("/rules/backtest", data={**form, "query": "supply pre/3 @weapns"})
+        assert "unknown vocabulary" in unknown.text and "query-error" in unknown.text
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        for rule_id in shipped:
+            row = session.get(Rule, f"copy-{rule_id}")
+            assert row is not None
+            session.delete(row)
+        session.commit()
+
+
 def test_queue_pages_with_the_shared_cursor(console: LiveConsole) -> None:
     from datetime import timedelta
 

@@ -107,3 +107,72 @@ def test_the_default_rule_pack_is_valid() -> None:
     rules, errors = check_rules([root])
     assert not errors, [str(e) for e in errors]
     assert {"sanctioned-entity", "arms-transfer", "named-officials", "sanctions-evasion"} <= {r.id for r in rules}
+
+
+VOCAB_PACK = """\
+vocabularies:
+  verbs:
+    description: transfer verbs
+    en: [supply, sell*, "hand over"]
+    de: [liefern]
+  arms: [weapons, artillery shells, "@more", country:RU]
+  more: [tanks]
+  pair:
+    en: "@verbs pre/3 @arms"
+rules:
+  - id: r1
+    title: T
+    category: arms-transfer
+    severity: medium
+    query: '@pair OR (give pre/2 @arms)'
+    escalate:
+      - when: '@arms w/s entity:sanctioned'
+        severity: high
+"""
+
+
+def test_vocabularies_expand_to_the_query_written_out() -> None:
+    from monitor.matching.query import parse_query
+
+    (rule,), errors = parse_rule_text(VOCAB_PACK, "pack.yaml")
+    assert errors == []
+    assert set(rule.vocabularies) == {"verbs", "arms", "more", "pair"}
+    written = ('((supply OR sell* OR "hand over" OR liefern) pre/3 (weapons OR "artillery shells" OR tanks OR '
+               "country:RU)) OR (give pre/2 (weapons OR \"artillery shells\" OR tanks OR country:RU))")
+    expanded = parse_query(rule.query, vocabularies=rule.vocabularies)
+    assert repr(expanded).replace("'hand over'", "") == repr(parse_query(written)).replace("'hand over'", "")
+    assert rule.vocabularies.fingerprint == parse_rule_text(VOCAB_PACK, "other.yaml")[0][0].vocabularies.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "column", "message"),
+    [
+        (("'@pair OR", "'@pair OR @nope OR"), 15, 22, "unknown vocabulary '@nope'"),
+        (("more: [tanks]", "more: [tanks, '@arms']"), 7, 18, "the cycle @arms -> @more -> @arms"),
+        (("more: [tanks]", "more: [tanks OR jets]"), 7, 16, "expected a word or phrase"),
+        (("more: [tanks]", "more: []"), 7, 9, "must be a list of terms"),
+        (("more: [tanks]", "More: [tanks]"), 7, 3, "vocabulary name 'More'"),
+        (("    de: [liefern]", "    deu: [liefern]"), 5, 10, "'deu' is not a language code"),
+    ],
+)
+def test_vocabulary_errors_name_file_line_and_column(change: tuple[str, str], line: int, column: int,
+                                                     message: str) -> None:
+    text = VOCAB_PACK.replace(*change)
+    assert text != VOCAB_PACK
+    _rules, errors = parse_rule_text(text, "pack.yaml")
+    assert errors, "expected an error"
+    err = next((e for e in errors if message in str(e)), None)
+    assert err is not None, [str(e) for e in errors]
+    assert (err.source, err.line, err.column) == ("pack.yaml", line, column)
+
+
+def test_vocabularies_are_shared_across_files_and_names_are_unique(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.yaml").write_text("vocabularies:\n  arms: [weapons]\n")
+    (tmp_path / "b.yaml").write_text(
+        "rules:\n  - id: r\n    title: T\n    category: arms-transfer\n    severity: low\n"
+        "    query: sell pre/2 @arms\n")
+    rules, errors = check_rules([tmp_path])
+    assert errors == [] and [r.id for r in rules] == ["r"]
+    (tmp_path / "c.yaml").write_text("vocabularies:\n  arms: [guns]\n")
+    _rules, errors = check_rules([tmp_path])
+    assert any("duplicate vocabulary 'arms'" in str(e) and e.line == 2 for e in errors)
