@@ -181,8 +181,8 @@ def test_rules_use_vocabularies_and_unknown_names_are_refused_with_a_position(ap
     rule = {"id": "vocab-rule", "title": "V", "category": "arms-transfer", "severity": "high",
             "query": "(supply OR supplied) pre/6 @weapons"}
     assert c.post("/api/v1/rules", json=rule, headers=h).status_code == 201
-    tested = c.post("/api/v1/rules/vocab-rule/test", headers=api.h("analyst")).json()
-    assert tested["hits"] >= 0 and tested["articles_scanned"] == 3
+    tested = c.post("/api/v1/rules/vocab-rule/test", headers=api.h("analyst"))
+    assert tested.status_code == 200 and tested.json()["articles_scanned"] >= 3
     bad = c.post("/api/v1/rules", json={**rule, "id": "bad-vocab", "query": "supply pre/6\n  @weapns"}, headers=h)
     assert bad.status_code == 422
     detail = bad.json()["error"]["details"][0]
