@@ -24,6 +24,7 @@ from sqlmodel import Session
 from monitor.cachefiles import CacheError
 from monitor.matching import indexstore
 from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.language import keep_model_in
 from monitor.matching.rulecompile import StaleIndexError
 from monitor.matching.types import RuleSpec
 from monitor.rules.source import active_rules
@@ -98,6 +99,8 @@ def current_matcher(session: Session, settings: Settings, wait: bool = False) ->
     saved under the data dir by an earlier process, or built (and saved). When the rules or the
     lists change under a large matcher, the new one is built in the background and the old one
     keeps matching until it is ready (`wait=True` waits for it instead: `scan`, rescreens)."""
+    if settings.match_cache_enabled:  # the language model's uncompressed copy beside the index
+        keep_model_in(_index_folder(settings))
     active = active_rules(session, settings)
     key = f"{active.version}:{lists_version_key(session)}"
     where = str(session.get_bind().engine.url)
