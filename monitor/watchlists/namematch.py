@@ -79,6 +79,12 @@ ABJAD_SIM = 0.85
 # abbreviation: "Morozov"/"Mordashov", "Wang"/"Zhang") is another name: a shared first name does
 # not carry a different surname over the threshold; the score is capped below it.
 LOOSE_PART_SIM = 0.66
+# Rules that say "another name, written alike" rather than "the same name, mistyped": two letters
+# or more off, a typo on top of a phonetic folding, an abbreviation. Below this similarity a part
+# matched by one of them is another name too ("Smirnova"/"Mirtova", "Weidong"/"Wei"); a single
+# typo is not ("Musk"/"Mosk").
+LOOSE_RULES = frozenset({"typos", "phonetic+typo", "abbreviation"})
+LOOSE_RULE_SIM = 0.73
 DIFFERENT_NAME_CAP = 0.65
 # Parts written together that replace a loosely alike part must match closely (exact or phonetic).
 CLOSE_JOIN_SIM = 0.85
@@ -319,6 +325,11 @@ def _typo_sim(a: str, b: str) -> float:
     return 1.0 - TYPO_COST * dist / longest
 
 
+def _typo_rule(a: str, b: str, sim: float) -> str:
+    """'typo' for one letter off, 'typos' for more (the explanation and the loose-part rule tell them apart)."""
+    return "typo" if round((1.0 - sim) * max(len(a), len(b)) / TYPO_COST) <= 1 else "typos"
+
+
 def _is_abbreviation(short: str, long: str) -> bool:
     """'ben' of 'benjamin', 'intl' of 'international', 'ted' of 'theodore'."""
     if len(short) < 3 or len(long) < 2 * len(short) + 1 or short[0] != long[0]:
@@ -341,7 +352,8 @@ def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float
         if a_text[0] == b_text[0]:
             return INITIAL_SIM, "initial"
         return 0.0, ""
-    best, how = _typo_sim(a_text, b_text), "typo"
+    best = _typo_sim(a_text, b_text)
+    how = _typo_rule(a_text, b_text, best) if best else "typo"
     if a_phon == b_phon:
         if best < PHONETIC_SIM:
             best, how = PHONETIC_SIM, "phonetic"
@@ -483,7 +495,8 @@ def _person_caps(
     surname beside a shared given name) or a syllable of a syllabic name is left over."""
     loose = [
         label for sim, how, left, _right, _w, label in chosen
-        if sim < LOOSE_PART_SIM and how != "initial" and any(a.parts[i].text not in PARTICLES for i in left)
+        if (sim < LOOSE_PART_SIM or (how in LOOSE_RULES and sim < LOOSE_RULE_SIM))
+        and how != "initial" and any(a.parts[i].text not in PARTICLES for i in left)
     ]  # fmt: skip
     if loose:
         steps.append(f"{', '.join(loose)}: too far apart to be one name, so a different person")
