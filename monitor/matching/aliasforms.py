@@ -19,7 +19,6 @@ from itertools import groupby, product
 from operator import attrgetter
 
 from rapidfuzz import fuzz
-from wordfreq import zipf_frequency
 
 from monitor import resources
 from monitor.matching.normalise import korean_key, normalise_name
@@ -345,6 +344,8 @@ _QUOTED = re.compile(f"[{_QUOTE_CHARS}]([^{_QUOTE_CHARS}]{{3,60}})[{_QUOTE_CHARS
 
 
 def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # imported on first use: a scan that never asks skips its load
+
     return float(zipf_frequency(word, "en"))
 
 

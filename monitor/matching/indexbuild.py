@@ -16,7 +16,6 @@ from collections.abc import Iterable
 
 import ahocorasick
 import numpy as np
-from wordfreq import word_frequency, zipf_frequency
 
 from monitor import resources
 from monitor.matching.aliasforms import (
@@ -68,6 +67,8 @@ _HEAD_LISTED = re.compile(
 def term_cost(tokens: tuple[str, ...], prefix: bool) -> float:
     """Chance that a term occurs in an article, from English word frequencies (a phrase is
     rarer than its rarest word; a wildcard is commoner than its stem)."""
+    from wordfreq import word_frequency  # on first use: loading a saved index never needs it
+
     chances = [min(1.0, ARTICLE_WORDS * word_frequency(t, "en")) for t in tokens]
     cost = min(chances) * (PHRASE_RARITY if len(tokens) > 1 else 1.0)
     if prefix:
@@ -211,6 +212,8 @@ class IndexBuilder:
         given, _, surname = key.rpartition(" ")
         if not given or " " in given or len(surname) < TYPO_MIN or given in common_words(DISTINCT_TOP):
             return  # given names that are everyday words ("John", "Mark") would be probed in every article
+        from wordfreq import zipf_frequency  # on first use: loading a saved index never needs it
+
         if zipf_frequency(surname, "en") >= TYPO_ZIPF:
             return  # a common surname one letter from another ("Griffin", "Griffen") is someone else
         self.add_key(given, PART)
@@ -237,6 +240,8 @@ class IndexBuilder:
                 self.form_kind[fid] = WEAK
         self._short_forms.clear()
         common = common_words(DISTINCT_TOP)
+        from wordfreq import zipf_frequency  # on first use: loading a saved index never needs it
+
         for key, fids in self._surnames.items():
             if len(fids) > DISTINCT_MAX_PEOPLE or key in common:
                 continue

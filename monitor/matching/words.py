@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from wordfreq import top_n_list
-
 from monitor import resources
 
 
@@ -51,4 +49,6 @@ SENTENCE_ABBREVIATIONS = resources.words("words", "abbreviations")
 @cache
 def common_words(top: int) -> frozenset[str]:
     """The `top` most frequent English words (wordfreq), plus COMMON_WORDS."""
+    from wordfreq import top_n_list  # imported on first use: a scan that never asks skips its load
+
     return frozenset(top_n_list("en", top)) | COMMON_WORDS
