@@ -195,11 +195,23 @@ class _Document:
     errors: list[RuleError] = field(default_factory=list)
 
 
+def _construct(root: yaml.Node | None) -> Any:
+    """The data of a composed document, as `yaml.safe_load` gives it (without parsing the text again:
+    PyYAML's pure-Python parser is most of what reading the rule pack costs)."""
+    if root is None:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def _read_document(text: str, source: str) -> _Document:
     doc = _Document(source)
     try:
         doc.root = yaml.compose(text)
-        doc.data = yaml.safe_load(text)
+        doc.data = _construct(doc.root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
