@@ -196,3 +196,48 @@ def test_downgrade_splits_the_labels_again(old_engine: Engine) -> None:
     assert [(r.article_id, r.rule_id, bool(r.suppressed)) for r in rows] == [
         (old["articles"][0], "arms-transfer", False), (old["articles"][0], "named-officials", True),
         (old["articles"][0], "sanctioned-entity", False), (old["articles"][1], "sanctions-evasion", False)]
+
+
+def test_a_newer_alerts_delivery_created_first_does_not_break_the_merge(old_engine: Engine) -> None:
+    # The kept delivery of a subscription (the oldest row) belongs to a merged-away alert while
+    # the kept alert has its own, newer delivery to the same subscription.
+    with old_engine.begin() as conn:
+        art = _insert(conn, "article", old_engine, title="t", text="t", dedupe_key="t", content_hash="h",
+                      fetched_at=T0)
+        first = _alert(conn, old_engine, art, "sanctioned-entity", "high", 3, 0.8, "new", [], T0)
+        later = _alert(conn, old_engine, art, "arms-transfer", "critical", 4, 0.9, "new", [], T0)
+        sub = _insert(conn, "subscription", old_engine, name="s", channel="webhook", target="http://127.0.0.1:9/h",
+                      rules=[], categories=[], entity_ids=[], datasets=[], feed_ids=[], realtime=True,
+                      digest=True, timezone="UTC", active=True, status="ok", created_at=T0, created_by="t")
+        older = _insert(conn, "delivery", old_engine, alert_id=later, subscription_id=sub, message_id="msg_a",
+                        status="delivered", attempts=1, next_attempt_at=T0, created_at=T0)
+        newer = _insert(conn, "delivery", old_engine, alert_id=first, subscription_id=sub, message_id="msg_b",
+                        status="delivered", attempts=1, next_attempt_at=T0, created_at=T0)
+        for d in (older, newer):
+            _insert(conn, "delivery_attempt", old_engine, delivery_id=d, at=T0, ok=True, status_code=200,
+                    duration_ms=1.0)
+    upgrade(old_engine)
+    with old_engine.begin() as conn:
+        deliveries = _rows(conn, "SELECT id, alert_id FROM delivery")
+        attempts = _rows(conn, "SELECT delivery_id FROM delivery_attempt")
+    assert [(d.id, d.alert_id) for d in deliveries] == [(older, first)]
+    assert sorted(a.delivery_id for a in attempts) == [older, older]  # both attempts kept on the one row
+
+
+def test_upgrade_runs_again_after_a_downgrade(old_engine: Engine) -> None:
+    from alembic import command
+
+    from monitor.db import SCHEMA_HEAD, _alembic_config, schema_is_current
+
+    old = _old_rows(old_engine)
+    upgrade(old_engine)
+    cfg = _alembic_config()
+    with old_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    upgrade(old_engine)  # SQLite kept the label columns on the way down: found, not added twice
+    assert schema_is_current(old_engine) and SCHEMA_HEAD
+    with old_engine.begin() as conn:
+        rows = _rows(conn, "SELECT article_id, rules FROM alert ORDER BY article_id")
+    assert [r.article_id for r in rows] == old["articles"]
+    assert sorted(_json(rows[0].rules)) == ["arms-transfer", "sanctioned-entity"]

@@ -10,6 +10,10 @@ deliveries (attempts kept) and digest items move to it, and the others are delet
 merged status is the riskiest of the rows (escalated > confirmed > new > dismissed), so no
 rule still waiting for review is hidden by another one's dismissal; the merge is written to
 the alert's audit trail. Downgrading splits the labels back into one row per rule.
+
+The upgrade can run again after a failure part-way: on SQLite, where Alembic's DDL is not
+transactional, what an earlier attempt added is found and kept. The label arithmetic is
+copied here, frozen, so a later change to monitor.alerts.labels cannot change this migration.
 """
 
 from collections import defaultdict
@@ -20,8 +24,6 @@ from typing import Any
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
-from monitor.alerts.labels import ordered, rank, summary
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -54,6 +56,42 @@ DELIVERY = sa.table("delivery", sa.column("id", sa.Integer), sa.column("alert_id
 ATTEMPT = sa.table("delivery_attempt", sa.column("delivery_id", sa.Integer))
 DIGEST_ITEM = sa.table("digest_item", sa.column("alert_id", sa.Integer), sa.column("subscription_id", sa.Integer))
 STATUS_WEIGHT = {"escalated": 4, "confirmed": 3, "new": 2, "dismissed": 1}
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+BATCH = 1000  # articles merged per round, so memory does not grow with the alert table
+
+
+def rank(label: dict[str, Any]) -> int:
+    return SEVERITY_RANK.get(str(label.get("severity", "")), 2)
+
+
+def ordered(labels: Any) -> list[dict[str, Any]]:
+    return sorted(labels, key=lambda lab: (-rank(lab), -float(lab.get("score") or 0.0), str(lab["rule_id"])))
+
+
+def summary(labels: list[dict[str, Any]]) -> dict[str, Any]:
+    # the alert's fields from its labels, as monitor.alerts.labels.summary computed them when written
+    everything = ordered(labels)
+    active = [lab for lab in everything if not lab.get("suppressed")]
+    shown = active or everything
+    top = shown[0]
+    entity_ids: list[str] = []
+    evidence: list[Any] = []
+    spans: set[tuple[Any, ...]] = set()
+    for lab in shown:
+        entity_ids.extend(lab.get("entity_ids") or [])
+        for span in lab.get("evidence") or []:
+            key = (span.get("field"), span.get("start"), span.get("end")) if isinstance(span, dict) else (repr(span),)
+            if key not in spans:
+                spans.add(key)
+                evidence.append(span)
+    return {
+        "rule_id": top["rule_id"], "category": top.get("category") or "sanctions",
+        "severity": top.get("severity") or "medium", "severity_rank": rank(top),
+        "score": max(float(lab.get("score") or 0.0) for lab in shown),
+        "explanation": top.get("explanation") or "", "entity_ids": list(dict.fromkeys(entity_ids)),
+        "evidence": evidence, "rules": [lab["rule_id"] for lab in shown if not lab.get("suppressed")],
+        "suppressed": not active,
+    }
 
 
 def _label(row: Any) -> dict[str, Any]:
@@ -87,16 +125,20 @@ def _move_deliveries(conn: Any, keep: int, others: list[int]) -> None:
     for row in rows:
         if row.subscription_id not in kept:
             kept[row.subscription_id] = row.id
-            conn.execute(DELIVERY.update().where(DELIVERY.c.id == row.id).values(alert_id=keep))
             continue
         conn.execute(ATTEMPT.update().where(ATTEMPT.c.delivery_id == row.id)
                      .values(delivery_id=kept[row.subscription_id]))
         conn.execute(DELIVERY.delete().where(DELIVERY.c.id == row.id))
+    # only now, with every other delivery of the subscription gone, can the kept one move to
+    # `keep` without meeting the (alert, subscription) constraint
+    for delivery_id in kept.values():
+        conn.execute(DELIVERY.update().where(DELIVERY.c.id == delivery_id).values(alert_id=keep))
 
 
 def _merge(conn: Any, rows: list[Any]) -> None:
     keep, others = rows[0], [r.id for r in rows[1:]]
-    labels = {r.rule_id: _label(r) for r in rows}
+    # a row an earlier, interrupted attempt already merged carries its labels: keep them
+    labels = {lab["rule_id"]: lab for r in rows for lab in (r.labels or [_label(r)])}
     fields = summary(list(labels.values()))
     status = max((r.status for r in rows), key=lambda s: STATUS_WEIGHT.get(s, 2))
     if others:  # first, so the old (article, rule) constraint never sees two rows of one rule
@@ -124,8 +166,14 @@ def _merge(conn: Any, rows: list[Any]) -> None:
 
 
 def upgrade() -> None:
-    op.add_column("alert", sa.Column("rules", sa.JSON(), nullable=False, server_default="[]"))
-    op.add_column("alert", sa.Column("labels", sa.JSON(), nullable=False, server_default="[]"))
+    conn = op.get_bind()
+    inspector = sa.inspect(conn)
+    columns = {c["name"] for c in inspector.get_columns("alert")}
+    for name in ("rules", "labels"):  # kept by an earlier attempt or a SQLite downgrade
+        if name not in columns:
+            op.add_column("alert", sa.Column(name, sa.JSON(), nullable=False, server_default="[]"))
+    if inspector.has_table("alert_label"):  # left by an earlier attempt that failed part-way
+        op.drop_table("alert_label")
     op.create_table(
         "alert_label",
         sa.Column("alert_id", sa.Integer(), nullable=False),
@@ -137,12 +185,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("alert_id", "rule_id"),
     )
     op.create_index("ix_alert_label_rule", "alert_label", ["rule_id", "alert_id"], unique=False)
-    conn = op.get_bind()
-    groups: dict[int, list[Any]] = defaultdict(list)
-    for row in conn.execute(sa.select(ALERT).order_by(ALERT.c.article_id, ALERT.c.id)):
-        groups[row.article_id].append(row)
-    for rows in groups.values():
-        _merge(conn, rows)
+    last = -1
+    while True:  # a batch of articles at a time (keyset on article_id)
+        articles = list(conn.execute(
+            sa.select(ALERT.c.article_id).where(ALERT.c.article_id > last)
+            .group_by(ALERT.c.article_id).order_by(ALERT.c.article_id).limit(BATCH)
+        ).scalars())
+        if not articles:
+            break
+        last = articles[-1]
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for row in conn.execute(sa.select(ALERT).where(ALERT.c.article_id.in_(articles))
+                                .order_by(ALERT.c.article_id, ALERT.c.id)):
+            groups[row.article_id].append(row)
+        for rows in groups.values():
+            _merge(conn, rows)
     # A unique index, not a constraint: SQLite adds it without rebuilding the alert table (a
     # rebuild drops the old table, and with foreign keys on that cascades to every review and
     # delivery). SQLite keeps the old (article, rule) constraint, which the new index implies.
