@@ -10,45 +10,27 @@ anything that is filtered on has its own column or link table with an index.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Any
 
-from pydantic import AfterValidator
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, select
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event, select
 from sqlmodel import Field, SQLModel
 
+from monitor.modelbase import UtcDatetime, as_utc, utcnow
+from monitor.modelbase import json_field as _json
+from monitor.modelbase import text_field as _text
+from monitor.models_delivery import Delivery, DeliveryAttempt, Digest, DigestItem, Subscription
 
-def utcnow() -> datetime:
-    """Current time, timezone-aware UTC (the storage convention)."""
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """The time as given when it carries a zone, else the same wall time read as UTC (naive input).
-
-    Raises ValueError for a time whose UTC equivalent falls outside years 1-9999
-    (`0001-01-01T00:00:00+01:00`): the database stores UTC, and the conversion would
-    otherwise overflow wherever the value is next used.
-    """
-    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("time out of range: in UTC it must fall between years 1 and 9999") from None
-    return value
-
-
-# A datetime field of an input model: naive values are read as UTC.
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-
-
-def _json(default: Any = None) -> Any:
-    factory = list if default is None else dict
-    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
-
-
-def _text(nullable: bool = True) -> Any:
-    return Field(default=None if nullable else "", sa_column=Column(Text, nullable=nullable))
+__all__ = [
+    "Delivery",
+    "DeliveryAttempt",
+    "Digest",
+    "DigestItem",
+    "Subscription",
+    "UtcDatetime",
+    "as_utc",
+    "utcnow",
+]
 
 
 # --------------------------------------------------------------------------- feeds
@@ -484,112 +466,6 @@ class ApiKey(SQLModel, table=True):
     def actor(self) -> str:
         """How this key appears in audit trails: `key:<id>` plus its name when it has one."""
         return f"key:{self.id}" + (f" ({self.name})" if self.name else "")
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-class Subscription(SQLModel, table=True):
-    """Who receives which alerts, over which channel, and when the digest goes out."""
-
-    __tablename__ = "subscription"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(default="", max_length=200)
-    channel: str = Field(max_length=16, description="webhook | email | apprise")
-    target: str = Field(sa_column=Column(Text, nullable=False))
-    secret: str | None = Field(default=None, max_length=512, description="encrypted webhook secret")
-    previous_secret: str | None = Field(default=None, max_length=512)
-    previous_secret_until: datetime | None = None
-    rules: list[str] = _json()
-    categories: list[str] = _json()
-    min_severity: str | None = Field(default=None, max_length=16)
-    min_score: float | None = None
-    entity_ids: list[str] = _json()
-    datasets: list[str] = _json()
-    feed_ids: list[int] = _json()
-    realtime: bool = True
-    digest: bool = False
-    digest_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
-    timezone: str = Field(default="UTC", max_length=64)
-    active: bool = True
-    status: str = Field(default="ok", max_length=16, description="ok | failing | disabled")
-    status_detail: str | None = _text()
-    created_at: datetime = Field(default_factory=utcnow)
-    created_by: str = Field(default="", max_length=200)
-
-
-class Delivery(SQLModel, table=True):
-    """Outbox row: one alert to one subscription, retried from the database."""
-
-    __tablename__ = "delivery"
-    __table_args__ = (
-        UniqueConstraint("alert_id", "subscription_id", name="uq_delivery_alert_sub"),
-        Index("ix_delivery_due", "status", "next_attempt_at"),
-        # per-subscription FIFO: "is an earlier delivery of this subscription still open?"
-        Index("ix_delivery_sub_status", "subscription_id", "status", "id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE")
-    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
-    message_id: str = Field(max_length=64, description="webhook-id: the same on every retry")
-    status: str = Field(default="pending", max_length=16, description="pending | sending | delivered | failed")
-    attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
-    lease_until: datetime | None = None
-    last_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
-    last_error: str | None = _text()
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class DeliveryAttempt(SQLModel, table=True):
-    """One try of one delivery: what the endpoint answered and how long it took."""
-
-    __tablename__ = "delivery_attempt"
-
-    id: int | None = Field(default=None, primary_key=True)
-    delivery_id: int = Field(foreign_key="delivery.id", index=True, ondelete="CASCADE")
-    at: datetime = Field(default_factory=utcnow)
-    ok: bool = False
-    status_code: int | None = None
-    error: str | None = _text()
-    response_body: str | None = _text()
-    duration_ms: float = 0.0
-
-
-class Digest(SQLModel, table=True):
-    """One digest per (subscription, local date), claimed by a unique row."""
-
-    __tablename__ = "digest"
-    __table_args__ = (UniqueConstraint("subscription_id", "local_date", name="uq_digest_sub_date"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
-    local_date: date
-    status: str = Field(default="claimed", max_length=16, description="claimed | sent | empty | failed | superseded")
-    claimed_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-    alert_count: int = 0
-    first_alert_id: int | None = None
-    last_alert_id: int | None = None
-    error: str | None = _text()
-
-
-class DigestItem(SQLModel, table=True):
-    """One alert included in one digest; the key makes an alert part of at most one digest per subscription.
-
-    The digest gathers "matching alerts with no item yet" (an anti-join on this key), so an
-    alert committed late, with a lower id than alerts already sent, still gets into the next one.
-    """
-
-    __tablename__ = "digest_item"
-    __table_args__ = (Index("ix_digest_item_digest", "digest_id", "alert_id"),)
-
-    subscription_id: int = Field(foreign_key="subscription.id", primary_key=True, ondelete="CASCADE")
-    alert_id: int = Field(foreign_key="alert.id", primary_key=True, ondelete="CASCADE")
-    digest_id: int = Field(foreign_key="digest.id", ondelete="CASCADE")
 
 
 # --------------------------------------------------------------------------- operations
