@@ -52,7 +52,9 @@ def test_an_alert_message_names_its_story(sqlite_engine: Engine, make_settings) 
     with Session(sqlite_engine) as s:
         alert = s.exec(select(Alert).where(Alert.article_id == second)).one()
         story = alert_data(s, alert, settings)["story"]
-        assert story["source_count"] == 2 and story["article_count"] == 2
-        assert story["sources"] == ["bbc", "guardian"]
         first_alert = s.exec(select(Alert).where(Alert.article_id == first)).one()
-        assert alert_data(s, first_alert, settings)["story"]["id"] == story["id"]
+        first_story = alert_data(s, first_alert, settings)["story"]
+        assert first_story["id"] == story["id"] and story["title"]
+        # a retry of the first alert's message, sent after the second outlet joined, carries the
+        # same story data (nothing that grows with the story)
+        assert first_story == story and set(story) == {"id", "title", "first_seen"}
