@@ -173,15 +173,24 @@ def place_article(session: Session, article: Article) -> Story:
         _carry_review(session, story, article, fresh, set(story.entity_ids), story.severity_rank)
         refresh_story(session, story)
         return story
-    with _LOCK:
-        window = _window(session)
-        outlet = _outlet(session, article)
-        try:
-            return _place_new(session, window, article, outlet)
-        except BaseException:
-            # the window may hold a placement whose story row is rolled back: rebuild it from the database
-            forget_window(session)
-            raise
+    # The lock guards the in-memory window only. Row writes to an existing story happen after it
+    # is released: a transaction holding one story row while waiting for the lock, and another
+    # holding the lock while waiting for that row, would wait for each other for ever (a
+    # deadlock PostgreSQL cannot see, half of it being in Python).
+    try:
+        with _LOCK:
+            window = _window(session)
+            outlet = _outlet(session, article)
+            story, score = _place_in_window(session, window, article, outlet)
+        assert story.id is not None
+        session.add(StoryArticle(article_id=article.id, story_id=story.id, score=score))
+        session.flush()
+        _add_to_story(session, story, article, outlet)
+    except BaseException:
+        # the window may hold a placement whose story row is rolled back: rebuild it from the database
+        forget_window(session)
+        raise
+    return story
 
 
 def forget_window(session: Session) -> None:
@@ -189,7 +198,8 @@ def forget_window(session: Session) -> None:
     _WINDOWS.pop(_bind_key(session), None)
 
 
-def _place_new(session: Session, window: _Window, article: Article, outlet: str) -> Story:
+def _place_in_window(session: Session, window: _Window, article: Article, outlet: str) -> tuple[Story, float]:
+    # the grouping decision, and a new story's row (an insert, which waits for no other row)
     assert article.id is not None
     placed = window.grouper.add(grouping_input(article, outlet))
     story = resolve(session, _as_id(placed.story) or 0) if placed.reason == "joined" else None
@@ -203,10 +213,7 @@ def _place_new(session: Session, window: _Window, article: Article, outlet: str)
     assert story.id is not None
     window.grouper.rekey(placed.story, str(story.id))
     window.placed.add(article.id)
-    session.add(StoryArticle(article_id=article.id, story_id=story.id, score=round(placed.score, 4)))
-    session.flush()
-    _add_to_story(session, story, article, outlet)
-    return story
+    return story, round(placed.score, 4)
 
 
 def _add_to_story(session: Session, story: Story, article: Article, outlet: str) -> None:
