@@ -119,12 +119,13 @@ def story_summary(session: Session, article_id: int) -> dict[str, Any] | None:
     """The story an article is in, as a message carries it (None while the article is in none).
 
     Only what does not change as the story grows: a retried message must carry the same data
-    under its webhook-id (Standard Webhooks), and the story's counts grow between attempts;
-    receivers read the counts from the API (`/api/v1/stories/{id}`)."""
+    under its webhook-id (Standard Webhooks), and the story's counts, outlets and even its first
+    time (an earlier-published report may join) change between attempts; receivers read them
+    from the API (`/api/v1/stories/{id}`)."""
     link = session.get(StoryArticle, article_id)
     story = session.get(Story, link.story_id) if link is not None else None
     while story is not None and story.merged_into_id is not None:
         story = session.get(Story, story.merged_into_id)
     if story is None:
         return None
-    return {"id": story.id, "title": story.title, "first_seen": story.first_seen.isoformat()}
+    return {"id": story.id, "title": story.title}
