@@ -79,9 +79,15 @@ def stop_children(children: list[subprocess.Popen[bytes]], grace: float = STOP_G
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
-    # Turns SIGTERM (and SIGHUP) into an exception, so `up`'s cleanup runs (the default action would end
+    # Turns SIGTERM into an exception, so `up`'s cleanup runs (the default action would end
     # the process at once and orphan the worker and beat).
     raise SystemExit(128 + signum)
+
+
+def _sighup_as_sigterm(_signum: int, _frame: object) -> None:
+    # uvicorn handles SIGTERM (a graceful shutdown) but not SIGHUP; an exception raised inside its
+    # event loop could leave the loop waiting on its own tasks, so a closed terminal takes SIGTERM's path.
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def up(
@@ -115,8 +121,8 @@ def up(
         typer.echo(line)
 
     # SIGHUP too: the children run in their own process groups, so a closed terminal reaches only `up`.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGHUP, _sighup_as_sigterm)
     children: list[subprocess.Popen[bytes]] = []
     stopping = threading.Event()
     try:
