@@ -4,12 +4,13 @@ Run from the repository root:
     .venv/bin/python -m tests.data.select_stories [--split tuning|blind|blind2] [--articles] > /tmp/stories.jsonl
 
 Each window is a few consecutive archive days of ../shared/data/articles/rss_items_2023_*.jsonl. Within
-a window every watch-list hit is taken (a uniform sample of the window's `hits_cap` of them on busy days),
-then a uniform sample of the background file fills the window up to its `size` (at least
-`MIN_BACKGROUND`), with `random.Random(window.seed + n)` for the n-th window. The output, sorted by publication time, has the cleaned title and description of every
-picked item; the stories are then written by hand into tests/data/labels_stories.jsonl (rule in
-tests/data/README.md). `--articles` prints the items in the input format of `sanctions-monitor scan` and
-`stories group` (`id` = link, `title`, `text`, `url`, `source`, `published`) instead.
+a window every watch-list hit is taken (a uniform sample of the window's `hits_cap` of them on busy
+days), then a uniform sample of the background file fills the window up to its `size` (at least
+`MIN_BACKGROUND`), with `random.Random(window.seed + n)` for the n-th window. The output, sorted by
+publication time, has the cleaned title and description of every picked item; the stories are then
+written by hand into tests/data/labels_stories.jsonl (rule in tests/data/README.md). `--articles` prints
+the items in the input format of `sanctions-monitor scan` and `stories group` (`id` = link, `title`,
+`text`, `url`, `source`, `published`) instead.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ WINDOWS = (
     Window("w06", "blind", "2023-11-14", "2023-11-16", "a quiet November week"),
     Window("w07", "blind", "2023-02-21", "2023-02-22", "Putin's address and Biden in Warsaw"),
     Window("w08", "blind2", "2023-03-20", "2023-03-21", "Xi Jinping in Moscow", SEED_BLIND2, 40, 55),
-    Window("w09", "blind2", "2023-07-18", "2023-07-19", "the grain deal's end and the Crimea bridge", SEED_BLIND2, 40, 55),
+    Window("w09", "blind2", "2023-07-18", "2023-07-19", "grain deal end, Crimea bridge", SEED_BLIND2, 40, 55),
     Window("w10", "blind2", "2023-12-13", "2023-12-14", "Putin's year-end press conference", SEED_BLIND2, 40, 55),
 )
 
