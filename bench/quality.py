@@ -5,7 +5,7 @@ alert rates on the 2,225 BBC articles.
 
 The matcher is the real one (`monitor.matching.engine.build_matcher`) with the default rules
 and every alias of the OFAC SDN list (CSV), the UN Security Council list (XML) and the named
-officials watch list, read with LISTS' loaders through `tests.matching.realdata` (no database).
+officials watch list, read with LISTS' loaders through `monitor.watchlists.listfile` (no database).
 The labels are `tests/data/labels_rss2023.jsonl` (rules for labelling in `tests/data/README.md`).
 Each item is scanned as title + description, read by link from ../shared/data and cleaned as when labelled.
 
@@ -34,7 +34,7 @@ from typing import Any
 from monitor.matching.engine import Matcher, build_matcher
 from monitor.matching.rulefile import load_rules
 from monitor.matching.types import AliasSpec, ArticleInput, ScanResult
-from tests.matching.realdata import alias_specs_from_file
+from monitor.watchlists.listfile import alias_specs_from_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("MONITOR_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -67,12 +67,11 @@ def with_text(labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     The labels file holds only links and labels (the text stays in the shared data set); the
     text is cleaned exactly as it was when the items were picked and labelled."""
-    from tests.data import select_rss2023 as picked
+    from bench import rss2023
 
-    picked.DATA = DATA / "articles"
     texts: dict[str, dict[str, str]] = {}
-    for name in (picked.HITS, picked.BACKGROUND):
-        for item in picked.read(name):
+    for name in (rss2023.HITS, rss2023.BACKGROUND):
+        for item in rss2023.read(name, DATA / "articles"):
             texts.setdefault(item["link"], item)
     missing = [label["link"] for label in labels if label["link"] not in texts]
     if missing:

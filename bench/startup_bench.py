@@ -104,7 +104,7 @@ def main() -> None:
         sys.path.insert(0, str(ROOT))
         from bench.match_bench import time_bare
         from monitor.matching.types import ArticleInput
-        from tests.matching.realdata import alias_specs_from_file
+        from monitor.watchlists.listfile import alias_specs_from_file
 
         aliases = [spec for p in LISTS for spec in alias_specs_from_file(p)]
         inputs = [ArticleInput(str(a["id"]), str(a.get("title", "")), str(a.get("text", "")))

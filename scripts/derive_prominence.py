@@ -20,11 +20,12 @@ cleaned as the labelled set is):
   with their share of the form's capitalised occurrences and the commonest ones;
 - country: the share of the form's sentences that name the owner's country.
 
-Decision (thresholds below, printed into the file): `alone` when the owner dominates the full
-names (at least MIN_FULL_ALONE items of them), lower case and other people are rare; `with_country` when the owner dominates but other
-people are not rare while the owner's country is usually in the sentence (the matcher then asks
-for that country in the sentence); otherwise the form is left out (the commonest of those are
-kept under `rejected` with their figures, so a reviewer sees why "Khan" or "Lee" is not there).
+Decision (thresholds below, printed into the file): `alone` when the owner dominates the full names
+(at least MIN_FULL_ALONE items of them), lower case and other people are rare; `with_country` when
+the owner dominates but other people are not rare while the owner's country is usually in the
+sentence (the matcher then asks for that country in the sentence); otherwise the form is left out
+(the commonest of those are kept under `rejected` with their figures, so a reviewer sees why "Khan"
+or "Lee" is not there).
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ from anyascii import anyascii
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import rss2023  # noqa: E402
 from monitor.matching import aliasforms  # noqa: E402
 from monitor.matching.countries import gazetteer  # noqa: E402
 from monitor.matching.types import AliasSpec  # noqa: E402
 from monitor.matching.words import FUNCTION_WORDS, TITLE_WORDS  # noqa: E402
-from tests.data import select_rss2023 as items_source  # noqa: E402
-from tests.matching.realdata import alias_specs_from_file  # noqa: E402
+from monitor.watchlists.listfile import alias_specs_from_file  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "monitor" / "resources" / "prominence.yaml"
@@ -157,10 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             code = aliasforms.resources.programme_country(prog)
             if code:
                 countries[spec.entity_id].add(code)
-    items_source.DATA = DATA / "articles"
     texts: list[str] = []
-    for name in (items_source.HITS, items_source.BACKGROUND):
-        texts.extend(anyascii(i["title"] + ". " + i["description"]) for i in items_source.read(name))
+    for name in (rss2023.HITS, rss2023.BACKGROUND):
+        texts.extend(anyascii(i["title"] + ". " + i["description"]) for i in rss2023.read(name, DATA / "articles"))
     word_items: dict[str, list[int]] = defaultdict(list)
     lowered: list[str] = []
     for n, text in enumerate(texts):

@@ -7,19 +7,19 @@ written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 
 from __future__ import annotations
 
-import html
 import json
 import random
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+
+from bench.rss2023 import BACKGROUND, DATA, HITS, clean, first_items, read
+
+__all__ = ["BACKGROUND", "DATA", "HITS", "clean", "first_items", "read"]
 
 SEED = 20230
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "articles"
-HITS = "rss_items_2023_watchlist_hits.jsonl"
-BACKGROUND = "rss_items_2023_background_sample20k.jsonl"
 # Stratum sizes: random watch-list hits, watch-list hits with military vocabulary
 # (so that the arms-transfer rule has enough positives to measure), random background.
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
@@ -38,7 +38,6 @@ SANCTIONS = re.compile(r"\bsanction", re.I)
 # one-word name or alias of a listed organisation ("Hamas"). Derived from the list, not a hand list.
 N_SURNAME = {"14": 70}
 SDN_DIR = DATA.parent / "lists" / "us_ofac_sdn"
-MAX_DESCRIPTION = 1200
 MILITARY = re.compile(
     r"\b(weapon|arms\b|ammunition|munition|shell|drone|missile|tank|artillery|military aid|"
     r"rocket|howitzer|fighter jet|f-16|himars|patriot|tanker|shadow fleet|evasion|front compan)",
@@ -56,45 +55,6 @@ WMD = re.compile(
     r"missile (?:technology|programme|program)|iaea)",
     re.I,
 )
-TAG = re.compile(r"<[^>]+>")
-SPACE = re.compile(r"\s+")
-
-
-def clean(text: str | None) -> str:
-    """Strip HTML tags and entities and collapse whitespace, as a feed parser would."""
-    text = html.unescape(TAG.sub(" ", text or ""))
-    text = SPACE.sub(" ", text).strip()
-    if len(text) > MAX_DESCRIPTION:
-        cut = text.rfind(" ", 0, MAX_DESCRIPTION)
-        text = text[: cut if cut > 0 else MAX_DESCRIPTION]
-    return text
-
-
-def first_items(name: str) -> Iterator[dict[str, Any]]:
-    """The raw items of one file, first occurrence of each link only (items with no link skipped)."""
-    seen: set[str] = set()
-    with (DATA / name).open(encoding="utf-8") as fh:
-        for line in fh:
-            raw = json.loads(line)
-            link = raw.get("link") or ""
-            if link and link not in seen:
-                seen.add(link)
-                yield raw
-
-
-def read(name: str) -> list[dict[str, str]]:
-    """Read one item file, cleaned, first occurrence of each link only."""
-    return [
-        {
-            "link": raw["link"],
-            "title": clean(raw.get("title")),
-            "description": clean(raw.get("description")),
-            "source": name.split("_")[3],
-        }
-        for raw in first_items(name)
-    ]
-
-
 def short_names() -> tuple[dict[str, set[str]], set[str]]:
     """SDN surnames (word -> given names of the entries that carry it) and one-word organisation names."""
     import csv

@@ -1,4 +1,4 @@
-"""AliasSpecs straight from the real list files (LISTS' parsers, no database), for tests and bench."""
+"""The real OFAC SDN and UN lists as AliasSpecs (no database), read once per process for tests and bench."""
 
 from __future__ import annotations
 
@@ -6,36 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from monitor.matching.types import AliasSpec
-from monitor.watchlists.loaders import get_loader
-from monitor.watchlists.relations import linked_names, listed_title
-from monitor.watchlists.store import read_records
-
-
-def alias_specs_from_file(path: Path) -> list[AliasSpec]:
-    """Every name of every entity in one list file, as AliasSpecs."""
-    fmt, records, _report, _files = read_records(path)
-    dataset = get_loader(fmt).dataset_for(path)
-    out: list[AliasSpec] = []
-    for rec in records:
-        entity_id = f"{dataset}:{rec.source_id}"
-        title, linked = listed_title(rec.properties), linked_names(rec.remarks)
-        for name in rec.names:
-            out.append(
-                AliasSpec(
-                    entity_id=entity_id,
-                    dataset=dataset,
-                    source_id=rec.source_id,
-                    caption=rec.name,
-                    alias=name.name,
-                    weak=name.weak,
-                    schema=rec.schema,
-                    programs=tuple(rec.programs),
-                    countries=tuple(rec.countries),
-                    title=title,
-                    linked=linked,
-                )
-            )
-    return out
+from monitor.watchlists.listfile import alias_specs_from_file
 
 
 @cache
