@@ -11,7 +11,9 @@ Where links come from, strongest first:
 2. strong matches between records of different lists: the same IMO number, the same
    registration number, the same full name (all its parts) with the same full date of birth, or
    with the same year of birth where neither record has a full date and each list has only one
-   record of that name.
+   record of that name; for organisations (no birth dates to compare) the same full name of two
+   parts or more that one record alone bears on each list (a UN group and its OFAC record under
+   the same name or the same strong alias).
 
 Never merged: two records of the same list (the list itself says they are two), and any group
 where a key is shared by more than one record of one list or by more than MAX_GROUP records
@@ -40,6 +42,8 @@ _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _UN_REF_TYPES = frozenset({"unitednationid", "un reference number", "un ref"})
 _IMO_TYPES = frozenset({"imo", "imo number"})
+#: Schemas whose records may merge on their name alone (vessels and aircraft are renamed and reused).
+_NAMED_BODIES = frozenset({"organization", "organisation", "company", "legalentity"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,15 +207,23 @@ def _strong_matches(records: Sequence[RecordFacts], report: ResolveReport) -> No
                     keys.update(("name and date of birth", name_key, d) for d in dates)
                     keys.update(("name and year of birth", name_key, y) for y in years)
                     name_owners[(r.dataset, name_key)].add(r.id)
+        elif r.schema.lower() in _NAMED_BODIES:
+            for name in r.names:
+                name_key = _name_key(name, r.schema)
+                if name_key.count(" ") >= 1 or len(name_key) >= 8:  # "ALFA" or "AL" alone is no key
+                    keys.add(("organisation name", name_key))
+                    name_owners[(r.dataset, name_key)].add(r.id)
         for group_key in keys:
             groups[group_key].append(r)
-    for key, members in groups.items():
+    named: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key, members in sorted(groups.items(), key=lambda kv: (-len(kv[0][1]) if len(kv[0]) > 1 else 0, kv[0])):
         datasets = {m.dataset for m in members}
         if len(datasets) < 2:
             continue
         what = _describe(key)
-        # A year of birth is weaker than a date: the name must also be borne by one record per list.
-        common_name = key[0] == "name and year of birth" and any(
+        # A year of birth is weaker than a date, a name alone weaker still: the name must also be
+        # borne by one record per list.
+        common_name = key[0] in ("name and year of birth", "organisation name") and any(
             len(name_owners[(m.dataset, key[1])]) > 1 for m in members
         )
         n_records = len({m.id for m in members})
@@ -227,13 +239,21 @@ def _strong_matches(records: Sequence[RecordFacts], report: ResolveReport) -> No
             continue
         first, *rest = sorted(members, key=lambda m: m.id)
         for other in rest:
+            if key[0] == "organisation name":
+                named.setdefault((first.id, other.id), key)  # one link a pair, not one a shared alias
+                continue
             reason = f"{first.id} and {other.id} have the same {what}"
             report.links.append(Link.make(first.id, other.id, "strong-match", reason, {"key": list(key)}))
+    for (a, b), key in sorted(named.items()):
+        reason = f"{a} and {b} have the same {_describe(key)}, which no other record of either list bears"
+        report.links.append(Link.make(a, b, "strong-match", reason, {"key": list(key)}))
 
 
 def _describe(key: tuple[str, ...]) -> str:
     if key[0] in ("name and date of birth", "name and year of birth"):
         return f"name ({key[1]}) and {key[0][9:]} {key[2]}"
+    if key[0] == "organisation name":
+        return f"organisation name ({key[1]})"
     return f"{key[0]} {key[1]}"
 
 

@@ -118,3 +118,27 @@ def test_analyst_judgements_override_the_automatic_links() -> None:
     assert clusters([auto, apart], datasets).referents("us_ofac_sdn:1") == ("us_ofac_sdn:1",)
     same_list = Link.make("us_ofac_sdn:1", "us_ofac_sdn:2", "analyst", "duplicate designation")
     assert clusters([same_list], datasets).referents("us_ofac_sdn:2") == ("us_ofac_sdn:2", "us_ofac_sdn:1")
+
+
+def _body(eid: str, *names: str) -> RecordFacts:
+    dataset, source_id = eid.split(":", 1)
+    return RecordFacts(eid, dataset, source_id, "organization", names)
+
+
+def test_organisations_merge_on_a_full_name_only_one_record_of_each_list_bears() -> None:
+    records = [
+        _body("us_ofac_sdn:16363", "BOKO HARAM", "JAMA'ATU AHLIS SUNNA LIDDA'AWATI WAL-JIHAD"),
+        _body(f"{UN}:QDe.138", "JAMA'ATU AHLIS SUNNA LIDDA'AWATI WAL-JIHAD", "Boko Haram"),
+        # "Ansar Allah" is an alias of two SDN records: that name merges nothing
+        _body("us_ofac_sdn:47664", "ANSARALLAH", "ANSAR ALLAH"),
+        _body("us_ofac_sdn:4697", "HIZBALLAH", "ANSAR ALLAH"),
+        _body(f"{UN}:YEe.001", "THE HOUTHIS", "ANSAR ALLAH"),
+        # a vessel's name is no key (vessels are renamed and names reused)
+        RecordFacts("us_ofac_sdn:1", "us_ofac_sdn", "1", "vessel", ("OCEAN STAR",)),
+        RecordFacts(f"{UN}:V1", UN, "V1", "vessel", ("OCEAN STAR",)),
+    ]
+    report = derive_links(records)
+    pairs = sorted((link.left, link.right) for link in report.links)
+    assert pairs == [(f"{UN}:QDe.138", "us_ofac_sdn:16363")]  # one link for the two shared names
+    assert "which no other record of either list bears" in report.links[0].reason
+    assert any("ansar allah" not in a and "allah ansar" in a for a in report.ambiguous)
