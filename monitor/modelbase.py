@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
@@ -28,6 +29,18 @@ def as_utc(value: datetime) -> datetime:
     except OverflowError:
         raise ValueError("time out of range: in UTC it must fall between years 1 and 9999") from None
     return value
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def time_ago(value: str) -> datetime | None:
+    """Now minus a duration written `30m`, `12h`, `7d` or `2w`; None when `value` is not such a duration."""
+    match = _DURATION.match(value)
+    if match is None:
+        return None
+    return utcnow() - timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
 
 
 # A datetime field of an input model: naive values are read as UTC.

@@ -14,7 +14,7 @@ import binascii
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Text, and_, bindparam, cast, exists, or_, select
@@ -22,11 +22,11 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
+from monitor.matching.types import SEVERITY_RANK, Severity
 from monitor.models import Alert, AlertEntity, AlertLabel, UtcDatetime
 
-SEVERITIES = ("low", "medium", "high", "critical")
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
-STATUSES = ("new", "confirmed", "dismissed", "escalated")
+Status = Literal["new", "confirmed", "dismissed", "escalated"]
+STATUSES: tuple[str, ...] = get_args(Status)
 MAX_LIMIT = 500
 
 
@@ -41,8 +41,8 @@ class AlertFilter(BaseModel):
     until: UtcDatetime | None = Field(None, description="created before (UTC)")
     rules: list[str] = Field(default_factory=list, description="alerts carrying a label of one of these rule ids")
     categories: list[str] = Field(default_factory=list, description="alerts carrying a label of these categories")
-    severities: list[Literal["low", "medium", "high", "critical"]] = Field(default_factory=list)
-    min_severity: Literal["low", "medium", "high", "critical"] | None = None
+    severities: list[Severity] = Field(default_factory=list)
+    min_severity: Severity | None = None
     min_score: float | None = Field(None, ge=0, le=1)
     entity_ids: list[str] = Field(default_factory=list)
     datasets: list[str] = Field(default_factory=list)

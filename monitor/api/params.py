@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
 from pydantic import Field, ValidationError
 
-from monitor.alerts.queries import AlertFilter
+from monitor.alerts.queries import AlertFilter, Status
 from monitor.api.errors import validation_error
-from monitor.models import as_utc, utcnow
+from monitor.matching.types import Severity
+from monitor.modelbase import time_ago
+from monitor.models import as_utc
 
-_RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _WHEN_HELP = "ISO 8601 time (UTC when no offset) or a duration back from now: 30m, 24h, 7d, 2w"
 # The shapes `parse_when` reads, as the OpenAPI document states them: a duration, or an ISO 8601
 # date or date-time with an optional offset. A string of that shape can still name no real time
@@ -35,9 +34,9 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     """A time from ISO 8601 or a relative duration like `7d`; 422 naming `field` otherwise."""
     if value is None or value == "":
         return None
-    match = _RELATIVE.match(value.strip())
-    if match:
-        return utcnow() - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    ago = time_ago(value)  # the query's pattern has already limited it to 1-6 digits and a lower-case unit
+    if ago is not None:
+        return ago
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -54,9 +53,9 @@ async def alert_filter(
     rule: Annotated[list[str], Query(description="rule id (repeatable)")] = [],  # noqa: B006
     category: Annotated[list[str], Query(description="rule category (repeatable)")] = [],  # noqa: B006
     severity: Annotated[
-        list[Literal["low", "medium", "high", "critical"]], Query(description="exact severity (repeatable)")
+        list[Severity], Query(description="exact severity (repeatable)")
     ] = [],  # noqa: B006
-    min_severity: Annotated[Literal["low", "medium", "high", "critical"] | None, Query()] = None,
+    min_severity: Annotated[Severity | None, Query()] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     entity_id: Annotated[list[str], Query(description="listed entity id, e.g. us_ofac_sdn:35173")] = [],  # noqa: B006
     dataset: Annotated[list[str], Query(description="list dataset, e.g. us_ofac_sdn")] = [],  # noqa: B006
@@ -64,7 +63,7 @@ async def alert_filter(
     language: Annotated[
         list[Annotated[str, Field(pattern="^[a-z]{2}$")]], Query(description="article language, ISO 639-1 (repeatable)")
     ] = [],  # noqa: B006
-    status: Annotated[list[Literal["new", "confirmed", "dismissed", "escalated"]], Query()] = [],  # noqa: B006
+    status: Annotated[list[Status], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="free text over title and evidence")] = None,
     suppressed: Annotated[
         Literal["exclude", "include", "only"], Query(description="suppressed alerts: hide (default), include, only")

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from monitor.alerts.rule_admin import Backtest
+from monitor.alerts.rule_admin import RULE_FIELDS, Backtest
 from monitor.api.schemas import RulePublic, RuleTestHit, RuleTestResult
 from monitor.matching.types import RuleSpec
 from monitor.models import Rule
 from monitor.rules.source import active_rules
 from monitor.settings import Settings
 
-_RULE_FIELDS = ("id", "title", "description", "category", "severity", "query", "enabled")
-
 
 def spec_public(spec: RuleSpec, source: str) -> RulePublic:
     """A rule file's RuleSpec as the API shows it (escalations are not part of RulePublic)."""
-    return RulePublic.model_validate({**{name: getattr(spec, name) for name in _RULE_FIELDS}, "source": source})
+    return RulePublic.model_validate({**{name: getattr(spec, name) for name in RULE_FIELDS}, "source": source})
 
 
 def db_rule_public(rule: Rule) -> RulePublic:

@@ -7,12 +7,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.alerts.queries import Status
 from monitor.feeds.schemas import ArticleDetail, ArticlePublic, FeedPublic
+from monitor.matching.types import Category, Severity
 
 T = TypeVar("T")
-Severity = Literal["low", "medium", "high", "critical"]
-Status = Literal["new", "confirmed", "dismissed", "escalated"]
-Category = Literal["sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials"]
 
 __all__ = ["ArticleDetail", "ArticlePublic", "FeedPublic"]
 

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import typer
 from sqlmodel import Session
 
 from monitor.cli.common import fail, print_jsonl, ready_engine, settings
+from monitor.modelbase import time_ago
 from monitor.models import as_utc
-
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(value: str | None) -> datetime | None:
     """`7d`, `12h`, `30m`, `2w` (ago) or an ISO 8601 date/time; None when not given."""
     if not value:
         return None
-    m = _DURATION.match(value)
-    if m:
-        return datetime.now(UTC) - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    ago = time_ago(value)
+    if ago is not None:
+        return ago
     try:
         return as_utc(datetime.fromisoformat(value))
     except ValueError as exc:  # not ISO 8601, or outside years 1-9999 once in UTC

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
-from monitor.alerts.queries import SEVERITIES, STATUSES, AlertFilter
+from monitor.alerts.queries import STATUSES, AlertFilter
+from monitor.matching.types import SEVERITIES
 
 FIELDS = ("rule", "min_severity", "min_score", "status", "entity_id", "feed_id", "language", "since", "until", "q",
           "suppressed")

@@ -16,11 +16,11 @@ from fastapi.templating import Jinja2Templates
 
 from monitor.console.session import ConsoleUser
 from monitor.matching.language import language_names
+from monitor.matching.types import SEVERITIES
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-SEVERITIES = ("low", "medium", "high", "critical")
 FLASH_COOKIE = "smc_flash"
 
 

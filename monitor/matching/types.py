@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from monitor.matching.vocabulary import NO_VOCABULARIES, Vocabularies
 
-SEVERITIES = ("low", "medium", "high", "critical")
+# The one list of severities and rule categories: rule files, the API, the console, the CLI and notifications.
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
-CATEGORIES = ("sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials")
+Category = Literal["sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from monitor.alerts.labels import active, labels_of, rank
+from monitor.matching.types import SEVERITY_RANK
 from monitor.models import Alert, Subscription
-
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
 def severity_rank(severity: str | None) -> int:

@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from monitor import netguard
+from monitor.matching.types import SEVERITY_RANK
 from monitor.models import AuditEvent, Subscription, utcnow
 from monitor.notify import secretbox
 from monitor.notify.apprise_guard import AppriseTargetError, check_apprise_url
 from monitor.notify.email import CONTROL_CHARS
-from monitor.notify.filters import SEVERITY_RANK
 from monitor.settings import Settings
 
 CHANNELS = ("webhook", "email", "apprise")
