@@ -1,7 +1,7 @@
 """Quality in ten languages: entity and rule precision/recall/F1 per language on the labelled
 multilingual set (`tests/data/multilingual/`, labelling rule in its README).
 
-    .venv/bin/python -m bench.multilingual_quality [--split tune|blind|all] [--errors]
+    .venv/bin/python -m bench.multilingual_quality [--split tune|blind|all|blind2] [--errors]
 
 The matcher is the one `bench/quality.py` builds (default rules, every alias of the OFAC SDN list,
 the UN list and the named-officials watch list, no database). Written articles are read from the
@@ -10,7 +10,9 @@ item link, parsed by the service's own feed parser exactly as `scan FEED` reads 
 
 Entities are scored per (article, OFAC SDN id) pair, as in `bench/quality.py`; `arms-transfer` and
 `sanctions-evasion` as "the rule fired" against the label. The blind part (`split: blind`) is for
-the final figure only: measure it once, at the end (`--split blind`).
+the final figure only: measure it once, at the end (`--split blind`). `--split blind2` reads a
+second blind set kept in its own folder (`tests/data/multilingual/blind2/`, labelled by another
+reader after the engine was written); `all` is tune and blind, never blind2.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from monitor.matching.rulefile import load_rules
 from monitor.matching.types import ArticleInput
 
 LABELS = ROOT / "tests" / "data" / "multilingual"
+BLIND2 = LABELS / "blind2"
 LANGUAGES = ("ru", "uk", "de", "fr", "es", "ar", "fa", "zh", "ko", "tr")
 RULES = {"arms-transfer": "arms_transfer", "sanctions-evasion": "sanctions_evasion"}
 
@@ -61,17 +64,26 @@ def _real_items(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def load_items(folder: Path = LABELS) -> list[dict[str, Any]]:
-    """Every labelled article (written and real), each with `language` and `split`."""
+def load_items(folder: Path = LABELS, split: str = "tune") -> list[dict[str, Any]]:
+    """Every labelled article (written and real) of one folder, each with `language` and `split`
+    (`split` where an item names none)."""
     items: list[dict[str, Any]] = []
     for lang in LANGUAGES:
         path = folder / f"{lang}.yaml"
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             items.append({**item, "language": lang, "source": "written"})
-    items.extend(_real_items(folder / "real.yaml"))
+    if (folder / "real.yaml").exists():
+        items.extend(_real_items(folder / "real.yaml"))
     for item in items:
-        item.setdefault("split", "tune")
+        item.setdefault("split", split)
     return items
+
+
+def select_items(split: str) -> list[dict[str, Any]]:
+    """The labelled articles of one split: tune, blind, all (tune and blind) or blind2 (its own folder)."""
+    if split == "blind2":
+        return load_items(BLIND2, split="blind2")
+    return [i for i in load_items() if split == "all" or i["split"] == split]
 
 
 def f1(c: Counts) -> float:
@@ -140,8 +152,8 @@ def _row(name: str, n: int, row: dict[str, Counts]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the multilingual quality benchmark on one part of the labelled set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--split", choices=("tune", "blind", "all"), default="tune",
-                        help="which part of the labelled set (blind: measure once, at the end)")
+    parser.add_argument("--split", choices=("tune", "blind", "all", "blind2"), default="tune",
+                        help="which part of the labelled set (blind, blind2: measure once, at the end)")
     parser.add_argument("--rules", default=str(ROOT / "config" / "rules"), help="rule file or folder")
     parser.add_argument("--errors", action="store_true", help="list every false positive and negative")
     args = parser.parse_args(argv)
@@ -153,11 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     aliases = list(alias_specs(LISTS))
     matcher = build_matcher(rules, aliases)
     print(f"Matcher: {len(rules)} rules, {len(aliases)} aliases, built in {time.perf_counter() - start:.1f} s\n")
-    items = [i for i in load_items() if args.split == "all" or i["split"] == args.split]
+    items = select_items(args.split)
     n_items: dict[str, int] = {}
     for item in items:
         n_items[item["language"]] = n_items.get(item["language"], 0) + 1
-    print(f"Labels: {LABELS.relative_to(ROOT)}, split {args.split}: {len(items)} articles\n")
+    folder = BLIND2 if args.split == "blind2" else LABELS
+    print(f"Labels: {folder.relative_to(ROOT)}, split {args.split}: {len(items)} articles\n")
     table = evaluate(matcher, items, args.errors)
     print()
     report(table, n_items)
