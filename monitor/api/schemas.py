@@ -49,6 +49,14 @@ class LabelPublic(BaseModel):
     created_at: datetime | None = Field(None, description="when this rule first fired on the article")
 
 
+class AlertEntity(BaseModel):
+    """One real-world entity an alert names, with every list record merged into it."""
+
+    entity_id: str = Field(description="the id the alert names (the first of one entity's records)")
+    referents: list[str] = Field(description="every record merged into this entity (`<dataset>:<id>`), its own first")
+    lists: list[str] = Field(description="the lists those records are on")
+
+
 class AlertPublic(BaseModel):
     """An alert: one article with every rule that fired on it (its labels), and the review status.
 
@@ -69,6 +77,9 @@ class AlertPublic(BaseModel):
     title: str
     explanation: str
     entity_ids: list[str]
+    entities: list[AlertEntity] = Field(
+        default_factory=list, description="the entities `entity_ids` name, each with all its list memberships"
+    )
     evidence: list[EvidencePublic]
     rules: list[str] = Field(default_factory=list, description="every rule that fired (not suppressed), best first")
     labels: list[LabelPublic] = Field(default_factory=list, description="every rule that fired, best first")

@@ -9,7 +9,10 @@ and alerts; `entity_links` is one entity's records and the reasons that join the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +96,7 @@ def refresh_links(session: Session, actor: str = "system", *, audit: bool = True
     if audit:
         detail = report.summary()
         session.add(AuditEvent(actor=actor, action="entity.resolve", object_type="entity", object_id="", detail=detail))
+    forget_clusters()
     return report
 
 
@@ -119,6 +123,49 @@ def load_clusters(session: Session) -> Clusters:
     # A link to a record no longer listed joins nothing.
     live = [_as_link(r) for r in rows if r.left_id in datasets and r.right_id in datasets]
     return clusters(live, datasets)
+
+
+#: How long a process trusts its joined links before asking the database whether they changed
+#: (alert pages and exports read them on every page; an analyst's merge shows within this).
+CLUSTERS_TTL = 2.0
+_cached: weakref.WeakKeyDictionary[Any, tuple[float, str, Clusters]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def current_clusters(session: Session) -> Clusters:
+    """The stored links joined into entities, rebuilt only when a link was added or removed."""
+    key = session.get_bind().engine
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cached.get(key)
+    if hit is not None and now - hit[0] < CLUSTERS_TTL:
+        return hit[2]
+    version = links_version(session)
+    groups = hit[2] if hit is not None and hit[1] == version else load_clusters(session)
+    with _cache_lock:
+        _cached[key] = (now, version, groups)
+    return groups
+
+
+def forget_clusters() -> None:
+    """Drop the process's joined links (an analyst's judgement here shows on the next read)."""
+    with _cache_lock:
+        _cached.clear()
+
+
+def memberships(entity_ids: Sequence[str], groups: Clusters) -> list[dict[str, Any]]:
+    """One entry per real-world entity the ids name: its first id, every merged record id and the
+    lists they are on (two ids of one merged entity are one entry)."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for eid in entity_ids:
+        if eid in seen:
+            continue
+        referents = groups.referents(eid)
+        seen.update(referents)
+        lists = sorted({r.split(":", 1)[0] for r in referents if ":" in r})
+        out.append({"entity_id": eid, "referents": list(referents), "lists": lists})
+    return out
 
 
 def links_version(session: Session) -> str:
@@ -210,6 +257,7 @@ def judge(session: Session, a: str, b: str, judgement: str, reason: str, actor: 
     detail = {"left_id": left, "right_id": right, "reason": row.reason, "previous": previous}
     session.add(AuditEvent(actor=actor, action=action, object_type="entity", object_id=left, detail=detail))
     session.flush()
+    forget_clusters()
     return row
 
 
@@ -227,4 +275,5 @@ def withdraw(session: Session, a: str, b: str, actor: str) -> EntityLink:
     detail = {"left_id": left, "right_id": right, "judgement": row.judgement, "reason": row.reason}
     session.add(AuditEvent(actor=actor, action="entity.withdraw", object_type="entity", object_id=left, detail=detail))
     session.flush()
+    forget_clusters()
     return row

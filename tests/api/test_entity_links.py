@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -100,3 +104,29 @@ def test_bad_judgements_are_clear_errors(sqlite_api: Api) -> None:
     r = sqlite_api.client.delete(f"{url}/{UN}", headers=h)
     assert r.status_code == 422 and "no analyst judgement" in r.json()["error"]["message"]
     assert sqlite_api.client.get("/api/v1/entities/eu_fsf:404/links", headers=h).status_code == 404
+
+
+def test_alerts_and_exports_show_one_entity_with_its_list_memberships(api: Api) -> None:
+    _two_lists(api.engine)
+    article = add_article(api.engine, None, "Al-Qaeda leader", "Ayman al-Zawahiri was named.")
+    alert = add_alert(api.engine, article_id=article, feed_id=None, entity_ids=(UN, SDN))
+    one = {"entity_id": UN, "referents": [UN, SDN], "lists": ["un_sc_sanctions", "us_ofac_sdn"]}
+    detail = api.client.get(f"/api/v1/alerts/{alert}", headers=api.h("reader")).json()
+    assert detail["entity_ids"] == [UN, SDN]
+    assert detail["entities"] == [one]  # two records of one entity: one entry
+    page = api.client.get("/api/v1/alerts", headers=api.h("reader")).json()
+    assert page["items"][0]["entities"] == [one]
+    jsonl = api.client.get("/api/v1/alerts/export", params={"format": "jsonl"}, headers=api.h("reader"))
+    assert json.loads(jsonl.text.splitlines()[0])["entities"] == [one]
+    rows = list(csv.DictReader(io.StringIO(api.client.get("/api/v1/alerts/export", params={"format": "csv"},
+                                                          headers=api.h("reader")).text)))  # fmt: skip
+    assert json.loads(rows[0]["entities"]) == [one]
+    # an analyst parts the two records: the alert names two entities, each on its own list
+    r = api.client.post(f"/api/v1/entities/{SDN}/links", headers=api.h("analyst"),
+                        json={"other": UN, "judgement": "different", "reason": "two men"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    detail = api.client.get(f"/api/v1/alerts/{alert}", headers=api.h("reader")).json()
+    assert [(e["entity_id"], e["lists"]) for e in detail["entities"]] == [
+        (UN, ["un_sc_sanctions"]),
+        (SDN, ["us_ofac_sdn"]),
+    ]

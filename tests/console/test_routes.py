@@ -413,3 +413,33 @@ def test_audit_page_shows_changes_to_admins_only(console: LiveConsole) -> None:
         second = client.get("/audit?" + older.group(1).replace("&amp;", "&")).text
         assert "audit-r4<" in second and "audit-r54" not in second and "feed.moved" not in second
         assert "not one returned" in client.get("/audit", params={"cursor": "bogus"}).text
+
+
+def test_alert_page_shows_one_entity_with_its_records_on_other_lists(console: LiveConsole) -> None:
+    from monitor.models import Article, Entity, ListVersion
+
+    sdn, un = "us_ofac_sdn:35096", "un_sc_sanctions:TEST.1"
+    with Session(console.engine) as session:  # type: ignore[arg-type]
+        version = ListVersion(dataset="un_sc_sanctions", source="tests", format="un-xml", file_hash="console-un")
+        session.add(version)
+        session.flush()
+        session.add(Entity(id=un, dataset="un_sc_sanctions", source_id="TEST.1", schema_="person",
+                           name="VLADIMIR PUTIN (UN TEST RECORD)", version_id=version.id))  # fmt: skip
+        article = Article(title="Summit", text="Putin met envoys.", dedupe_key="console-merged", content_hash="merged")
+        session.add(article)
+        session.flush()
+        assert article.id is not None
+        alert = Alert(article_id=article.id, rule_id="named-officials", category="named-officials", severity="low",
+                      severity_rank=1, score=0.3, title="Summit", entity_ids=[sdn, un], evidence=[])  # fmt: skip
+        session.add(alert)
+        session.commit()
+        alert_id = alert.id
+    with httpx.Client(base_url=console.url, timeout=10) as api:
+        r = api.post(f"/api/v1/entities/{sdn}/links", headers={"Authorization": f"Bearer {console.seeded.analyst_key}"},
+                     json={"other": un, "judgement": "same", "reason": "one man on two lists"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    with signed_in_client(console, console.seeded.reader_key) as client:
+        page = client.get(f"/alerts/{alert_id}").text
+    assert "The same entity on other lists" in page
+    assert page.count('class="entity-box"') == 1  # the two records the alert names are one entity
+    assert "VLADIMIR PUTIN (UN TEST RECORD)" in page and "un_sc_sanctions" in page

@@ -48,6 +48,8 @@ from monitor.api.schemas import (
     ReviewPublic,
 )
 from monitor.models import Alert, Article, Entity, Mention
+from monitor.watchlists.links import current_clusters, memberships
+from monitor.watchlists.resolve import Clusters
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 FilterDep = Annotated[AlertFilter, Depends(alert_filter)]
@@ -55,8 +57,14 @@ EXPORT_FIELDS = list(AlertPublic.model_fields)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of an empty feed
 
 
-def alert_public(alert: Alert) -> dict[str, Any]:
-    """An alert row as the JSON-ready dict of AlertPublic (rows are trusted, so no revalidation)."""
+def _engine_clusters(engine: Engine) -> Clusters:
+    with Session(engine) as session:
+        return current_clusters(session)
+
+
+def alert_public(alert: Alert, groups: Clusters) -> dict[str, Any]:
+    """An alert row as the JSON-ready dict of AlertPublic (rows are trusted, so no revalidation);
+    `groups` (the entities merged across lists) gives each named entity its list memberships."""
     return {
         "id": alert.id,
         "article_id": alert.article_id,
@@ -68,6 +76,7 @@ def alert_public(alert: Alert) -> dict[str, Any]:
         "title": alert.title,
         "explanation": alert.explanation,
         "entity_ids": list(alert.entity_ids or []),
+        "entities": memberships(alert.entity_ids or [], groups),
         "evidence": list(alert.evidence or []),
         "rules": list(alert.rules or []),
         "labels": labels_of(alert),
@@ -101,8 +110,11 @@ async def get_alerts(
             rows, next_cursor = await run_in_threadpool(alert_rows_page, state.engine, flt, cursor, limit)
     except InvalidCursor as exc:
         raise validation_error("query.cursor", str(exc)) from None
+    groups = await run_in_threadpool(_engine_clusters, state.engine) if rows else None
     for row in rows:
         del row["severity_rank"]
+        if groups is not None:
+            row["entities"] = memberships(orjson.loads(row["entity_ids"] or "[]"), groups)
         for name in JSON_COLUMNS:
             row[name] = orjson.Fragment(row[name])
     body = orjson.dumps({"items": rows, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
@@ -158,7 +170,8 @@ def _new_alerts(engine: Engine, flt: AlertFilter, after_id: int) -> list[dict[st
     scoped = flt.model_copy(update={"after_id": after_id})
     with Session(engine) as session:
         rows = session.exec(select(Alert).where(*filter_conditions(scoped)).order_by(col(Alert.id)).limit(100)).all()
-        return [alert_public(a) for a in rows]
+        groups = current_clusters(session)
+        return [alert_public(a, groups) for a in rows]
 
 
 def _max_id(engine: Engine) -> int:
@@ -210,9 +223,10 @@ async def alerts_stream(
     )
 
 
-def _csv_row(alert: Alert) -> dict[str, Any]:
-    row = alert_public(alert)
+def _csv_row(alert: Alert, groups: Clusters) -> dict[str, Any]:
+    row = alert_public(alert, groups)
     row["entity_ids"] = " ".join(row["entity_ids"])
+    row["entities"] = json.dumps(row["entities"], ensure_ascii=False)
     row["rules"] = " ".join(row["rules"])
     row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
     row["labels"] = json.dumps(row["labels"], ensure_ascii=False)
@@ -221,11 +235,12 @@ def _csv_row(alert: Alert) -> dict[str, Any]:
 
 def _export_rows(engine: Engine, flt: AlertFilter, fmt: str) -> Iterator[str]:
     with Session(engine) as session:
+        groups = current_clusters(session)
         if fmt == "csv":
-            yield from csv_lines(EXPORT_FIELDS, (_csv_row(a) for a in iter_alerts(session, flt)))
+            yield from csv_lines(EXPORT_FIELDS, (_csv_row(a, groups) for a in iter_alerts(session, flt)))
             return
         for alert in iter_alerts(session, flt):
-            yield json.dumps(alert_public(alert), ensure_ascii=False) + "\n"
+            yield json.dumps(alert_public(alert, groups), ensure_ascii=False) + "\n"
 
 
 @router.get(
@@ -273,7 +288,7 @@ def get_alert(alert_id: IdPath, session: SessionDep, settings: SettingsDep) -> A
     ).all()
     return AlertDetail.model_validate(
         {
-            **alert_public(alert),
+            **alert_public(alert, current_clusters(session)),
             "article": ArticleDetail.model_validate(article) if article else None,
             "rule": rule_public(session, settings, alert.rule_id),
             "mentions": [

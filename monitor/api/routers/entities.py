@@ -20,7 +20,7 @@ from monitor.api.params import CursorQuery
 from monitor.api.routers.alerts import alert_public
 from monitor.api.schemas import AlertPublic, Page
 from monitor.models import Entity, EntityChange, EntityName, ListVersion
-from monitor.watchlists.links import LinkError, entity_links, judge, link_public, withdraw
+from monitor.watchlists.links import LinkError, current_clusters, entity_links, judge, link_public, withdraw
 from monitor.watchlists.screen import MAX_QUERY_CHARS, ScreenError, get_screener
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -208,6 +208,7 @@ def get_entity(
         page = list_alerts(session, AlertFilter(entity_ids=list(merged.referents), suppressed="include"), cursor, limit)
     except InvalidCursor as exc:
         raise validation_error("query.cursor", str(exc)) from None
+    groups = current_clusters(session)
     body = {
         "entity": {
             "id": entity.id,
@@ -243,7 +244,7 @@ def get_entity(
             }
             for change, version in changes
         ],
-        "alerts": {"items": [alert_public(a) for a in page.items], "next_cursor": page.next_cursor},
+        "alerts": {"items": [alert_public(a, groups) for a in page.items], "next_cursor": page.next_cursor},
     }
     return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/json")
 

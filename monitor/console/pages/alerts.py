@@ -162,7 +162,12 @@ def alert_page(request: Request, session: SessionDep, settings: SettingsDep, use
         )
     feed = session.get(Feed, detail.feed_id) if detail.feed_id else None
     entity_ids = list(dict.fromkeys(detail.entity_ids))
-    entities = [e for e in (session.get(Entity, eid) for eid in entity_ids) if e is not None]
+    # one box per real-world entity, with the records of the other lists merged into it
+    entities: list[tuple[Entity, list[Entity]]] = []
+    for group in detail.entities:
+        records = [session.get(Entity, rid) for rid in group.referents]
+        if records[0] is not None:
+            entities.append((records[0], [r for r in records[1:] if r is not None]))
     mentions = [m.model_dump() for m in detail.mentions]
     evidence = snippets([e.model_dump() for e in detail.evidence], mentions, detail.rule.query if detail.rule else None,
                         active_rules(session, settings).vocabularies)
