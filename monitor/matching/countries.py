@@ -21,6 +21,9 @@ _EXTRA: dict[str, tuple[str, ...]] = {
     str(code): tuple(forms) for code, forms in resources.mapping("countries", "forms").items()
 }
 
+for _code, _forms in resources.mapping("countries", "forms_other_languages").items():
+    _EXTRA[str(_code)] = _EXTRA.get(str(_code), ()) + tuple(str(f) for f in _forms)
+
 # ISO names that are everyday words or common given names: matching them would flood alerts.
 _SKIP_NAMES = resources.words("countries", "skipped_names")
 

@@ -29,7 +29,8 @@ from monitor.matching.aliasforms import DISTINCT, ORGSHORT, SURNAME, VESSEL, WEA
 from monitor.matching.countries import SANCTIONED_JURISDICTIONS
 from monitor.matching.fields import WORD, FieldState, title_case_run
 from monitor.matching.index import CompiledIndex
-from monitor.matching.normalise import NormText
+from monitor.matching.multilingual import transcriptions
+from monitor.matching.normalise import NormText, normalise_name
 from monitor.matching.tuning import (
     FACTOR_CONTEXT,
     FACTOR_DISTINCT,
@@ -239,16 +240,26 @@ class Prominent:
 
 
 def _load_prominent() -> dict[str, Prominent]:
-    table = {}
+    """The table by bare form, each form also as every language's transcription writes it
+    (kadyrov: Kadyrow, Kadirov), so that the cue reads the news of every language alike."""
+    table: dict[str, Prominent] = {}
     for row in resources.load("prominence")["entries"]:
         countries = frozenset(row["country"]) if row["decision"] == "with_country" else frozenset()
         table[row["form"]] = Prominent(frozenset(row["entities"]), countries, frozenset(row.get("protect", ())))
+    for form, row in list(table.items()):
+        for key in transcriptions(form):
+            table.setdefault(key, row)
     return table
 
 
 PROMINENT = _load_prominent()
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'-]*)[ ]$")
 _WORD_AFTER = re.compile(r"[ ]([^\W\d_][\w'-]*)")
+
+
+def _read(word: str) -> str:
+    """A word as the matcher reads it (Даниил -> daniil), for the word lists the cues consult."""
+    return word.casefold() if word.isascii() else normalise_name(word)
 
 
 def _prominent(span: Span) -> frozenset[int]:
@@ -259,19 +270,21 @@ def _prominent(span: Span) -> frozenset[int]:
     fs, index = span.fs, span.article.index
     o0, o1 = fs.nt.orig_span(span.t0, span.t1)
     surface = fs.text[o0:o1]
-    row = PROMINENT.get(surface.casefold())
-    if row is None or not surface[:1].isupper():
+    # the form as the matcher reads it (Медведева -> medvedev, Kadyrow), so every script and
+    # every case form meets the table; a script without capitals (Arabic, Hangul) has no case test
+    row = PROMINENT.get(surface.casefold()) or PROMINENT.get(" ".join(fs.nt.padded[span.t0:span.t1].split()))
+    if row is None or surface[:1].upper() != surface[:1]:
         return frozenset()
     before = _WORD_BEFORE.search(fs.text, max(0, o0 - 40), o0)
     after = _WORD_AFTER.match(fs.text, o1)
     for near in (before, after):
-        word = near.group(1).casefold() if near else ""
+        word = _read(near.group(1)) if near else ""
         if word in row.protect or (near is after and word in RELATIVE_WORDS):
             return frozenset()  # "Kim Kardashian", "Assad cousins"
     if before and not fs.title_case:
         word = before.group(1)
-        if word[:1].isupper() and word.casefold() in index.given_names and word.casefold() not in TITLE_WORDS:
-            return frozenset()  # "Andrey Medvedev", "David Wagner": someone else's full name
+        if word[:1].isupper() and _read(word) in index.given_names and _read(word) not in TITLE_WORDS:
+            return frozenset()  # "Andrey Medvedev", "Даниил Медведев": someone else's full name
     ents = [e for e in span.entities() if index.entities[e].entity_id in row.entity_ids]
     if not ents:
         return frozenset()

@@ -80,6 +80,13 @@ class Matcher:
                         parts.append((fi, t0, t1))
                 elif kind == COUNTRY:
                     code_, caps = countries[idx]
+                    if code_[0] == "~":
+                        # a Cyrillic or Arabic name read as Latin letters ("sir" of Сирия) is
+                        # that country only where the text is written in that script
+                        o0, o1 = fs.nt.orig_span(t0, t1)
+                        if fs.nt.original[o0:o1].isascii():
+                            continue
+                        code_ = code_[1:]
                     # an acronym ("US") counts only in capitals: checked later, and only if a rule
                     # asks for that country (the pronoun "us" is in every other article)
                     country_hits.setdefault(f"?{code_}" if caps else code_, []).append((fi, t0, t1))

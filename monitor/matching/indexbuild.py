@@ -82,6 +82,9 @@ def stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
 
 
+_NON_LATIN = re.compile("[\u0370-\u04ff\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")  # Greek, Cyrillic, Arabic
+
+
 class IndexBuilder:
     """Collects keys and owners while rules and aliases stream in; `finish` freezes them."""
 
@@ -327,12 +330,11 @@ class IndexBuilder:
 
     def _add_countries(self) -> None:
         for form, code, caps in gazetteer():
-            key = normalise_name(form)
-            if not key:
-                continue
-            cid = len(self.countries)
-            self.countries.append((code, caps))
-            self.add_key(key, (cid << 3) | COUNTRY)
+            written = f"~{code}" if _NON_LATIN.search(form) else code
+            for key in self.languages.place_keys(form):
+                cid = len(self.countries)
+                self.countries.append((written, caps))
+                self.add_key(key, (cid << 3) | COUNTRY)
 
     def finish(self) -> CompiledIndex:
         """Derive the whole-list facts and freeze everything into a CompiledIndex."""

@@ -48,6 +48,7 @@ _TRANSCRIPTION_CONFIDENCE = 0.8
 _RENDERING_CONFIDENCE = 0.84
 _AFFIXED_SCRIPTS = re.compile("[\u0400-\u04ff\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _jieba_lock = threading.Lock()
 _jieba: Any = None
 _jieba_words: set[str] = set()  # words already added to the process's segmenter
@@ -59,6 +60,10 @@ def _is_cyrillic(ch: str) -> bool:
 
 def _is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufeff"
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
 
 
 def _is_han(ch: str) -> bool:
@@ -103,10 +108,20 @@ class _Rewriter:
         return self.regex.sub(lambda m: self.out[(m.lastindex or 1) - 1], key)
 
 
+# naming convention (programmes.yaml) -> the table of languages.yaml that writes its names
+_TABLES = {"slavic": "transcription", "arabic": "transcription_arabic"}
+
+
 @cache
-def _rewriters() -> dict[str, _Rewriter]:
-    rules = resources.mapping("languages", "transcription")
+def _rewriters(culture: str = "slavic") -> dict[str, _Rewriter]:
+    rules = resources.mapping("languages", _TABLES[culture])
     return {lang: _Rewriter({str(k): str(v) for k, v in (table or {}).items()}) for lang, table in rules.items()}
+
+
+def transcriptions(key: str) -> set[str]:
+    """A folded name as each language's transcription rules write it (kadyrov: kadyrow, kadirov;
+    assad: asad)."""
+    return {rewrite(key) for culture in _TABLES for rewrite in _rewriters(culture).values()} - {key}
 
 
 @cache
@@ -115,6 +130,17 @@ def _inflection() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], di
     latin = {str(lang): _folded(sfx) for lang, sfx in (table.get("latin_suffixes") or {}).items()}
     return (_folded(table["cyrillic_suffixes"]), _folded(table["arabic_prefixes"]),
             _folded(table["arabic_suffixes"]), latin)
+
+
+@cache
+def _cyrillic_endings() -> tuple[tuple[str, str], ...]:
+    """(case ending, dictionary ending) pairs as the matcher reads them, longest ending first;
+    only pairs whose dictionary ending is no longer than the case ending (the word is rewritten
+    in place: evidence offsets stay)."""
+    pairs = resources.mapping("languages", "inflection").get("cyrillic_endings") or {}
+    folded = {(normalise_name(str(k)).replace(" ", ""), normalise_name("ь" + str(v)).replace(" ", "").lstrip("'"))
+              for k, v in pairs.items()}
+    return tuple(sorted(((k, v) for k, v in folded if k and len(v) <= len(k)), key=lambda kv: -len(kv[0])))
 
 
 @cache
@@ -154,18 +180,19 @@ class LanguageSupport:
     def forms(self, specs: list[AliasSpec], base: list[Form]) -> list[Form]:
         """The entity's forms plus its renderings and transcriptions; records their words."""
         out = list(base)
-        if specs and is_person(specs[0].schema) and resources.in_culture(
-                "slavic", specs[0].countries, specs[0].programs):
-            have = {f.key for f in base}
+        cultures = [c for c in _TABLES if specs and is_person(specs[0].schema)
+                    and resources.in_culture(c, specs[0].countries, specs[0].programs)]
+        have = {f.key for f in base}
+        for culture in cultures[:1]:
             for form in base:
-                for rewrite in _rewriters().values():
+                for rewrite in _rewriters(culture).values():
                     key = rewrite(form.key)
                     if key not in have:
                         have.add(key)
                         out.append(Form(key, form.kind, form.confidence * _TRANSCRIPTION_CONFIDENCE,
                                         form.short_of, form.proper))
         if specs:
-            out.extend(self._rendering_forms(specs[0].entity_id, {f.key for f in out}))
+            out.extend(self._rendering_forms(specs[0].entity_id, {f.key for f in out}, is_person(specs[0].schema)))
             for spec in specs:
                 if any(_is_han(ch) for ch in spec.alias):
                     self.han_words.add("".join(ch for ch in spec.alias if _is_han(ch)))
@@ -174,7 +201,22 @@ class LanguageSupport:
                 self.tokens.update(form.key.split())
         return out
 
-    def _rendering_forms(self, entity_id: str, have: set[str]) -> list[Form]:
+    def place_keys(self, name: str) -> list[str]:
+        """A country's name as the index keys it (Россия also by its stem, so России and
+        Россию meet it); its words become words an ending may be cut back to (Russlands)."""
+        key = normalise_name(name)
+        if not key:
+            return []
+        keys = [key]
+        self.tokens.update(key.split())
+        if any(_is_cyrillic(ch) for ch in name):
+            stems = " ".join(cyrillic_stem(t) for t in key.split())
+            if stems != key:
+                keys.append(stems)
+                self.tokens.update(stems.split())
+        return keys
+
+    def _rendering_forms(self, entity_id: str, have: set[str], person: bool = True) -> list[Form]:
         out = []
         for _lang, name in renderings().get(entity_id, ()):
             keys = [normalise_name(name)]
@@ -192,7 +234,9 @@ class LanguageSupport:
                     # a key the lists already give (Лукашенко is LUKASHENKO) keeps the lists' own
                     # standing: a surname several listed people share still needs support
                     have.add(key)
-                    out.append(Form(key, STRONG if " " in key else DISTINCT, _RENDERING_CONFIDENCE))
+                    # an organisation's rendered name is its name (Hamas in Cyrillic); a person's one word is
+                    # a bare surname
+                    out.append(Form(key, STRONG if " " in key or not person else DISTINCT, _RENDERING_CONFIDENCE))
         return out
 
     # ------------------------------------------------------------------ scan
@@ -207,14 +251,33 @@ class LanguageSupport:
         tokens = self.tokens
         chars: list[str] | None = None
         original, src = nt.original, nt.src
+        name_before = False  # the word before is a name word as written ("Полина Пригожина")
         for m in _TOKEN.finditer(nt.norm):
             word = m.group()
-            if word in tokens or len(word) <= _MIN_STEM:
+            as_is, name_before = name_before, word in tokens and word not in TITLE_WORDS
+            if len(word) <= _MIN_STEM:
                 continue
             first = original[src[m.start()] if src is not None else m.start()]
+            # a name word that is also a case form of another (Лаврова: LAVROVA, and the
+            # genitive of LAVROV) is read as the case form, the commoner in news, unless a name
+            # word in the nominative precedes it (Мария Лаврова)
+            if word in tokens and (as_is or not _is_cyrillic(first)):
+                continue
             cut: tuple[int, int] | None = None  # characters to blank, relative to the word
             if _is_cyrillic(first):
                 cut = self._cut_suffix(word, cyr_suffixes)
+                if cut is not None:
+                    name_before = False
+                elif word in tokens:
+                    continue
+                if cut is None:
+                    swap = self._swap_ending(word)
+                    if swap is not None:
+                        if chars is None:
+                            chars = list(nt.norm)
+                        at = m.start() + swap[0]
+                        chars[at : at + len(swap[1])] = swap[1]
+                        cut = swap[0] + len(swap[1]), len(word)
             elif _is_arabic(first):
                 cut = self._cut_prefix(word, ar_prefixes) or self._cut_suffix(word, ar_suffixes)
             elif latin and first.isalpha():
@@ -237,6 +300,16 @@ class LanguageSupport:
                 return len(word) - len(suffix), len(word)
         return None
 
+    def _swap_ending(self, word: str) -> tuple[int, str] | None:
+        """Where a case ending starts and the dictionary ending that replaces it (Сергея ->
+        Сергей), when that gives a word of a listed name."""
+        for ending, base in _cyrillic_endings():
+            if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+                stem = word[: -len(ending)]
+                if stem + base in self.tokens:
+                    return len(stem), base
+        return None
+
     def _cut_prefix(self, word: str, prefixes: tuple[str, ...]) -> tuple[int, int] | None:
         for prefix in prefixes:
             if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM and word[len(prefix):] in self.tokens:
@@ -244,8 +317,18 @@ class LanguageSupport:
         return None
 
     def segment_filter(self, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]]) -> None:
-        """Drop name matches in Chinese text that start or end inside a word (in place)."""
-        han = [fs is not None and not fs.nt.original.isascii() and bool(_HAN.search(fs.nt.original)) for fs in fields]
+        """Drop name matches in Chinese text that start or end inside a word, and in Korean text
+        that start inside a word (벨라루스 holds no 루스; particles follow a name: 김정은이), in place."""
+        cjk = [fs is not None and not fs.nt.original.isascii() and bool(_CJK.search(fs.nt.original)) for fs in fields]
+        if not any(cjk):
+            return
+        for occ in list(form_hits):
+            fs = fields[occ[0]]
+            if fs is not None and cjk[occ[0]]:
+                start = fs.nt.orig_span(occ[1], occ[2])[0]
+                if start and _is_hangul(fs.nt.original[start]) and _is_hangul(fs.nt.original[start - 1]):
+                    del form_hits[occ]
+        han = [c and bool(_HAN.search(fs.nt.original)) for c, fs in zip(cjk, fields, strict=True)]
         if not any(han):
             return
         bounds: dict[int, set[int]] = {}  # per field: the word boundaries of its segmentation

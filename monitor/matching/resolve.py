@@ -27,13 +27,16 @@ from monitor.matching.tuning import (
     MAX_NAMESAKES,
     OWN_FIRST_NAME_RATIO,
 )
-from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, TITLE_WORDS
+from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, NAMESAKE_WORDS, TITLE_WORDS
 
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _PEOPLE = frozenset({SURNAME, DISTINCT})
 _SURNAME_LIKE = frozenset({SURNAME, DISTINCT, ORGSHORT})
+
+
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'-]*)[ ]$")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ class Resolver:
             for sp in pending:
                 if not mentioned.isdisjoint(support[sp].entities()):
                     strong_span[sp] = False
+        # a namesake's name ("배우 김정은") is hers wherever the article repeats it
+        namesakes = {self._text(fields, sp) for sp in strong_span
+                     if self._namesake_word_before(fields, sp, form_hits[sp])}
+        for sp in [sp for sp in strong_span if namesakes and self._text(fields, sp) in namesakes]:
+            del strong_span[sp]
         if not strong_span:
             return []
         kept = self._longest(strong_span)
@@ -122,6 +130,27 @@ class Resolver:
                 mentions.append(Mention(ent, sp[0], sp[1], sp[2], o0, o1, surface, conf))
                 last_seen[ent] = (sp[0], sp[1])
         return mentions
+
+    @staticmethod
+    def _text(fields: list[FieldState | None], sp: Occ) -> str:
+        fs = fields[sp[0]]
+        assert fs is not None
+        return " ".join(fs.nt.padded[sp[1]:sp[2]].split())
+
+    def _namesake_word_before(self, fields: list[FieldState | None], sp: Occ, fids: list[int]) -> bool:
+        """A person's name right after a word that makes it a namesake's ("배우 김정은": the
+        actress; "tennis player Daniil Medvedev")."""
+        fs = fields[sp[0]]
+        assert fs is not None
+        o0 = fs.nt.orig_start(sp[1])
+        before = _WORD_BEFORE.search(fs.text, max(0, o0 - 40), o0)
+        if before is None:
+            return False
+        word = before.group(1)
+        if (word.casefold() if word.isascii() else normalise_name(word)) not in NAMESAKE_WORDS:
+            return False
+        entities, form_entity = self.index.entities, self.index.form_entity
+        return all(is_person(entities[form_entity[f]].schema) for f in fids)
 
     @staticmethod
     def _longest(strong_span: dict[Occ, bool]) -> list[Occ]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from monitor import resources
+from monitor.matching.normalise import normalise_name
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -30,6 +31,8 @@ LEGAL_FORMS = resources.legal_forms_cut_in_text()
 # Words next to an organisation's short name that make it the organisation ("Wagner fighters").
 ORG_CONTEXT = resources.words("words", "org_context")
 RELATIVE_WORDS = resources.words("words", "relative_words")
+# a word right before a person's name that makes it a namesake's ("actress", "배우"), as folded
+NAMESAKE_WORDS = frozenset(normalise_name(w) for w in resources.ordered("words", "namesake_words"))
 # words anywhere in a field that make an organisation's short name the organisation, as scan-string
 # needles (" mercenar" also finds "mercenaries"; " mutiny " only the word)
 ORG_FIELD_NEEDLES = tuple(
