@@ -24,8 +24,8 @@ from sqlmodel import Session, col
 
 from monitor.matching.types import SEVERITY_RANK, Severity
 from monitor.models import Alert, AlertEntity, AlertLabel, UtcDatetime
+from monitor.schemas import Status
 
-Status = Literal["new", "confirmed", "dismissed", "escalated"]
 STATUSES: tuple[str, ...] = get_args(Status)
 MAX_LIMIT = 500
 
@@ -48,7 +48,7 @@ class AlertFilter(BaseModel):
     datasets: list[str] = Field(default_factory=list)
     feed_ids: list[int] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list, description="the article's language (ISO 639-1)")
-    statuses: list[Literal["new", "confirmed", "dismissed", "escalated"]] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
     q: str | None = Field(None, description="free text, case-insensitive, over title and evidence")
     suppressed: Literal["exclude", "include", "only"] = "exclude"
     after_id: int | None = Field(None, description="only alerts with a larger id (digest: after the last sent)")

@@ -6,13 +6,15 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
 
-from monitor.api import deps, pgread
+from monitor.api import pgread
 from monitor.api.auth import require_role
-from monitor.api.errors import ERROR_RESPONSES
+from monitor.api.bodylimit import BodyLimitMiddleware
+from monitor.api.errors import ERROR_RESPONSES, error_json, install_error_handlers
 from monitor.api.logredact import install_log_redaction
-from monitor.api.middleware import configure_json_logging
+from monitor.api.middleware import configure_json_logging, install_middleware
 from monitor.api.openapi import install_openapi
 from monitor.api.routers import (
     alerts,
@@ -30,7 +32,9 @@ from monitor.api.routers import (
     suppressions,
 )
 from monitor.console import install as install_console
+from monitor.console import not_found_page
 from monitor.db import engine_for
+from monitor.feeds.opml import MAX_OPML_BYTES
 from monitor.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -52,6 +56,8 @@ V1_ROUTERS = [
 
 
 _FROZEN = False
+# Paths that belong to the API and the machine endpoints: their 404 stays the API's JSON error.
+_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/static/", "/demo/")
 
 
 @asynccontextmanager
@@ -66,6 +72,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.freeze()
     yield
     await pgread.close(app.state)  # the async read pool, opened by the first request that needed it
+
+
+def _install_handlers(app: FastAPI) -> None:
+    """App-wide handlers: JSON errors, request ids and JSON access logs, CORS when configured."""
+    install_error_handlers(app)
+    # Added before the request-id middleware, so it runs inside it (a 413 still gets its id and log line).
+    # OPML imports have their own 2 MiB cap (checked by the route); the console's upload adds multipart framing.
+    opml = {"/api/v1/feeds/import": MAX_OPML_BYTES, "/feeds/import": MAX_OPML_BYTES + 64 * 1024}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.api_max_body_bytes, allowances=opml)
+    install_middleware(app)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404 for a path no route has: the JSON error under the API, the console's HTML page elsewhere."""
+    if request.url.path.startswith(_MACHINE_PATHS):
+        message = getattr(exc, "detail", None)
+        return error_json(404, "not_found", message if isinstance(message, str) else "Not Found")
+    return not_found_page(request)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,10 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             router, prefix=API_PREFIX, dependencies=[Depends(require_role("reader"))], responses=ERROR_RESPONSES
         )
     install_console(app)  # the browser console at /, over the same functions
+    # By status, so it is chosen before the API's handler for every HTTPException (status first).
+    app.add_exception_handler(404, _not_found)
     if settings.demo:
         from monitor.api.routers import demo
 
         app.include_router(demo.router)
-    deps.install(app)
+    _install_handlers(app)
     install_openapi(app)
     return app

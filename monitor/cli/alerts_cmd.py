@@ -34,7 +34,7 @@ def alerts_list(
 ) -> None:
     """List stored alerts, newest first."""
     from monitor.alerts.queries import AlertFilter, iter_alerts
-    from monitor.api.schemas import AlertPublic
+    from monitor.schemas import AlertPublic
 
     flt = AlertFilter(since=parse_since(since), rules=rule,  # type: ignore[call-arg]
                       suppressed="include" if include_suppressed else "exclude")

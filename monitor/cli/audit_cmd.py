@@ -19,8 +19,8 @@ def audit_list(
     limit: int = typer.Option(100, "--limit", min=1, max=10000, help="At most this many events"),
 ) -> None:
     """List administrative changes, newest first."""
-    from monitor.api.schemas import AuditEventPublic
     from monitor.audit import AuditFilter, list_audit
+    from monitor.schemas import AuditEventPublic
 
     flt = AuditFilter(object_type=object_type, object_id=object_id, actor=actor, action=action,
                       since=parse_since(since))

@@ -9,9 +9,9 @@ import typer
 
 from monitor.cli.common import fail, print_jsonl, ready_engine, settings
 from monitor.db import session_scope
-from monitor.feeds.manage import FeedUrlError, import_opml, list_articles, list_feeds, subscribe
-from monitor.feeds.opml import OpmlError
-from monitor.feeds.schemas import ArticlePublic, FeedPublic
+from monitor.feeds.manage import FeedUrlError, import_feeds, list_articles, list_feeds, subscribe
+from monitor.feeds.opml import OpmlError, read_opml
+from monitor.schemas import ArticlePublic, FeedPublic
 
 feeds_app = typer.Typer(help="Subscribe to news feeds and list them.", no_args_is_help=True)
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
@@ -39,7 +39,7 @@ def feeds_import(path: Path = typer.Argument(..., help="OPML file", exists=True,
     engine = ready_engine()
     try:
         with session_scope(engine) as session:
-            result = import_opml(session, path.read_bytes())
+            result = import_feeds(session, read_opml(path.read_bytes()))
     except OpmlError as exc:
         fail(f"{path}: {exc}")
     for url, reason in result.invalid:

@@ -1,7 +1,8 @@
 """The analyst console: server-rendered pages at `/` over the same store and functions as the API.
 
 `install(app)` mounts the pages, the static files (served locally, no CDN) and the
-handlers that turn a missing session into a redirect to the sign-in page.
+handlers that turn a missing session into a redirect to the sign-in page; `not_found_page` is
+the 404 page the app shows for paths outside the API.
 """
 
 from __future__ import annotations
@@ -56,23 +57,13 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     ))
 
 
-# Paths that belong to the API and the machine endpoints: their 404 stays the API's JSON error.
-_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/static/", "/demo/")
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    """404 for a path no route has: an HTML page in the console, the JSON error under the API."""
-    path = request.url.path
-    if path.startswith(_MACHINE_PATHS):
-        from monitor.api.errors import error_json
-
-        message = getattr(exc, "detail", None)
-        return error_json(404, "not_found", message if isinstance(message, str) else "Not Found")
+def not_found_page(request: Request) -> Response:
+    """The console's 404 page for a path no route has (the app sends API paths their JSON error instead)."""
     return secure(templates.TemplateResponse(
         request,
         "error.html",
         {"user": None, "csrf": "", "title": "Page not found",
-         "message": f"There is no console page at {path}."},
+         "message": f"There is no console page at {request.url.path}."},
         status_code=404,
     ))
 
@@ -81,8 +72,6 @@ def install(app: FastAPI) -> None:
     """Mount the console's pages and static files on the app."""
     from monitor.console.pages import routers
 
-    # By status, so it is chosen before the API's handler for every HTTPException (status first).
-    app.add_exception_handler(404, _not_found)
     app.add_exception_handler(SignInRequired, _signin_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(Forbidden, _forbidden)

@@ -24,11 +24,11 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, col, delete, select
 
-from monitor.api.deps import SessionDep
 from monitor.keys import authenticate, has_role
 from monitor.models import ApiKey, KeyValue, utcnow
 from monitor.notify.secretbox import fernet_key
 from monitor.settings import Settings
+from monitor.web.deps import SessionDep
 
 SESSION_COOKIE = "smc_session"
 PRE_CSRF_COOKIE = "smc_signin"

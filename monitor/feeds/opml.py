@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import listparser
 
+MAX_OPML_BYTES = 2 * 1024 * 1024  # an OPML upload larger than this is refused (API and console alike)
+
 
 class OpmlError(ValueError):
     """The file is not a readable OPML subscription list."""

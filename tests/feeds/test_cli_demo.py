@@ -14,7 +14,7 @@ from monitor.cli import app as cli
 from monitor.db import session_scope
 from monitor.feeds.demo import DEMO_FEED_FILE, install_demo
 from monitor.feeds.poll import poll_feed
-from monitor.feeds.schemas import ArticlePublic, FeedPublic
+from monitor.schemas import ArticlePublic, FeedPublic
 from monitor.settings import SEEDS_DIR
 from tests.support.cli import jsonl
 from tests.support.feed_server import FeedServer, rss

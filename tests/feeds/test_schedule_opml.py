@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from monitor.feeds import schedule
-from monitor.feeds.manage import FeedUrlError, add_feed, import_opml, list_feeds
+from monitor.feeds.manage import FeedUrlError, add_feed, import_feeds, list_feeds
 from monitor.feeds.opml import OpmlError, read_opml
 from monitor.settings import SEEDS_DIR
 
@@ -51,8 +51,8 @@ def test_seed_opml_imports_once(sqlite_engine) -> None:
     feeds = read_opml(data)
     assert len(feeds) >= 20 and all(f.url.startswith("https://") for f in feeds)
     with Session(sqlite_engine) as s:
-        first = import_opml(s, data)
-        again = import_opml(s, data)
+        first = import_feeds(s, read_opml(data))
+        again = import_feeds(s, read_opml(data))
         s.commit()
         assert len(first.added) == len(feeds) and again.added == [] and len(again.existing) == len(feeds)
         assert len(list_feeds(s)) == len(feeds)
@@ -66,7 +66,7 @@ def test_bad_opml_and_bad_urls(sqlite_engine) -> None:
     opml = (b'<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" xmlUrl="ftp://x/y"/>'
             b'<outline type="rss" text="ok" xmlUrl="http://127.0.0.1:9/ok.xml"/></body></opml>')
     with Session(sqlite_engine) as s:
-        result = import_opml(s, opml)
-        assert result.added == ["http://127.0.0.1:9/ok.xml"] and result.invalid[0][0] == "ftp://x/y"
+        result = import_feeds(s, read_opml(opml))
+        assert [f.url for f in result.added] == ["http://127.0.0.1:9/ok.xml"] and result.invalid[0][0] == "ftp://x/y"
         with pytest.raises(FeedUrlError):
             add_feed(s, "not a url")

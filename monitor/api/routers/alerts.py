@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts import labels
 from monitor.alerts.csv_export import csv_lines
+from monitor.alerts.detail import alert_detail, alert_public
 from monitor.alerts.labels import labels_of
 from monitor.alerts.queries import (
     JSON_COLUMNS,
@@ -34,22 +35,19 @@ from monitor.alerts.queries import (
 from monitor.alerts.review import ReviewError, history, review
 from monitor.api import pgread
 from monitor.api.auth import AnalystKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import MAX_ID, CursorQuery, IdPath, alert_filter
-from monitor.api.rule_views import rule_public
-from monitor.api.schemas import (
+from monitor.models import Alert
+from monitor.schemas import (
     AlertDetail,
     AlertPublic,
-    ArticleDetail,
-    MentionPublic,
     Page,
     ReviewCreate,
     ReviewPublic,
 )
-from monitor.models import Alert, Article, Entity, Mention
 from monitor.watchlists.links import current_clusters, memberships
 from monitor.watchlists.resolve import Clusters
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 FilterDep = Annotated[AlertFilter, Depends(alert_filter)]
@@ -60,33 +58,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of an empty feed
 def _engine_clusters(engine: Engine) -> Clusters:
     with Session(engine) as session:
         return current_clusters(session)
-
-
-def alert_public(alert: Alert, groups: Clusters) -> dict[str, Any]:
-    """An alert row as the JSON-ready dict of AlertPublic (rows are trusted, so no revalidation);
-    `groups` (the entities merged across lists) gives each named entity its list memberships."""
-    return {
-        "id": alert.id,
-        "article_id": alert.article_id,
-        "feed_id": alert.feed_id,
-        "rule_id": alert.rule_id,
-        "category": alert.category,
-        "severity": alert.severity,
-        "score": alert.score,
-        "title": alert.title,
-        "explanation": alert.explanation,
-        "entity_ids": list(alert.entity_ids or []),
-        "entities": memberships(alert.entity_ids or [], groups),
-        "evidence": list(alert.evidence or []),
-        "rules": list(alert.rules or []),
-        "labels": labels_of(alert),
-        "status": alert.status,
-        "suppressed": alert.suppressed,
-        "rescreened": alert.rescreened,
-        "language": alert.language,
-        "created_at": alert.created_at.isoformat(),
-        "updated_at": alert.updated_at.isoformat(),
-    }
 
 
 @router.get("", response_model=Page[AlertPublic], summary="List alerts, newest first")
@@ -276,29 +247,10 @@ def export_alerts(
 @router.get("/{alert_id}", response_model=AlertDetail, summary="One alert with article, rule, mentions, evidence")
 def get_alert(alert_id: IdPath, session: SessionDep, settings: SettingsDep) -> AlertDetail:
     """The alert with its article, the rule that fired, and the entity mentions in the article."""
-    alert = session.get(Alert, alert_id)
-    if alert is None:
+    detail = alert_detail(session, settings, alert_id)
+    if detail is None:
         raise not_found("alert", alert_id)
-    article = session.get(Article, alert.article_id)
-    mentions = session.exec(
-        select(Mention, Entity.name, Entity.dataset)
-        .join(Entity, col(Entity.id) == col(Mention.entity_id), isouter=True)
-        .where(Mention.article_id == alert.article_id)
-        .order_by(col(Mention.field), col(Mention.start))
-    ).all()
-    return AlertDetail.model_validate(
-        {
-            **alert_public(alert, current_clusters(session)),
-            "article": ArticleDetail.model_validate(article) if article else None,
-            "rule": rule_public(session, settings, alert.rule_id),
-            "mentions": [
-                MentionPublic.model_validate(
-                    {**m.model_dump(), "entity_name": name, "dataset": dataset or m.entity_id.split(":", 1)[0]}
-                )
-                for m, name, dataset in mentions
-            ],
-        }
-    )
+    return detail
 
 
 @router.post("/{alert_id}/review", response_model=ReviewPublic, status_code=201, summary="Review an alert (analyst)")

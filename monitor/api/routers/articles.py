@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from monitor.api.deps import SessionDep
 from monitor.api.errors import not_found
 from monitor.api.params import MAX_ID, IdPath, IdQuery
-from monitor.api.schemas import ArticleDetail, ArticlePublic, Page
 from monitor.models import Article
+from monitor.schemas import ArticleDetail, ArticlePublic, Page
+from monitor.web.deps import SessionDep
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 

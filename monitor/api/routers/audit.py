@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from monitor.api.auth import AdminKey
-from monitor.api.deps import SessionDep
 from monitor.api.errors import validation_error
 from monitor.api.params import CursorQuery, WhenQuery, parse_when
-from monitor.api.schemas import AuditEventPublic, Page
 from monitor.audit import AuditFilter, InvalidAuditCursor, list_audit
+from monitor.schemas import AuditEventPublic, Page
+from monitor.web.deps import SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

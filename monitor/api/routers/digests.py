@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from monitor.api.auth import AdminKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import not_found, validation_error
 from monitor.api.params import MAX_ID
 from monitor.models import Subscription
 from monitor.notify.digest import build_digest, digest_json, render_digest
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/digests", tags=["digests"])
 

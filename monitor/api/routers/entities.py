@@ -10,18 +10,16 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
-from monitor.alerts.queries import AlertFilter, InvalidCursor, list_alerts
+from monitor.alerts.detail import entity_detail
+from monitor.alerts.queries import InvalidCursor
 from monitor.api.auth import AnalystKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import CursorQuery
-from monitor.api.routers.alerts import alert_public
-from monitor.api.schemas import AlertPublic, Page
-from monitor.models import Entity, EntityChange, EntityName, ListVersion
-from monitor.watchlists.links import LinkError, current_clusters, entity_links, judge, link_public, withdraw
+from monitor.schemas import AlertPublic, Page
+from monitor.watchlists.links import LinkError, entity_links, judge, link_public, withdraw
 from monitor.watchlists.screen import MAX_QUERY_CHARS, ScreenError, get_screener
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 
@@ -191,61 +189,12 @@ def get_entity(
     limit: Annotated[int, Query(ge=1, le=500, description="alerts per page")] = 50,
 ) -> Response:
     """The entity, its names, programs, identifiers, list history and every alert that mentions it."""
-    entity = session.get(Entity, entity_id)
-    if entity is None:
-        raise not_found("entity", entity_id)
-    names = session.exec(
-        select(EntityName).where(col(EntityName.entity_id) == entity_id).order_by(col(EntityName.id))
-    ).all()
-    changes = session.exec(
-        select(EntityChange, ListVersion)
-        .join(ListVersion, col(ListVersion.id) == col(EntityChange.version_id))
-        .where(col(EntityChange.entity_id) == entity_id)
-        .order_by(col(EntityChange.version_id), col(EntityChange.id))
-    ).all()
-    merged = entity_links(session, entity_id)
     try:
-        page = list_alerts(session, AlertFilter(entity_ids=list(merged.referents), suppressed="include"), cursor, limit)
+        body = entity_detail(session, entity_id, cursor, limit)
     except InvalidCursor as exc:
         raise validation_error("query.cursor", str(exc)) from None
-    groups = current_clusters(session)
-    body = {
-        "entity": {
-            "id": entity.id,
-            "dataset": entity.dataset,
-            "source_id": entity.source_id,
-            "schema": entity.schema_,
-            "name": entity.name,
-            "programs": list(entity.programs or []),
-            "countries": list(entity.countries or []),
-            "birth_dates": list(entity.birth_dates or []),
-            "identifiers": list(entity.identifiers or []),
-            "addresses": list(entity.addresses or []),
-            "remarks": entity.remarks,
-            "listed_on": entity.listed_on.isoformat() if entity.listed_on else None,
-            "first_seen": entity.first_seen.isoformat(),
-            "last_seen": entity.last_seen.isoformat(),
-            "removed_at": entity.removed_at.isoformat() if entity.removed_at else None,
-        },
-        "referents": list(merged.referents),
-        "records": merged.records,
-        "names": [{"name": n.name, "kind": n.kind, "weak": n.weak, "lang": n.lang} for n in names],
-        "programs": list(entity.programs or []),
-        "identifiers": list(entity.identifiers or []),
-        "history": [
-            {
-                "version_id": change.version_id,
-                "version": version.number,
-                "change": change.change,
-                "at": change.at.isoformat(),
-                "dataset": version.dataset,
-                "source": version.source,
-                "detail": change.detail or {},
-            }
-            for change, version in changes
-        ],
-        "alerts": {"items": [alert_public(a, groups) for a in page.items], "next_cursor": page.next_cursor},
-    }
+    if body is None:
+        raise not_found("entity", entity_id)
     return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/json")
 
 

@@ -1,8 +1,7 @@
 """/feeds: list and read feeds; create, update, pause, resume, delete (admin); OPML import and export.
 
-URLs are checked twice: `validate_feed_url` (an absolute http(s) URL) and `netguard.check_url`
-(after DNS, the address must not be private, loopback, link-local... unless allowed), so a
-user cannot point the poller at an internal service. The fetcher checks again on every hop.
+Adding, importing, pausing and resuming are `monitor.feeds.manage`'s actions (the console calls the
+same ones): URLs are checked for shape and, after DNS, for an allowed address.
 """
 
 from __future__ import annotations
@@ -14,40 +13,36 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session, col, select
 
 from monitor.api.auth import AdminKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, ErrorResponse, not_found, validation_error
 from monitor.api.params import IdPath
-from monitor.api.schemas import FeedCreate, FeedPublic, FeedUpdate, OpmlImportResult
-from monitor.feeds.manage import FeedUrlError, add_feed, list_feeds, subscribe, validate_feed_url
-from monitor.feeds.opml import OpmlError, read_opml
-from monitor.models import AuditEvent, Feed, utcnow
-from monitor.netguard import BlockedAddressError, check_url
-from monitor.settings import Settings
+from monitor.feeds import manage
+from monitor.feeds.manage import FeedActionError, FeedUrlError, list_feeds
+from monitor.feeds.opml import MAX_OPML_BYTES, OpmlError, read_opml
+from monitor.models import Feed, utcnow
+from monitor.netguard import BlockedAddressError, Resolver
+from monitor.schemas import FeedCreate, FeedPublic, FeedUpdate, OpmlImportResult
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
-MAX_OPML_BYTES = 2 * 1024 * 1024
 
 
-def checked_url(request: Request, settings: Settings, url: str, field: str = "body.url") -> str:
-    """The URL when it is a well-formed http(s) URL whose addresses may be reached; 422 otherwise."""
-    try:
-        url = validate_feed_url(url)
-        check_url(url, settings, resolver=getattr(request.app.state, "resolver", None))
-    except (FeedUrlError, BlockedAddressError) as exc:
-        raise validation_error(field, str(exc)) from None
-    return url
+def _resolver(request: Request) -> Resolver | None:
+    return getattr(request.app.state, "resolver", None)  # tests resolve names without the network
 
 
-def _audit(session: Session, actor: str, action: str, feed_id: int | None, detail: dict[str, Any]) -> None:
-    object_id = "" if feed_id is None else str(feed_id)  # an import names no single feed
-    session.add(AuditEvent(actor=actor, action=action, object_type="feed", object_id=object_id, detail=detail))
+def _api_error(exc: FeedActionError, feed_id: int | None = None) -> ApiError:
+    if exc.status == 404:
+        return not_found("feed", feed_id)
+    if exc.status == 422:
+        return validation_error("body.url", exc.message)
+    return ApiError(exc.status, exc.message, details={"field": "body.url"})
 
 
 def _feed(session: Session, feed_id: int) -> Feed:
-    feed = session.get(Feed, feed_id)
-    if feed is None:
-        raise not_found("feed", feed_id)
-    return feed
+    try:
+        return manage.get_feed(session, feed_id)
+    except FeedActionError as exc:
+        raise _api_error(exc, feed_id) from None
 
 
 @router.get("", response_model=list[FeedPublic], summary="List feeds")
@@ -111,25 +106,17 @@ async def import_opml(request: Request, key: AdminKey) -> OpmlImportResult:
 
 
 def _import(request: Request, items: list[Any], actor: str) -> OpmlImportResult:
-    settings: Settings = request.app.state.settings
-    added: list[FeedPublic] = []
-    skipped: list[dict[str, Any]] = []
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        for item in items:
-            try:
-                url = validate_feed_url(item.url)
-                check_url(url, settings, resolver=getattr(request.app.state, "resolver", None))
-            except (FeedUrlError, BlockedAddressError) as exc:
-                skipped.append({"url": item.url, "reason": str(exc)})
-                continue
-            feed, created = add_feed(session, url, item.title)
-            if created:
-                added.append(FeedPublic.model_validate(feed))
-            else:
-                skipped.append({"url": item.url, "reason": "already subscribed"})
-        _audit(session, actor, "feed.import", None, {"added": [f.url for f in added], "skipped": len(skipped)})
+        result = manage.import_feeds(session, items, actor=actor, settings=request.app.state.settings,
+                                     resolver=_resolver(request))
         session.commit()
-    return OpmlImportResult(added=added, skipped=skipped)
+    return opml_result(result)
+
+
+def opml_result(result: manage.ImportResult) -> OpmlImportResult:
+    """An import's outcome as the API answers it."""
+    return OpmlImportResult(added=[FeedPublic.model_validate(f) for f in result.added],
+                            skipped=[{"url": url, "reason": reason} for url, reason in result.skipped])
 
 
 @router.post("", response_model=FeedPublic, status_code=201, summary="Add a feed (admin)")
@@ -137,14 +124,11 @@ def create_feed(
     request: Request, body: FeedCreate, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> FeedPublic:
     """Subscribe to a feed; the URL must be http(s) and reach an allowed address."""
-    url = checked_url(request, settings, body.url)
-    if session.exec(select(Feed.id).where(col(Feed.url) == url)).first() is not None:
-        raise ApiError(409, f"feed {url} already exists", details={"field": "body.url"})
-    feed, _ = subscribe(session, url, body.title, actor=key.actor)  # new: the 409 above ruled out an existing one
-    feed.poll_interval = body.poll_interval
-    feed.enabled = body.enabled
-    session.add(feed)
-    session.flush()
+    try:
+        feed = manage.create_feed(session, settings, body.url, body.title, actor=key.actor,
+                                  poll_interval=body.poll_interval, enabled=body.enabled, resolver=_resolver(request))
+    except FeedActionError as exc:
+        raise _api_error(exc) from None
     return FeedPublic.model_validate(feed)
 
 
@@ -162,7 +146,10 @@ def update_feed(
     feed = _feed(session, feed_id)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("url") is not None:
-        url = checked_url(request, settings, changes["url"])
+        try:
+            url = manage.checked_url(changes["url"], settings, _resolver(request))
+        except (FeedUrlError, BlockedAddressError) as exc:
+            raise validation_error("body.url", str(exc)) from None
         clash = session.exec(select(Feed.id).where(col(Feed.url) == url, col(Feed.id) != feed_id)).first()
         if clash is not None:
             raise ApiError(409, f"feed {url} already exists", details={"field": "body.url"})
@@ -173,20 +160,16 @@ def update_feed(
             continue
         setattr(feed, name, value)
     session.add(feed)
-    _audit(session, key.actor, "feed.update", feed_id, changes)
+    manage.audit(session, key.actor, "feed.update", feed_id, changes)
     session.flush()
     return FeedPublic.model_validate(feed)
 
 
 def _set_enabled(session: Session, feed_id: int, enabled: bool, actor: str) -> FeedPublic:
-    feed = _feed(session, feed_id)
-    feed.enabled = enabled
-    if enabled:
-        feed.next_poll_at = utcnow()
-    session.add(feed)
-    _audit(session, actor, "feed.resume" if enabled else "feed.pause", feed_id, {})
-    session.flush()
-    return FeedPublic.model_validate(feed)
+    try:
+        return FeedPublic.model_validate(manage.set_feed_enabled(session, feed_id, enabled, actor=actor))
+    except FeedActionError as exc:
+        raise _api_error(exc, feed_id) from None
 
 
 @router.post("/{feed_id}/pause", response_model=FeedPublic, summary="Pause a feed (admin)")
@@ -212,6 +195,6 @@ def delete_feed(
     feed = _feed(session, feed_id)
     if not confirm:
         raise validation_error("query.confirm", "deleting a feed deletes its articles and alerts; add ?confirm=true")
-    _audit(session, key.actor, "feed.delete", feed_id, {"url": feed.url})
+    manage.audit(session, key.actor, "feed.delete", feed_id, {"url": feed.url})
     session.delete(feed)
     return Response(status_code=204)

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.schemas import HealthPublic
 from monitor.models import Heartbeat, utcnow
+from monitor.schemas import HealthPublic
 from monitor.settings import Settings
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["operations"])
 # Workers beat every ~30 s; three missed beats means the worker is gone or stuck.

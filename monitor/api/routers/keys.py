@@ -6,12 +6,12 @@ from fastapi import APIRouter, Request
 from sqlmodel import select
 
 from monitor.api.auth import AdminKey, forget_keys
-from monitor.api.deps import SessionDep
 from monitor.api.errors import not_found
 from monitor.api.params import IdPath
-from monitor.api.schemas import KeyCreate, KeyCreated, KeyPublic
 from monitor.keys import KeyError_, create_key, hash_key, list_keys, revoke_key
 from monitor.models import ApiKey
+from monitor.schemas import KeyCreate, KeyCreated, KeyPublic
+from monitor.web.deps import SessionDep
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 

@@ -14,13 +14,13 @@ from pydantic import BaseModel
 
 from monitor.alerts import rule_admin
 from monitor.alerts.rule_admin import RuleActionError
+from monitor.alerts.rule_views import all_rules, backtest_result, db_rule_public, rule_public
 from monitor.api.auth import AdminKey, AnalystKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found
-from monitor.api.rule_views import all_rules, backtest_result, db_rule_public, rule_public
-from monitor.api.schemas import RuleCreate, RulePublic, RuleTestResult, RuleUpdate
 from monitor.matching.vocabulary import Vocabulary
 from monitor.rules.source import active_rules
+from monitor.schemas import RuleCreate, RulePublic, RuleTestResult, RuleUpdate
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 vocabularies_router = APIRouter(prefix="/vocabularies", tags=["rules"])

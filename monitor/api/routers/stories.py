@@ -11,13 +11,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.api.auth import AnalystKey
-from monitor.api.deps import SessionDep
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import MAX_ID, IdPath
-from monitor.api.schemas import Severity, Status
 from monitor.models import Story, UtcDatetime
+from monitor.schemas import Severity, Status
 from monitor.stories.queries import StoryFilter, entity_names, list_stories, story_articles
 from monitor.stories.review import StoryError, merge_stories, review_story, split_story
+from monitor.web.deps import SessionDep
 
 router = APIRouter(prefix="/stories", tags=["stories"])
 

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from monitor.api.auth import AdminKey
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.api.errors import ApiError, not_found
 from monitor.models import Delivery, DeliveryAttempt, Subscription, UtcDatetime, utcnow
 from monitor.notify.deliver import redeliver, redeliver_range
@@ -26,6 +25,7 @@ from monitor.notify.subscriptions import (
     set_active,
     update_subscription,
 )
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 

@@ -13,11 +13,11 @@ from monitor.alerts.suppression_admin import (
     withdraw_suppression,
 )
 from monitor.api.auth import AnalystKey
-from monitor.api.deps import SessionDep
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import IdPath
-from monitor.api.schemas import SuppressionCreate, SuppressionPublic
 from monitor.models import Suppression
+from monitor.schemas import SuppressionCreate, SuppressionPublic
+from monitor.web.deps import SessionDep
 
 router = APIRouter(prefix="/suppressions", tags=["suppressions"])
 

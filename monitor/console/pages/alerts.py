@@ -11,17 +11,16 @@ from sqlmodel import Session, col
 
 from monitor.alerts import review as review_mod
 from monitor.alerts import suppression_admin
+from monitor.alerts.detail import alert_detail
 from monitor.alerts.queries import STATUSES, InvalidCursor, filter_conditions, list_alerts
-from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import ApiError
-from monitor.api.routers.alerts import get_alert
-from monitor.api.rule_views import all_rules
+from monitor.alerts.rule_views import all_rules
 from monitor.console.evidence import snippets
 from monitor.console.filters import parse_queue_query
 from monitor.console.session import UserDep
 from monitor.console.web import redirect, render, safe_next
 from monitor.models import Alert, Entity, Feed
 from monitor.rules.source import active_rules
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 
@@ -154,9 +153,8 @@ def _with(path: str, **params: str) -> str:
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, alert_id: int) -> Response:
     """One alert: article, highlighted evidence, score explanation, entities, history, suppression."""
-    try:
-        detail = get_alert(alert_id, session, settings)
-    except ApiError:
+    detail = alert_detail(session, settings, alert_id)
+    if detail is None:
         return render(
             request, "error.html", user, 404, title="Alert not found", message=f"There is no alert {alert_id}."
         )

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from monitor.api.deps import SessionDep
 from monitor.audit import AuditFilter, InvalidAuditCursor, list_audit
 from monitor.console.session import UserDep
 from monitor.console.web import render
+from monitor.web.deps import SessionDep
 
 router = APIRouter()
 OBJECT_TYPES = ("api_key", "rule", "feed", "suppression", "subscription", "delivery")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Request
@@ -11,15 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.errors import ApiError
-from monitor.api.routers.entities import get_entity
+from monitor.alerts.detail import entity_detail
 from monitor.console.charts import bar_chart, weekly_buckets
 from monitor.console.session import UserDep
 from monitor.console.web import render
 from monitor.models import Alert, AlertEntity, Entity, Mention, utcnow
 from monitor.settings import Settings
 from monitor.watchlists.screen import ScreenError, ScreenResult, check_query, get_screener
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 
@@ -86,10 +84,8 @@ def entity_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, entity_id: str
 ) -> Response:
     """A listed entity: names, programs, identifiers, list history, alert timeline, co-mentions."""
-    try:
-        # The API's own entity view: names, programs, identifiers, list history, latest alerts.
-        data = json.loads(bytes(get_entity(entity_id, session, None, 20).body))
-    except ApiError:
+    data = entity_detail(session, entity_id, limit=20)  # the API's entity view: names, history, latest alerts
+    if data is None:
         return render(
             request, "error.html", user, 404, title="Entity not found", message=f"No listed entity {entity_id}."
         )

@@ -23,9 +23,7 @@ from sqlmodel import Session, col
 
 from monitor.alerts import rule_admin
 from monitor.alerts.rule_admin import RuleActionError
-from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.rule_views import all_rules, backtest_result, rule_public
-from monitor.api.schemas import RuleCreate, RuleTestResult, RuleUpdate
+from monitor.alerts.rule_views import all_rules, backtest_result, rule_public
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
 from monitor.matching.query import MAX_QUERY_CHARS
@@ -34,7 +32,9 @@ from monitor.matching.vocabulary import Vocabularies
 from monitor.models import Alert, AlertLabel, Rule, utcnow
 from monitor.rules.failures import current_failures
 from monitor.rules.source import active_rules
+from monitor.schemas import RuleCreate, RuleTestResult, RuleUpdate
 from monitor.settings import Settings
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 

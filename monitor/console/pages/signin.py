@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from monitor.api.deps import SessionDep, SettingsDep
 from monitor.console.session import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -20,6 +19,7 @@ from monitor.console.session import (
     start_session,
 )
 from monitor.console.web import redirect, render, safe_next
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 

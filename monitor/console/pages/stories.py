@@ -8,12 +8,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from monitor.alerts.queries import STATUSES
-from monitor.api.deps import SessionDep
 from monitor.console.session import UserDep
 from monitor.console.web import redirect, render
 from monitor.models import Story
 from monitor.stories.queries import StoryFilter, entity_names, list_stories, story_articles
 from monitor.stories.review import StoryError, review_story
+from monitor.web.deps import SessionDep
 
 router = APIRouter()
 PAGE = 50

@@ -17,8 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from monitor.api.deps import SessionDep, SettingsDep
-from monitor.api.rule_views import all_rules
+from monitor.alerts.rule_views import all_rules
 from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
 from monitor.notify.subscriptions import (
@@ -33,6 +32,7 @@ from monitor.notify.subscriptions import (
     set_active,
 )
 from monitor.settings import Settings
+from monitor.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from monitor.alerts.rule_admin import RULE_FIELDS, Backtest
-from monitor.api.schemas import RulePublic, RuleTestHit, RuleTestResult
 from monitor.matching.types import RuleSpec
 from monitor.models import Rule
 from monitor.rules.source import active_rules
+from monitor.schemas import RulePublic, RuleTestHit, RuleTestResult
 from monitor.settings import Settings
 
 

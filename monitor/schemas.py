@@ -1,4 +1,4 @@
-"""Request and response schemas of the API (XCreate / XUpdate / XPublic), one place for the contract."""
+"""Public shapes (XCreate / XUpdate / XPublic) of the API, the console and the CLI's `--json`, in one place."""
 
 from __future__ import annotations
 
@@ -7,13 +7,57 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.alerts.queries import Status
-from monitor.feeds.schemas import ArticleDetail, ArticlePublic, FeedPublic
 from monitor.matching.types import Category, Severity
 
 T = TypeVar("T")
+Status = Literal["new", "confirmed", "dismissed", "escalated"]  # an alert's or a story's review status
 
-__all__ = ["ArticleDetail", "ArticlePublic", "FeedPublic"]
+
+class FeedPublic(BaseModel):
+    """A feed as users see it: where it is, whether it is polled, and how polling goes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    enabled: bool
+    created_at: datetime
+    poll_interval: int | None = None
+    next_poll_at: datetime | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: int | None = None
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    quiet: bool = False
+
+
+class ArticlePublic(BaseModel):
+    """A stored article without its full text (lists); see ArticleDetail for the text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    feed_id: int | None = None
+    guid: str | None = None
+    url: str | None = None
+    title: str
+    summary: str | None = None
+    author: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime
+    matched_at: datetime | None = None
+
+
+class ArticleDetail(ArticlePublic):
+    """One article with the plain text the matcher read (evidence offsets point into title/text)."""
+
+    text: str
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,0 +1,1 @@
+"""What the API and the browser console share over HTTP: the request dependencies (settings, a session)."""
