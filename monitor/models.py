@@ -19,13 +19,14 @@ from sqlmodel import Field, SQLModel
 from monitor.modelbase import UtcDatetime, as_utc, utcnow
 from monitor.modelbase import json_field as _json
 from monitor.modelbase import text_field as _text
-from monitor.models_delivery import Delivery, DeliveryAttempt, Digest, DigestItem, Subscription
+from monitor.models_delivery import Delivery, DeliveryAttempt, Digest, DigestItem, StoryNotice, Subscription
 
 __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Digest",
     "DigestItem",
+    "StoryNotice",
     "Subscription",
     "UtcDatetime",
     "as_utc",

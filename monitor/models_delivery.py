@@ -1,13 +1,16 @@
 """SQLModel tables of delivery: subscriptions, their outbox (one delivery per alert and
-subscription, an attempt row per try) and daily digests with the alerts each included.
+subscription, or per story message for subscriptions delivered by story, an attempt row per
+try), what each subscription was last told of a story, and daily digests with the alerts each
+included.
 
 Imported through `monitor.models`, which re-exports every table."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from monitor.modelbase import json_field as _json
@@ -36,6 +39,8 @@ class Subscription(SQLModel, table=True):
     entity_ids: list[str] = _json()
     datasets: list[str] = _json()
     feed_ids: list[int] = _json()
+    deliver_per: str = Field(default="article", max_length=16, description="article | story")
+    story_update_minutes: int = Field(default=60, description="per story: at most one update per this many minutes")
     realtime: bool = True
     digest: bool = False
     digest_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
@@ -48,7 +53,10 @@ class Subscription(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """Outbox row: one alert to one subscription, retried from the database."""
+    """Outbox row: one alert (or one story message) to one subscription, retried from the database.
+
+    A story message (`kind` story.created or story.updated) has `story_id` and no alert; its
+    `payload` is the story as it was when the message was made, so every retry sends the same data."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -59,8 +67,11 @@ class Delivery(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE")
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", ondelete="CASCADE")
     subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    kind: str = Field(default="alert", max_length=16, description="alert | story.created | story.updated")
+    story_id: int | None = Field(default=None, foreign_key="story.id", index=True, ondelete="CASCADE")
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     message_id: str = Field(max_length=64, description="webhook-id: the same on every retry")
     status: str = Field(default="pending", max_length=16, description="pending | sending | delivered | failed")
     attempts: int = 0
@@ -70,6 +81,24 @@ class Delivery(SQLModel, table=True):
     delivered_at: datetime | None = None
     last_error: str | None = _text()
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class StoryNotice(SQLModel, table=True):
+    """What one subscription delivered by story was last told of one story, and when it may hear again.
+
+    `snapshot` is the story as its latest message carried it (what an update is compared with);
+    `due_at` is set when the story grew while updates were held back (`story_update_minutes`), and
+    the delivery sweep makes the update then."""
+
+    __tablename__ = "story_notice"
+
+    story_id: int = Field(foreign_key="story.id", primary_key=True, ondelete="CASCADE")
+    subscription_id: int = Field(foreign_key="subscription.id", primary_key=True, index=True, ondelete="CASCADE")
+    first_at: datetime = Field(default_factory=utcnow)
+    last_message_at: datetime = Field(default_factory=utcnow)
+    last_delivery_id: int | None = None
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime | None = Field(default=None, index=True)
 
 
 class DeliveryAttempt(SQLModel, table=True):

@@ -9,7 +9,9 @@ rolled back to a savepoint and its labels are merged into the winner's alert). M
 replaced by the latest scan. A label whose every entity is covered by a suppression is
 stored suppressed; an alert whose every label is suppressed is suppressed and not delivered.
 Outbox rows (`monitor.notify.outbox.enqueue_for_alert`) are written in the same transaction
-for the subscriptions the new labels match, so only what is new is notified. A new label on
+for the subscriptions the new labels match, so only what is new is notified; subscriptions
+delivered per story get theirs once the article is placed in its story
+(`monitor.notify.story_outbox.enqueue_for_story`), in that transaction too. A new label on
 a dismissed alert reopens it (status `new`, with an entry in its audit trail).
 """
 
@@ -31,8 +33,9 @@ from monitor.alerts.suppressions import find_suppression
 from monitor.matching.engine import Matcher
 from monitor.matching.language import detect_language
 from monitor.matching.types import AlertFinding, ArticleInput, EntityFinding
-from monitor.models import Alert, AlertEntity, AlertReview, Article, Delivery, Mention, utcnow
+from monitor.models import Alert, AlertEntity, AlertReview, Article, Delivery, Mention, Story, utcnow
 from monitor.notify.outbox import enqueue_for_alert
+from monitor.notify.story_outbox import enqueue_for_story
 from monitor.rules.failures import record_failures
 from monitor.settings import Settings
 
@@ -194,21 +197,25 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
         article.language = scan.language
     session.add(article)
     session.flush()
-    _place_in_story(session, article)
+    story = _place_in_story(session, article)
+    if story is not None:
+        # subscriptions delivered per story, in the same transaction as the alert and the placement
+        result.deliveries.extend(enqueue_for_story(session, story, alert))
     return result
 
 
-def _place_in_story(session: Session, article: Article) -> None:
+def _place_in_story(session: Session, article: Article) -> Story | None:
     # grouping must never cost an article its alerts: a failure is logged and the article stays
     # out of a story (a later re-match places it)
     from monitor.stories.store import forget_window, place_article
 
     try:
         with session.begin_nested():
-            place_article(session, article)
+            return place_article(session, article)
     except Exception:
         forget_window(session)  # the window may hold what the savepoint rolled back
         log.exception("stories: article %s not placed", article.id)
+        return None
 
 
 def match_article_id(session: Session, settings: Settings, article_id: int) -> list[int]:

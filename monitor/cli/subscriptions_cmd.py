@@ -1,4 +1,4 @@
-"""`subscriptions add|list|pause|resume|delete|rotate-secret|deliveries|redeliver` and `digest --date D [--send]`."""
+"""`subscriptions add|list|set|pause|resume|delete|rotate-secret|deliveries|redeliver`, `digest --date D [--send]`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def add(
     digest_only: Annotated[bool, typer.Option("--digest-only", help="no real-time messages, only the digest")]
     = False,
     name: Annotated[str, typer.Option("--name", help="a label for lists and the digest")] = "",
+    per: Annotated[str, typer.Option("--per", help="article: a message per alert; story: one per story, "
+                                     "then updates as it grows")] = "article",
+    story_update_minutes: Annotated[int, typer.Option("--story-update-minutes",
+                                                      help="with --per story: at most one update per N minutes")]
+    = 60,
 ) -> None:
     """Subscribe a destination; prints {"id": ..., "secret": "whsec_..."} (the secret once, webhooks only)."""
     from monitor.notify.subscriptions import SubscriptionCreate, SubscriptionError, create_subscription
@@ -51,7 +56,8 @@ def add(
             channel=channel, target=target or "", name=name, rules=rule or [], categories=category or [],
             min_severity=min_severity, min_score=min_score, entity_ids=entity or [], datasets=dataset or [],
             feed_ids=feed or [], realtime=not digest_only, digest=bool(digest_time) or digest_only,
-            digest_time=digest_time, timezone=timezone,
+            digest_time=digest_time, timezone=timezone, deliver_per=per,  # type: ignore[arg-type]
+            story_update_minutes=story_update_minutes,
         )
     except ValidationError as exc:
         fail(_validation_message(exc), code=2)
@@ -82,8 +88,41 @@ def list_(json_: Annotated[bool, typer.Option("--json", help="one JSON object pe
     for r in rows:
         state = "active" if r["active"] else "paused"
         when = f" digest {r['digest_time']} {r['timezone']}" if r["digest"] else ""
+        when = (f" per story (updates every {r['story_update_minutes']} min)" if r["deliver_per"] == "story"
+                else "") + when
         filt = f" rules={','.join(r['rules'])}" if r["rules"] else ""
         typer.echo(f"{r['id']:>4}  {r['channel']:<8} {state:<7} {r['status']:<9} {r['target']}{filt}{when}")
+
+
+@subs_app.command("set")
+def set_(
+    sub_id: Annotated[int, typer.Argument(help="subscription id")],
+    per: Annotated[str | None, typer.Option("--per", help="article or story")] = None,
+    story_update_minutes: Annotated[int | None, typer.Option("--story-update-minutes",
+                                                             help="per story: at most one update per N minutes")]
+    = None,
+    name: Annotated[str | None, typer.Option("--name", help="a label for lists and the digest")] = None,
+) -> None:
+    """Change how a subscription is delivered (per article or per story, the update interval) or its name."""
+    from monitor.notify.subscriptions import (
+        SubscriptionError,
+        SubscriptionPublic,
+        SubscriptionUpdate,
+        update_subscription,
+    )
+
+    given = {"deliver_per": per, "story_update_minutes": story_update_minutes, "name": name}
+    try:
+        changes = SubscriptionUpdate.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        fail(_validation_message(exc), code=2)
+    cfg = settings()
+    with session_scope(ready_engine(cfg)) as session:
+        try:
+            sub = update_subscription(session, sub_id, changes, actor="cli", settings=cfg)
+        except (SubscriptionError, ValidationError) as exc:
+            fail(str(exc), code=2)
+        typer.echo(dumps(SubscriptionPublic.of(sub).model_dump(mode="json")))
 
 
 def _one(action: str, sub_id: int) -> None:

@@ -33,6 +33,7 @@ from monitor.models import Alert, Article, Delivery, DeliveryAttempt, Subscripti
 from monitor.notify import apprise_channel, email, render
 from monitor.notify.payload import alert_data, webhook_payload
 from monitor.notify.secretbox import SecretError
+from monitor.notify.story_outbox import story_message_data
 from monitor.notify.subscriptions import signing_secrets
 from monitor.notify.webhook import SendResult, send_webhook, webhook_client
 from monitor.settings import Settings
@@ -188,8 +189,24 @@ def _defer_if_blocked(session: Session, delivery_id: int, now: datetime) -> Outc
     return Outcome(delivery_id, "deferred")
 
 
+def _message_text(session: Session, delivery: Delivery, alert: Alert | None,
+                  settings: Settings) -> tuple[str, str, str]:
+    """(subject, text, html) of a message for people: an alert's, or a story message's."""
+    if alert is None:
+        story = story_message_data(delivery, settings)
+        text, html = render.render_pair("story", story=story, updated=delivery.kind == "story.updated")
+        what = "Story update" if delivery.kind == "story.updated" else "Story"
+        sources = story.get("source_count") or 0
+        severity = (story.get("severity") or "none").upper()
+        count = f"{sources} source" + ("" if sources == 1 else "s")
+        return f"[{severity}] {what}: {story.get('title', '')} ({count})"[:250], text, html
+    data = alert_data(session, alert, settings)
+    text, html = render.render_pair("alert", alert=data)
+    return f"[{alert.severity.upper()}] {alert.title}"[:250], text, html
+
+
 def _send(
-    session: Session, delivery: Delivery, sub: Subscription, alert: Alert, settings: Settings,
+    session: Session, delivery: Delivery, sub: Subscription, alert: Alert | None, settings: Settings,
     client: httpx.Client | None,
 ) -> tuple[SendResult, httpx.Client | None]:
     if sub.channel == "webhook":
@@ -198,20 +215,28 @@ def _send(
         except SecretError as exc:
             return SendResult(False, error=str(exc)), client
         now = utcnow()
-        payload = webhook_payload(session, alert, sub, settings, now.isoformat())
+        if alert is None:  # a story message: its data was frozen when it was made
+            payload = {"type": delivery.kind, "timestamp": now.isoformat(), "subscription_id": sub.id,
+                       "data": story_message_data(delivery, settings)}
+        else:
+            payload = webhook_payload(session, alert, sub, settings, now.isoformat())
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         client = client or webhook_client(settings)
         return send_webhook(client, sub.target, delivery.message_id, body, secrets, int(now.timestamp()),
                             total_timeout=settings.webhook_timeout), client
-    data = alert_data(session, alert, settings)
-    text, html = render.render_pair("alert", alert=data)
-    subject = f"[{alert.severity.upper()}] {alert.title}"[:250]
+    subject, text, html = _message_text(session, delivery, alert, settings)
     if sub.channel == "email":
         msg = email.build_message(settings, sub.target, subject, text, html, delivery.message_id)
         return email.send_email(settings, msg), client
     if sub.channel == "apprise":
         return apprise_channel.send_apprise(settings, sub.target, subject, text, body_format="text"), client
     return SendResult(False, error=f"unknown channel {sub.channel!r}"), client
+
+
+def _about(delivery: Delivery) -> str:
+    if delivery.story_id is not None and delivery.alert_id is None:
+        return f"{delivery.kind} of story {delivery.story_id}"
+    return f"alert {delivery.alert_id}"
 
 
 def _fail_open_deliveries(session: Session, sub_id: int, reason: str) -> None:
@@ -239,7 +264,7 @@ def _deliver(
     ).first()
     assert loaded is not None
     delivery, sub, alert, _article = loaded
-    if sub is None or alert is None or sub.status == "disabled":
+    if sub is None or (alert is None and delivery.story_id is None) or sub.status == "disabled":
         delivery.status, delivery.lease_until = "failed", None
         delivery.last_error = "subscription disabled" if sub is not None else "subscription deleted"
         session.add(delivery)
@@ -290,7 +315,7 @@ def _deliver(
         delivery.status, delivery.last_error = "failed", result.error
         sub.status = "failing"
         sub.status_detail = (
-            f"delivery {delivery.id} (alert {delivery.alert_id}) failed after {delivery.attempts} attempts"
+            f"delivery {delivery.id} ({_about(delivery)}) failed after {delivery.attempts} attempts"
             f" at {finished.isoformat()}: {result.error}"
         )
         outcome = "failed"

@@ -33,10 +33,11 @@ def new_message_id() -> str:
 
 
 def realtime_subscriptions(session: Session) -> list[Subscription]:
-    """Active subscriptions that receive alerts as they happen, oldest first."""
+    """Active subscriptions that receive each alert as it happens (delivered per article), oldest first."""
     stmt = (
         select(Subscription)
-        .where(col(Subscription.active).is_(True), col(Subscription.realtime).is_(True))
+        .where(col(Subscription.active).is_(True), col(Subscription.realtime).is_(True),
+               col(Subscription.deliver_per) == "article")
         .where(col(Subscription.status) != "disabled")
         .order_by(col(Subscription.id))
     )

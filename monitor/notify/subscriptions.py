@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +51,10 @@ Categories = Annotated[list[str], Field(max_length=MAX_FILTER_ITEMS)]
 EntityIds = Annotated[list[EntityId], Field(max_length=MAX_ENTITY_IDS)]
 Datasets = Annotated[list[Dataset], Field(max_length=MAX_FILTER_ITEMS)]
 FeedIds = Annotated[list[FeedId], Field(max_length=MAX_ENTITY_IDS)]
+DeliverPer = Literal["article", "story"]
+# per story: the shortest and longest wait between two updates (0: every time the story grows)
+DEFAULT_STORY_UPDATE_MINUTES = 60
+UpdateMinutes = Annotated[int, Field(ge=0, le=7 * 24 * 60)]
 
 
 class SubscriptionCreate(BaseModel):
@@ -66,6 +70,11 @@ class SubscriptionCreate(BaseModel):
     entity_ids: EntityIds = Field(default_factory=list)
     datasets: Datasets = Field(default_factory=list)
     feed_ids: FeedIds = Field(default_factory=list)
+    deliver_per: DeliverPer = Field(
+        "article", description="article: one message per alert (default); story: one message per story "
+        "(story.created, then story.updated as it grows)")
+    story_update_minutes: UpdateMinutes = Field(
+        DEFAULT_STORY_UPDATE_MINUTES, description="per story: at most one story.updated per this many minutes")
     realtime: bool = Field(True, description="deliver each alert as it is raised")
     digest: bool = Field(False, description="send a daily digest")
     digest_time: str | None = Field(None, description="HH:MM local time of the daily digest")
@@ -131,6 +140,8 @@ class SubscriptionUpdate(BaseModel):
     entity_ids: EntityIds | None = None
     datasets: Datasets | None = None
     feed_ids: FeedIds | None = None
+    deliver_per: DeliverPer | None = None
+    story_update_minutes: UpdateMinutes | None = None
     realtime: bool | None = None
     digest: bool | None = None
     digest_time: str | None = None
@@ -152,6 +163,8 @@ class SubscriptionPublic(BaseModel):
     entity_ids: list[str]
     datasets: list[str]
     feed_ids: list[int]
+    deliver_per: str = Field(description="article | story")
+    story_update_minutes: int
     realtime: bool
     digest: bool
     digest_time: str | None
@@ -303,7 +316,7 @@ def set_active(session: Session, sub_id: int, active: bool, *, actor: str = "cli
 
 def delete_subscription(session: Session, sub_id: int, *, actor: str = "cli") -> None:
     """Delete a subscription and its outbox rows."""
-    from monitor.models import Delivery, DeliveryAttempt, Digest, DigestItem
+    from monitor.models import Delivery, DeliveryAttempt, Digest, DigestItem, StoryNotice
 
     sub = get_subscription(session, sub_id)
     _audit(session, actor, "subscription.delete", sub, channel=sub.channel)
@@ -315,6 +328,8 @@ def delete_subscription(session: Session, sub_id: int, *, actor: str = "cli") ->
         session.delete(row)
     for item in session.exec(select(DigestItem).where(DigestItem.subscription_id == sub_id)):
         session.delete(item)
+    for notice in session.exec(select(StoryNotice).where(StoryNotice.subscription_id == sub_id)):
+        session.delete(notice)
     session.flush()
     for dg in session.exec(select(Digest).where(Digest.subscription_id == sub_id)):
         session.delete(dg)

@@ -34,10 +34,13 @@ def deliver(delivery_id: int) -> str:
 
 @app.task(name="monitor.deliver_due", ignore_result=True)
 def deliver_due(limit: int = 500) -> int:
-    """Beat: claim due deliveries (retries, dead senders' rows) and queue a send for each."""
+    """Beat: make the story updates whose interval ended, claim due deliveries (those, retries, dead
+    senders' rows) and queue a send for each."""
     from monitor.notify.deliver import claim_due
+    from monitor.notify.story_outbox import release_due_updates
 
     with context.session() as session:
+        release_due_updates(session)
         ids = claim_due(session, limit)
     for delivery_id in ids:
         app.send_task("monitor.deliver", args=[delivery_id])

@@ -57,10 +57,12 @@ class AttemptPublic(BaseModel):
 
 
 class DeliveryPublic(BaseModel):
-    """One alert to one subscription, with its attempts."""
+    """One message to one subscription (an alert's, or a story's when delivered per story), with its attempts."""
 
     id: int
-    alert_id: int
+    kind: str = Field("alert", description="alert | story.created | story.updated")
+    alert_id: int | None = Field(description="the alert (null for a story message)")
+    story_id: int | None = Field(None, description="the story of a story message")
     subscription_id: int
     message_id: str = Field(description="webhook-id, the same on every retry")
     status: str = Field(description="pending | sending | delivered | failed")

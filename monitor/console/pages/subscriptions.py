@@ -1,4 +1,4 @@
-"""Subscriptions (admin): list, add, pause/resume, send a test message, delete.
+"""Subscriptions (admin): list, add, deliver per article or per story, pause/resume, send a test message, delete.
 
 Every action calls the service functions the API and the CLI call (monitor/notify/
 subscriptions.py, monitor/notify/testsend.py), so targets get the same SSRF and format
@@ -22,14 +22,17 @@ from monitor.console.session import ConsoleUser, UserDep
 from monitor.console.web import redirect, render
 from monitor.notify.subscriptions import (
     CHANNELS,
+    DEFAULT_STORY_UPDATE_MINUTES,
     SubscriptionCreate,
     SubscriptionError,
     SubscriptionPublic,
+    SubscriptionUpdate,
     create_subscription,
     delete_subscription,
     get_subscription,
     list_subscriptions,
     set_active,
+    update_subscription,
 )
 from monitor.settings import Settings
 from monitor.web.deps import SessionDep, SettingsDep
@@ -83,6 +86,8 @@ def add(
     rules: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006 - FastAPI reads it, never mutated
     min_severity: Annotated[str, Form(max_length=16)] = "",
     realtime: Annotated[str, Form(max_length=8)] = "",
+    deliver_per: Annotated[str, Form(max_length=16)] = "article",
+    story_update_minutes: Annotated[str, Form(max_length=8)] = "",
     digest_time: Annotated[str, Form(max_length=8)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
 ) -> Response:
@@ -90,6 +95,8 @@ def add(
     user.require("admin")
     form = {"channel": channel, "target": target.strip(), "name": name.strip(), "rules": rules,
             "min_severity": min_severity or None, "realtime": bool(realtime),
+            "deliver_per": deliver_per or "article",
+            "story_update_minutes": story_update_minutes.strip() or DEFAULT_STORY_UPDATE_MINUTES,
             "digest_time": digest_time or None, "timezone": timezone.strip() or "UTC"}
     try:
         data = SubscriptionCreate.model_validate(form)
@@ -103,6 +110,29 @@ def add(
     session.commit()
     return _page(request, session, settings, user, 201, created=SubscriptionPublic.of(sub), secret=secret,
                  flash=f"Subscription {sub.id} added.")
+
+
+@router.post("/subscriptions/{sub_id}/delivery")
+def set_delivery(
+    session: SessionDep, settings: SettingsDep, user: UserDep, sub_id: int,
+    deliver_per: Annotated[str, Form(max_length=16)] = "article",
+    story_update_minutes: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Deliver a subscription per article or per story, and the least time between a story's updates (admin)."""
+    user.require("admin")
+    fields = {"deliver_per": deliver_per or "article",
+              "story_update_minutes": story_update_minutes.strip() or DEFAULT_STORY_UPDATE_MINUTES}
+    try:
+        update_subscription(session, sub_id, SubscriptionUpdate.model_validate(fields), actor=user.actor,
+                            settings=settings)
+    except ValidationError as exc:
+        session.rollback()
+        return redirect("/subscriptions", error=_validation_message(exc))
+    except SubscriptionError as exc:
+        session.rollback()
+        return redirect("/subscriptions", error=str(exc))
+    session.commit()
+    return redirect("/subscriptions", message=f"Subscription {sub_id} now delivered per {fields['deliver_per']}.")
 
 
 @router.post("/subscriptions/{sub_id}/pause")
