@@ -99,6 +99,30 @@ def test_failures_show_on_the_page(console: LiveConsole) -> None:
         client.post(f"/subscriptions/{sid}/delete", data={"csrf_token": csrf, "confirm": "1"})
 
 
+def test_delivery_per_story_from_the_form_and_the_list(console: LiveConsole) -> None:
+    with signed_in_client(console, console.seeded.admin_key) as client:
+        csrf = csrf_of(client.get("/subscriptions").text)
+        resp = client.post("/subscriptions", data={"csrf_token": csrf, "channel": "email", "realtime": "1",
+                                                   "target": "stories@example.org", "deliver_per": "story",
+                                                   "story_update_minutes": "15"})
+        assert resp.status_code == 201, resp.text[:1500]
+        assert "each story, updates at most every 15 min" in resp.text
+        sid = int(re.search(r'Subscription (\d+) added', resp.text).group(1))  # type: ignore[union-attr]
+        with Session(console.engine) as s:  # type: ignore[arg-type]
+            sub = s.get(Subscription, sid)
+            assert sub is not None and (sub.deliver_per, sub.story_update_minutes) == ("story", 15)
+        msg = _flash(client, client.post(f"/subscriptions/{sid}/delivery",
+                                         data={"csrf_token": csrf, "deliver_per": "article"}))
+        assert "per article" in msg, msg
+        bad = _flash(client, client.post(f"/subscriptions/{sid}/delivery",
+                                         data={"csrf_token": csrf, "deliver_per": "outlet"}))
+        assert "deliver_per" in bad, bad
+        with Session(console.engine) as s:  # type: ignore[arg-type]
+            sub = s.get(Subscription, sid)
+            assert sub is not None and (sub.deliver_per, sub.story_update_minutes) == ("article", 60)
+        client.post(f"/subscriptions/{sid}/delete", data={"csrf_token": csrf, "confirm": "1"})
+
+
 def test_csrf_and_admin_role_are_required(console: LiveConsole) -> None:
     with signed_in_client(console, console.seeded.admin_key) as client:
         resp = client.post("/subscriptions", data={"channel": "email", "target": "a@example.org"})

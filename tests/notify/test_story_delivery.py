@@ -235,3 +235,29 @@ def test_subscription_field_through_the_service(sqlite_engine: Engine, make_sett
         sub, _ = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target="http://127.0.0.1:9/x"))
         changed = update_subscription(s, sub.id or 0, SubscriptionUpdate(deliver_per="story", story_update_minutes=15))
         assert (changed.deliver_per, changed.story_update_minutes) == ("story", 15)
+
+
+def test_api_sets_delivery_per_story_and_lists_story_messages(sqlite_engine: Engine, make_settings) -> None:
+    from tests.api.conftest import make_api
+
+    for api in make_api(sqlite_engine, make_settings):
+        c = api.client
+        r = c.post("/api/v1/subscriptions", json={"channel": "webhook", "target": "http://127.0.0.1:9/h"},
+                   headers=api.h())
+        assert r.status_code == 201 and (r.json()["deliver_per"], r.json()["story_update_minutes"]) == ("article", 60)
+        sid = r.json()["id"]
+        bad = c.patch(f"/api/v1/subscriptions/{sid}", json={"deliver_per": "outlet"}, headers=api.h())
+        assert bad.status_code == 422 and "deliver_per" in bad.text
+        bad = c.patch(f"/api/v1/subscriptions/{sid}", json={"story_update_minutes": 10081}, headers=api.h())
+        assert bad.status_code == 422
+        r = c.patch(f"/api/v1/subscriptions/{sid}", json={"deliver_per": "story", "story_update_minutes": 1},
+                    headers=api.h())
+        assert r.status_code == 200 and (r.json()["deliver_per"], r.json()["story_update_minutes"]) == ("story", 1)
+        r = c.post("/api/v1/subscriptions", json={"channel": "email", "target": "a@example.org",
+                                                  "deliver_per": "story"}, headers=api.h())
+        assert r.status_code == 201 and r.json()["deliver_per"] == "story"
+        with session_scope(api.engine) as s:
+            story, made = place(s, "bbc", *SUMMIT[0], 0)
+        rows = c.get(f"/api/v1/subscriptions/{sid}/deliveries", headers=api.h()).json()
+        assert [(d["kind"], d["alert_id"], d["story_id"]) for d in rows] == [("story.created", None, story.id)]
+        assert {d.subscription_id for d in made} == {sid, r.json()["id"]}
