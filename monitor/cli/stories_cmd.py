@@ -25,7 +25,8 @@ def group(
 ) -> None:
     """Group articles into stories: one {"id", "story"} per input article, in input order."""
     items = list(read_inputs(paths))
-    articles = [StoryArticle(id=i.id, title=i.title, text=i.text, source=i.source or "", published=i.published)
+    articles = [StoryArticle(id=i.id, title=i.title, text=i.text, source=i.source or "", published=i.published,
+                             url=i.url or "")
                 for i in items if not isinstance(i, InputError)]
     placed = iter(group_archive(articles))
     errors = 0

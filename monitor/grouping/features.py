@@ -20,6 +20,8 @@ import yaml
 from anyascii import anyascii
 from wordfreq import zipf_frequency
 
+from monitor.grouping.kinds import is_commentary_piece, split_background
+
 _TAG = re.compile(r"<[^>]+>")
 _APOSTROPHES = "'\u2019"
 _WORD = re.compile(rf"\d[\d,.]*|[^\W\d_]+(?:[{_APOSTROPHES}][^\W_]+)?(?:-[^\W\d_]+)*")
@@ -48,6 +50,7 @@ class Tuning:
     follow: float
     follow_after_hours: float
     half_life_hours: float
+    story_half_life_hours: float
     max_gap_hours: float
     story_span_hours: float
     window_days: float
@@ -201,20 +204,26 @@ def _add_field(terms: dict[str, float], text: str, factor: float, tuning: Tuning
                 terms[found[0]] = terms.get(found[0], 0.0) + weight * factor
 
 
-def article_features(title: str, text: str, entity_ids: tuple[str, ...] = (), tuning: Tuning | None = None) -> Features:
+def article_features(
+    title: str, text: str, entity_ids: tuple[str, ...] = (), tuning: Tuning | None = None, url: str = ""
+) -> Features:
     """The weighted terms of an article: its specific title, the lede of its text, its entities."""
     tuning = tuning or default_tuning()
     title = clean_text(title or "").strip()
+    # commentary by its declared cues (link section, column heading, signed or first-person description)
+    piece = is_commentary_piece(title, clean_text((text or "")[:600]), url)
     title, generic = specific_title(title, tuning.generic_min_words)
     # a long text is cut before cleaning: only its first words are read
     lede = " ".join(clean_text((text or "")[: tuning.text_words * 20]).split()[: tuning.text_words])
     terms: dict[str, float] = {}
-    _add_field(terms, title, tuning.title_weight, tuning)
+    main, background = split_background(title)
+    _add_field(terms, main, tuning.title_weight, tuning)
+    _add_field(terms, background, 1.0, tuning)
     _add_field(terms, lede, 1.0, tuning)
     for entity_id in entity_ids:
         terms["@" + entity_id] = tuning.entity_weight
     norm = math.sqrt(sum(w * w for w in terms.values()))
-    return Features(terms=terms, norm=norm, generic=generic, commentary=is_commentary(title))
+    return Features(terms=terms, norm=norm, generic=generic, commentary=piece or is_commentary(title))
 
 
 def cosine(a: Features, b: Features) -> float:

@@ -36,6 +36,7 @@ class StoryArticle:
     published: datetime | None = None
     received: datetime | None = None
     entity_ids: tuple[str, ...] = ()
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,10 @@ class StoryGrouper:
             if at - story.first > t.story_span_hours * _HOUR:
                 continue
             gap = abs(at - entry.at) / _HOUR
-            score = cosine(feats, entry.feats) * 0.5 ** (gap / t.half_life_hours)
+            # a story's later reports resemble its first ones less and less: the age of the story
+            # decays the match too, so that a next-day development cannot chain on through them
+            age = max(0.0, at - story.first) / _HOUR
+            score = cosine(feats, entry.feats) * 0.5 ** (gap / t.half_life_hours + age / t.story_half_life_hours)
             # an explainer on either side links two articles only when they are very alike
             if (feats.commentary or entry.feats.commentary) and score < t.commentary_join:
                 score = min(score, t.join - 1e-9)
@@ -210,7 +214,7 @@ class StoryGrouper:
     def add(self, article: StoryArticle, feats: Features | None = None) -> Assignment:
         """Place one arriving article: join a story, or start one (perhaps following another)."""
         t = self.tuning
-        feats = feats or article_features(article.title, article.text, article.entity_ids, t)
+        feats = feats or article_features(article.title, article.text, article.entity_ids, t, article.url)
         at = self._when(article)
         if at is None:
             at = 0.0
@@ -231,7 +235,10 @@ class StoryGrouper:
                 self._index(article.id, story.key, at, feats)
                 return Assignment(article.id, story.key, None, score, "joined")
         follows = None
-        if story is not None and score >= t.follow and at - story.first >= t.follow_after_hours * _HOUR:
+        # commentary on an event follows it whenever it was published; a report only once the
+        # first news cycle has moved on (a weak match soon after is another event)
+        settled = feats.commentary or at - story.first >= t.follow_after_hours * _HOUR if story else False
+        if story is not None and score >= t.follow and settled:
             follows = story.key
         new_key = self._new_key(article.id)
         self._index(article.id, new_key, at, feats)
@@ -239,7 +246,7 @@ class StoryGrouper:
 
     def remember(self, article: StoryArticle, story: str) -> None:
         """Put an article that is already placed (by an earlier run or an analyst) into the window."""
-        feats = article_features(article.title, article.text, article.entity_ids, self.tuning)
+        feats = article_features(article.title, article.text, article.entity_ids, self.tuning, article.url)
         at = self._when(article)
         if at is None or feats.generic or not feats.norm:
             return

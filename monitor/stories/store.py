@@ -94,7 +94,8 @@ def _outlet(session: Session, article: Article, cache: dict[int, str] | None = N
 def grouping_input(article: Article, outlet: str) -> GroupingInput:
     """The grouping stage's view of a stored article (text only, as `stories group` reads it)."""
     return GroupingInput(id=str(article.id), title=article.title or "", text=article.text or article.summary or "",
-                         source=outlet, published=article.published_at, received=article.fetched_at)
+                         source=outlet, published=article.published_at, received=article.fetched_at,
+                         url=article.url or "")
 
 
 def _catch_up(session: Session, window: _Window, *, initial: bool) -> None:
