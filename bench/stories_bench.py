@@ -73,7 +73,8 @@ def read_items() -> list[dict]:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 raw = json.loads(line)
-                rows.append({"id": raw.get("link") or f"{path.name}:{len(rows)}", "title": raw.get("title") or "",
+                rows.append({"id": raw.get("link") or f"{path.name}:{len(rows)}", "url": raw.get("link") or "",
+                             "title": raw.get("title") or "",
                              "text": raw.get("description") or "", "day": raw.get("archive_day") or "",
                              "source": urlsplit(raw.get("source_feed") or "").netloc,
                              "published": _date(raw.get("date_published"))})
@@ -83,7 +84,7 @@ def read_items() -> list[dict]:
 def as_story_article(row: dict, **changes: object) -> StoryArticle:
     """A bench row as the grouping's input."""
     base = {"id": row["id"], "title": row["title"], "text": row["text"], "source": row["source"],
-            "published": row["published"]}
+            "published": row["published"], "url": row.get("url", "")}
     base.update(changes)
     return StoryArticle(**base)  # type: ignore[arg-type]
 

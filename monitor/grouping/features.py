@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -53,6 +53,7 @@ class Tuning:
     story_half_life_hours: float
     max_gap_hours: float
     story_span_hours: float
+    novelty_max: float
     window_days: float
     max_future_hours: float
     stale_days: float
@@ -78,6 +79,11 @@ def default_tuning() -> Tuning:
 @cache
 def _generic_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in _data("generic_titles.yaml")["patterns"])
+
+
+@cache
+def _roundups() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in _data("generic_titles.yaml")["roundups"]), re.IGNORECASE)
 
 
 @cache
@@ -113,7 +119,7 @@ def specific_title(title: str, min_words: int) -> tuple[str, bool]:
         stripped = pattern.sub(" ", stripped)
     if stripped == title:
         return title, False
-    if _data("generic_titles.yaml")["several_events"] in stripped:
+    if _roundups().search(title) or _data("generic_titles.yaml")["several_events"] in stripped:
         return stripped, True
     left = [w for w in _WORD.findall(stripped) if not w[0].isdigit()]
     return stripped, len(left) < min_words
@@ -168,6 +174,8 @@ class Features:
     norm: float
     generic: bool
     commentary: bool = False
+    # the terms of the headline's main clause (what the article reports happened)
+    headline: dict[str, float] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=500_000)
@@ -217,13 +225,16 @@ def article_features(
     lede = " ".join(clean_text((text or "")[: tuning.text_words * 20]).split()[: tuning.text_words])
     terms: dict[str, float] = {}
     main, background = split_background(title)
-    _add_field(terms, main, tuning.title_weight, tuning)
+    headline: dict[str, float] = {}
+    _add_field(headline, main, tuning.title_weight, tuning)
+    terms.update(headline)
     _add_field(terms, background, 1.0, tuning)
     _add_field(terms, lede, 1.0, tuning)
     for entity_id in entity_ids:
         terms["@" + entity_id] = tuning.entity_weight
     norm = math.sqrt(sum(w * w for w in terms.values()))
-    return Features(terms=terms, norm=norm, generic=generic, commentary=piece or is_commentary(title))
+    commentary = piece or is_commentary(title)
+    return Features(terms=terms, norm=norm, generic=generic, commentary=commentary, headline=headline)
 
 
 def cosine(a: Features, b: Features) -> float:

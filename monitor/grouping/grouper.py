@@ -184,6 +184,15 @@ class StoryGrouper:
         key = max(best, key=lambda k: (best[k], k))
         return key, best[key]
 
+    def _same_event(self, story: _Story, feats: Features, at: float) -> bool:
+        """False for a later headline that reports something the story has not: a new development."""
+        t = self.tuning
+        if at - story.first < t.follow_after_hours * _HOUR or not feats.headline:
+            return True  # the first news cycle: reports still add the event's own facts
+        total = sum(feats.headline.values())
+        novel = sum(w for term, w in feats.headline.items() if term not in story.centroid)
+        return novel <= t.novelty_max * total
+
     def _new_key(self, article_id: str) -> str:
         key, n = article_id, 1
         while key in self._stories:
@@ -231,7 +240,9 @@ class StoryGrouper:
         if story is not None and score >= t.join:
             if story.size >= t.max_story_size:
                 return self._alone(article, "full")
-            if story.size < t.guard_size or story.similarity(feats) >= t.guard_centroid:
+            if self._same_event(story, feats, at) and (
+                story.size < t.guard_size or story.similarity(feats) >= t.guard_centroid
+            ):
                 self._index(article.id, story.key, at, feats)
                 return Assignment(article.id, story.key, None, score, "joined")
         follows = None
