@@ -14,7 +14,9 @@ nomenklatura logic-v2 and rigour, written here from scratch:
   people, dearer for organisations); parts left over on BOTH sides contradict each other
   and count in full;
 - honorifics are dropped, legal forms are reduced to a family (OOO = LLC, OAO = JSC) and
-  compared apart from the name, and numbers in a name must agree.
+  compared apart from the name, and numbers in a name must agree;
+- how common a part is among listed people (`nameparts`, derived from the lists) tells a
+  shared given name from a shared surname.
 """
 
 from __future__ import annotations
@@ -27,19 +29,8 @@ from typing import NamedTuple
 from rapidfuzz.distance import OSA, Levenshtein
 
 from monitor import resources
-from monitor.watchlists.nametokens import (
-    DOUBLES,
-    MAX_NAME_CHARS,
-    ORG,
-    PERSON,
-    phonetic,
-)
-from monitor.watchlists.nametokens import (
-    numbers as _numbers,
-)
-from monitor.watchlists.nametokens import (
-    tokens as _tokens,
-)
+from monitor.watchlists import nameparts, nametokens
+from monitor.watchlists.nametokens import DOUBLES, MAX_NAME_CHARS, ORG, PERSON, phonetic
 
 __all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "is_abjad",
            "prepare", "skeletons"]
@@ -271,7 +262,7 @@ def _spans(tokens: tuple[str, ...], kind: str) -> tuple[tuple[Span, ...], tuple[
 def prepare(name: str, schema: str | None = None) -> PreparedName:
     """Normalise a name for comparison (cached: screening prepares each alias once)."""
     kind = kind_of(schema)
-    tokens = _tokens(name)
+    tokens = nametokens.tokens(name)
     dropped: list[str] = []
     forms: set[str] = set()
     if kind == PERSON:
@@ -286,7 +277,7 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
             tokens = stripped
         else:  # the whole name is a legal form: compare it as words
             forms = set()
-    tokens, numbers = _numbers(tokens, kind)
+    tokens, numbers = nametokens.numbers(tokens, kind)
     if len(tokens) > MAX_PARTS:
         dropped.extend(tokens[MAX_PARTS:])
         tokens = tokens[:MAX_PARTS]
@@ -502,7 +493,7 @@ def _person_caps(
         steps.append(f"{', '.join(loose)}: too far apart to be one name, so a different person")
         return DIFFERENT_NAME_CAP
     if len(a.parts) < 3 or not (_syllabic(a) and _syllabic(b)):
-        return score
+        return _common_caps(a, b, chosen, rest_a, score, steps)
     left_over = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
     if left_over:
         steps.append(f"syllable {', '.join(left_over)} has no counterpart: another given name, a different person")
@@ -511,6 +502,20 @@ def _person_caps(
     other = [label for sim, _how, _l, _r, _w, label in chosen if sim < PHONETIC_SIM]
     if other:
         steps.append(f"{', '.join(other)}: different syllables, a different person")
+        return DIFFERENT_NAME_CAP
+    return _common_caps(a, b, chosen, rest_a, score, steps)
+
+
+def _common_caps(
+    a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: set[int], score: float, steps: list[str]
+) -> float:
+    """Cap a person's score below the threshold on what the lists say of how common its parts are."""
+    aligned = [(how, [a.parts[i].text for i in left], [b.parts[j].text for j in right])
+               for _s, how, left, right, _w, _l in chosen]  # fmt: skip
+    left_over = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
+    why = nameparts.different_person(aligned, left_over)
+    if why:
+        steps.append(why)
         return DIFFERENT_NAME_CAP
     return score
 

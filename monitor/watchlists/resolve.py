@@ -10,8 +10,8 @@ Where links come from, strongest first:
    (`<prefix>-<id>`, prefixes in `resources/referents.yaml`, or `<dataset>:<id>`);
 2. strong matches between records of different lists: the same IMO number, the same
    registration number, the same full name (all its parts) with the same full date of birth, or
-   with the same year of birth where neither record has a full date and each list has only one
-   record of that name; for organisations (no birth dates to compare) the same full name of two
+   with the same year of birth where one record at least has no full date and each list has only
+   one record of that name; for organisations (no birth dates to compare) the same full name of two
    parts or more that one record alone bears on each list (a UN group and its OFAC record under
    the same name or the same strong alias).
 
@@ -200,7 +200,7 @@ def _strong_matches(records: Sequence[RecordFacts], report: ResolveReport) -> No
                 keys.add(("registration number", norm))
         if r.schema.lower() == "person":
             dates = {d for d in r.birth_dates if _FULL_DATE.fullmatch(d)}
-            years = {d[:4] for d in r.birth_dates if d[:4].isdigit()} if not dates else set()
+            years = {d[:4] for d in r.birth_dates if d[:4].isdigit()}
             for name in r.names:
                 name_key = _name_key(name, r.schema)
                 if name_key.count(" ") >= 1:  # two parts at least: a lone given name is no key
@@ -221,6 +221,8 @@ def _strong_matches(records: Sequence[RecordFacts], report: ResolveReport) -> No
         if len(datasets) < 2:
             continue
         what = _describe(key)
+        if key[0] == "name and year of birth" and all(any(map(_FULL_DATE.fullmatch, m.birth_dates)) for m in members):
+            continue  # every one has a full date: the dates decide, not the years
         # A year of birth is weaker than a date, a name alone weaker still: the name must also be
         # borne by one record per list.
         common_name = key[0] in ("name and year of birth", "organisation name") and any(
@@ -239,14 +241,18 @@ def _strong_matches(records: Sequence[RecordFacts], report: ResolveReport) -> No
             continue
         first, *rest = sorted(members, key=lambda m: m.id)
         for other in rest:
-            if key[0] == "organisation name":
-                named.setdefault((first.id, other.id), key)  # one link a pair, not one a shared alias
-                continue
-            reason = f"{first.id} and {other.id} have the same {what}"
-            report.links.append(Link.make(first.id, other.id, "strong-match", reason, {"key": list(key)}))
+            best = named.get((first.id, other.id))
+            if best is None or _STRENGTH.index(key[0]) < _STRENGTH.index(best[0]):
+                named[(first.id, other.id)] = key  # one link a pair, on its strongest key
     for (a, b), key in sorted(named.items()):
-        reason = f"{a} and {b} have the same {_describe(key)}, which no other record of either list bears"
+        reason = f"{a} and {b} have the same {_describe(key)}"
+        if key[0] == "organisation name":
+            reason += ", which no other record of either list bears"
         report.links.append(Link.make(a, b, "strong-match", reason, {"key": list(key)}))
+
+
+_STRENGTH = ("IMO number", "registration number", "name and date of birth", "name and year of birth",
+             "organisation name")
 
 
 def _describe(key: tuple[str, ...]) -> str:

@@ -39,10 +39,13 @@ def test_file_has_a_source_and_only_text(name: str) -> None:
     # YAML 1.1 reads on/off/yes/no as booleans: every key and list item must stay a word
     # (number_words maps words to numbers, which are values, not keys)
     # a derived table (prominence) carries its counts as numbers beside its text entries
-    counts = {"thresholds", "entries", "rejected"} if "thresholds" in data else set()
+    # (name_parts: how many listed people bear each part, keyed by the part)
+    counts = {"thresholds", "entries", "rejected", "people"} if "thresholds" in data else set()
     bad = [s for k, v in data.items() if k != "number_words" and k not in counts for s in _scalars(v)
            if not isinstance(s, str)]  # fmt: skip
-    bad += [e["form"] for k in counts - {"thresholds"} for e in data[k] if not isinstance(e["form"], str)]
+    tables = counts - {"thresholds", "people"}
+    bad += [e["form"] for k in tables for e in data.get(k, []) if not isinstance(e["form"], str)]
+    bad += [part for part in data.get("people", {}) if not isinstance(part, str)]
     assert not bad, f"{name}.yaml: non-text entries {bad[:5]} (quote them)"
 
 

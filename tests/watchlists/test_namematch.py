@@ -185,3 +185,19 @@ def test_syllabic_given_names_compare_syllable_by_syllable() -> None:
     assert extra.score < 0.7 and "syllable jun has no counterpart" in extra.explanation
     for query in ("Kim Jong-un", "Kim Jong Un", "Kim Jeong-eun", "KIM JONG UN"):
         assert compare(query, "KIM, Jong Un", "Person").score >= 0.7, query
+
+
+def test_two_common_names_alike_in_writing_are_two_names() -> None:
+    # khalil and khalid, ahmad and ahmadi: each borne by many listed people, never one spelling of the other
+    result = compare("Mohammed Hamdan Khalil", "MOHAMMED, Khalid Shaikh", "Person")
+    assert result.score < 0.7 and "two names" in result.explanation
+    assert compare("Ahmad Saleh Mansour", "AHMADI, Mansour", "Person").score < 0.7
+    # spellings the lists themselves give for one name still match
+    assert compare("Ali Abdallah Saleh", "SALEH, Ali Abdullah", "Person").score >= 0.9
+
+
+def test_sharing_only_common_given_names_leaves_a_distinctive_part_unmatched() -> None:
+    result = compare("Ali Hassan Rahimi", "ALI, Hassan", "Person")
+    assert result.score < 0.7 and "only common given names shared" in result.explanation
+    # a distinctive part shared is a match, whatever else is common
+    assert compare("Ali Hosseini Khamenei", "KHAMENEI, Ali", "Person").score >= 0.8

@@ -142,3 +142,16 @@ def test_organisations_merge_on_a_full_name_only_one_record_of_each_list_bears()
     assert pairs == [(f"{UN}:QDe.138", "us_ofac_sdn:16363")]  # one link for the two shared names
     assert "which no other record of either list bears" in report.links[0].reason
     assert any("ansar allah" not in a and "allah ansar" in a for a in report.ambiguous)
+
+
+def test_a_full_date_on_one_list_meets_the_year_alone_on_the_other() -> None:
+    records = [
+        _person("us_ofac_sdn:23215", "RI, Pyong Chol", "1948-01-01"),
+        _person(f"{UN}:KPi.076", "Ri Pyong Chol", "1948"),
+        # both with full dates that differ: the dates decide, the shared year merges nothing
+        _person("us_ofac_sdn:1", "KIM, Jong Un", "1984-01-08"),
+        _person(f"{UN}:KPi.1", "KIM JONG UN", "1984-02-08"),
+    ]
+    report = derive_links(records)
+    assert [(lk.left, lk.right) for lk in report.links] == [(f"{UN}:KPi.076", "us_ofac_sdn:23215")]
+    assert "year of birth 1948" in report.links[0].reason

@@ -1,0 +1,53 @@
+"""How common a part of a listed person's name is, and which common parts are two names.
+
+Pure module. The table is `resources/name_parts.yaml`, derived from the lists themselves by
+`scripts/derive_name_parts.py`: how many listed people bear each part, and the pairs of common
+parts that the lists give as spellings of one person's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from monitor import resources
+
+_TABLE = resources.load("name_parts")
+PEOPLE: dict[str, int] = {str(k): int(v) for k, v in (_TABLE.get("people") or {}).items()}
+VARIANTS: frozenset[frozenset[str]] = frozenset(frozenset(map(str, pair)) for pair in _TABLE.get("variants") or [])
+#: A part borne by this many listed people or more names nobody in particular ("ali", "hassan").
+COMMON_PEOPLE = 20
+#: Rules under which two parts are alike in writing only (a phonetic folding is the same name).
+WRITTEN_ALIKE = frozenset({"typo", "typos", "phonetic+typo"})
+
+
+def common(part: str) -> bool:
+    """True when many listed people bear this part (a given name rather than a surname)."""
+    return PEOPLE.get(part, 0) >= COMMON_PEOPLE
+
+
+def two_names(how: str, a: str, b: str) -> bool:
+    """True when `a` and `b`, alike in writing only, are each a name many listed people bear and the
+    lists never give one as a spelling of the other ("khalil" and "khalid", "ahmad" and "ahmadi")."""
+    return how in WRITTEN_ALIKE and a != b and a in PEOPLE and b in PEOPLE and frozenset((a, b)) not in VARIANTS
+
+
+def only_common_shared(matched: Iterable[str], unmatched: Iterable[str]) -> list[str]:
+    """The screened name's parts that a candidate sharing only common given names leaves unmatched
+    (empty when a distinctive part is shared or nothing distinctive is left over)."""
+    shared = list(matched)
+    if not shared or not all(common(p) for p in shared):
+        return []
+    return [p for p in unmatched if not common(p)]
+
+
+def different_person(pairs: Sequence[tuple[str, list[str], list[str]]], unmatched: Sequence[str]) -> str:
+    """Why two person names that align are still two people, in words ('' when nothing says so):
+    `pairs` are the aligned parts (rule, screened side, listed side), `unmatched` the screened
+    name's parts left over."""
+    names = [f"{a[0]}~{b[0]}" for how, a, b in pairs if len(a) == len(b) == 1 and two_names(how, a[0], b[0])]
+    if names:
+        return f"{', '.join(names)}: two names, each borne by many listed people, so a different person"
+    distinct = only_common_shared((p for how, a, _b in pairs if how != "initial" for p in a), unmatched)
+    if distinct:
+        return f"only common given names shared; {', '.join(distinct)} has no counterpart: a different person"
+    return ""
