@@ -97,3 +97,14 @@ def identifier(folder: Path | None) -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def score_in_float32(ident: Any) -> None:
+    """Keep the identifier's feature table (after `set_languages`) as a row-major float32 matrix.
+
+    py3langid scores an article as `log1p(counts) @ ptc[features]`: the table is float16 and, once
+    restricted to some languages, column-major, so every article gathers scattered half-precision
+    rows and converts them to float32 before the product (numpy's type promotion). Gathering the
+    same rows from a row-major float32 copy yields the very matrix that conversion produced, so the
+    scores are bit for bit the same, at a fifth of the cost per article (46 MB instead of 23)."""
+    ident.nb_ptc = np.ascontiguousarray(ident.nb_ptc, dtype=np.float32)

@@ -64,6 +64,7 @@ def _model() -> Any:
         if _identifier is None:
             ident = langmodel.identifier(_model_folder)
             ident.set_languages([lang for lang in ident.labels if len(lang) == 2])
+            langmodel.score_in_float32(ident)
             _identifier = ident
     return _identifier
 
@@ -76,31 +77,40 @@ def declared_language(value: str | None) -> str | None:
     return m.group(1).lower() if m else None
 
 
+_SCRIPTS = {  # the script ranges counted apart (disjoint); every other letter counts as "other"
+    "hangul": "\uac00-\ud7a3\u1100-\u11ff",
+    "kana": "\u3040-\u30ff",
+    "han": "\u4e00-\u9fff\u3400-\u4dbf",
+    "arabic": "\u0600-\u06ff\u0750-\u077f",
+    "cyrillic": "\u0400-\u04ff",
+}
+_SCRIPT_RES = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPTS.items()}
+_OTHER_NON_ASCII = re.compile(f"[^\\x00-\\x7f{''.join(_SCRIPTS.values())}]")
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@cache
+def _letter_res() -> dict[str, re.Pattern[str] | None]:
+    """Per language, a pattern of the non-ASCII letters only it uses (None: it has none)."""
+    out: dict[str, re.Pattern[str] | None] = {}
+    for lang, chars in _script_letters().items():
+        own = "".join(re.escape(ch) for ch in sorted(chars) if ch >= "\x80")
+        out[lang] = re.compile(f"[{own}]") if own else None
+    return out
+
+
 def _by_script(sample: str) -> tuple[str | None, int]:
     """(language decided by script or None, number of letters)."""
-    counts = {"hangul": 0, "kana": 0, "han": 0, "arabic": 0, "cyrillic": 0, "other": 0}
-    letters = _script_letters()
-    marks = dict.fromkeys(letters, 0)
-    for ch in sample:
-        if ch < "\x80":
-            if ch.isalpha():
-                counts["other"] += 1
-            continue
-        if "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff":
-            counts["hangul"] += 1
-        elif "\u3040" <= ch <= "\u30ff":
-            counts["kana"] += 1
-        elif "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            counts["han"] += 1
-        elif "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
-            counts["arabic"] += 1
-        elif "\u0400" <= ch <= "\u04ff":
-            counts["cyrillic"] += 1
-        elif unicodedata.category(ch).startswith("L"):
-            counts["other"] += 1
-        for lang, chars in letters.items():
-            if ch in chars:
-                marks[lang] += 1
+    # Counted by regular expressions and a bytes translation (C loops) rather than a Python loop
+    # over every character: ASCII letters are the bytes A-Z and a-z of the UTF-8 encoding (no
+    # multi-byte sequence holds an ASCII byte); only non-ASCII characters outside the counted
+    # scripts are asked whether they are letters.
+    encoded = sample.encode("utf-8", "surrogatepass")
+    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPT_RES.items()}
+    counts["other"] = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS)) + sum(
+        1 for ch in _OTHER_NON_ASCII.findall(sample) if unicodedata.category(ch).startswith("L"))
+    marks = {lang: len(pattern.findall(sample)) if pattern is not None else 0
+             for lang, pattern in _letter_res().items()}
     total = sum(counts.values())
     if not total:
         return None, 0

@@ -55,3 +55,14 @@ def test_other_keys_copies_removed(tmp_path: Path, stale: str) -> None:
     (tmp_path / stale).write_bytes(b"old")
     langmodel.identifier(tmp_path)
     assert not (tmp_path / stale).exists()
+
+
+def test_float32_table_scores_bit_for_bit_as_the_packaged_one() -> None:
+    packaged = langmodel.identifier(None)
+    packaged.set_languages([lang for lang in packaged.labels if len(lang) == 2])
+    fast = langmodel.identifier(None)
+    fast.set_languages(packaged.nb_classes)
+    langmodel.score_in_float32(fast)
+    assert fast.nb_ptc.dtype.name == "float32" and fast.nb_ptc.flags["C_CONTIGUOUS"]
+    for text in _texts():
+        assert fast.classify(text) == packaged.classify(text), text

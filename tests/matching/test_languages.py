@@ -4,6 +4,8 @@ characters, on small in-memory lists (renderings.yaml and languages.yaml are the
 # ruff: noqa: RUF001, RUF003  (text in other scripts, and confusable letters on purpose)
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from monitor.matching.engine import Matcher, build_matcher
@@ -203,3 +205,28 @@ def test_the_generated_vocabularies_are_up_to_date() -> None:
     done = subprocess.run([sys.executable, str(root / "scripts" / "vocabularies"), "--check"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("sample", ["", "Kim Jong Un", "Путин и Шойгу", "Путін і Шойгу", "김정은 위원장",
+                                    "金正恩と会談", "金正恩会见", "بوتين وشويغو", "پوتین و سپاه",
+                                    "İstanbul'da Şoygu", "x\ud800y é",
+                                    "Ⅻ 𝔸𝔹 Ωμέγα ǅ", "abc \u200f\u200d def", "mixed Путин text with 金 and ب"])
+def test_script_counts_are_those_of_a_character_by_character_count(sample: str) -> None:
+    from monitor.matching.language import _by_script, _script_letters
+
+    counts = {"hangul": 0, "kana": 0, "han": 0, "arabic": 0, "cyrillic": 0, "other": 0}
+    for ch in sample:  # the plain definition: each letter in the first script range holding it
+        cp = ord(ch)
+        name = ("hangul" if 0xAC00 <= cp <= 0xD7A3 or 0x1100 <= cp <= 0x11FF else "kana" if 0x3040 <= cp <= 0x30FF
+                else "han" if 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF
+                else "arabic" if 0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F
+                else "cyrillic" if 0x0400 <= cp <= 0x04FF else "other")
+        if name != "other" or (ch.isalpha() and (cp < 0x80 or unicodedata.category(ch).startswith("L"))):
+            counts[name] += 1
+    assert _by_script(sample)[1] == sum(counts.values())
+    marks = {lang: sum(ch in chars for ch in sample if ch >= "\x80") for lang, chars in _script_letters().items()}
+    lang = _by_script(sample)[0]
+    if lang in ("uk", "ru"):
+        assert marks[lang] and not marks["ru" if lang == "uk" else "uk"]
+    if lang in ("fa", "ar"):
+        assert marks[lang] > marks["ar" if lang == "fa" else "fa"]
