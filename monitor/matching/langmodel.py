@@ -1,23 +1,32 @@
-"""py3langid's packaged model, loaded once per process and kept uncompressed in a cache folder.
+"""py3langid's packaged model, prepared once for scoring and mapped from a cache folder by every process.
 
 The package ships its model as an LZMA-compressed npz: decompressing it costs about half a CPU second
-in every process that detects a language (a `scan` of one article, a worker's first article). With a
-cache folder the decompressed arrays are written there once (`langid-model-<key>.npz`, the key from
-py3langid's version and the model file's size and time) and read back in a tenth of that, with
-`allow_pickle=False`. The identifier built either way holds the same arrays, so it classifies
-identically. A missing, damaged or unwritable cache only costs the decompression.
+in every process that detects a language (a `scan` of one article, a worker's first article), and
+restricting it to the two-letter languages copies its feature table again. With a cache folder the
+prepared arrays are written there once, one `.npy` file each in `langid-model-<key>/` (the key from
+py3langid's version, the model file's size and time and this format), and every later process maps
+them read-only (`np.load(mmap_mode="r")`, no pickle): nothing is decompressed or copied at start-up,
+the pages a process touches come from the page cache, shared by every worker on the machine.
+
+Prepared means: restricted to the languages with a two-letter code (as `set_languages` does), and
+the feature table kept row-major in float32. py3langid scores an article as
+`log1p(counts) @ ptc[features]`; its table is float16 and, once restricted, column-major, so every
+article gathered scattered half-precision rows and converted them to float32 (numpy's type
+promotion) before the product. Gathering the same rows from the row-major float32 table yields the
+very matrix that conversion produced, so scores are bit for bit the same, at a fifth of the cost
+per article. A missing, damaged or unwritable cache only costs the preparation in that process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import lzma
 import os
 import shutil
 import tempfile
-import zipfile
-from array import array
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +35,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _PREFIX = "langid-model-"
+_FORMAT = 2  # one .npy per array, prepared (two-letter languages, row-major float32 table)
 _KEYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
-_TYPECODE = {2: "H", 4: "I", 8: "L"}
 
 
 def _model_path() -> Path:
@@ -41,70 +50,102 @@ def _key(path: Path) -> str:
     from importlib.metadata import version
 
     stat = path.stat()
-    text = f"{version('py3langid')}:{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
+    text = f"{version('py3langid')}:{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{_FORMAT}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _stdlib_array(values: np.ndarray) -> array:
-    # the identifier walks its automaton element by element: stdlib arrays index faster than numpy
-    out = array(_TYPECODE[values.dtype.itemsize])
-    out.frombytes(np.ascontiguousarray(values).tobytes())
-    return out
+def two_letter(labels: list[str]) -> list[str]:
+    """The languages the service tells apart: those with an ISO 639-1 code."""
+    return [lang for lang in labels if len(lang) == 2]
+
+
+def _prepared(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The packaged arrays restricted to two-letter languages, the table row-major float32 (what
+    `set_languages` and `score_in_float32` make of them in memory)."""
+    classes = arrays["classes"].tolist()
+    keep = set(two_letter(list(dict.fromkeys(classes))))
+    indices = [i for i, c in enumerate(classes) if c in keep]
+    return {
+        "ptc": np.ascontiguousarray(np.asarray(arrays["ptc"])[:, indices], dtype=np.float32),
+        "pc": np.asarray(arrays["pc"])[indices],
+        "classes": np.asarray([classes[i] for i in indices]),
+        "nextmove": np.asarray(arrays["nextmove"]),
+        "nextmove_row": np.asarray(arrays["nextmove_row"]),
+        "out_feat": np.asarray(arrays["out_feat"]),
+    }
 
 
 def _write(path: Path, folder: Path, target: Path) -> None:
-    """Decompress the packaged model into target (atomically) and drop other keys' copies."""
+    """Prepare the packaged model into target (a folder, renamed into place whole) and drop other keys'."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".langid-", suffix=".tmp", dir=folder)
+    tmp = Path(tempfile.mkdtemp(prefix=".langid-", suffix=".tmp", dir=folder))
     try:
-        with os.fdopen(fd, "wb") as out, lzma.open(path) as src:
-            shutil.copyfileobj(src, out, length=1 << 20)
-        os.replace(tmp, target)
+        with lzma.open(path) as src, np.load(io.BytesIO(src.read()), allow_pickle=False) as data:
+            if set(_KEYS) - set(data.files):
+                raise ValueError("not a py3langid model")
+            prepared = _prepared({name: data[name] for name in _KEYS})
+        for name, values in prepared.items():
+            np.save(tmp / f"{name}.npy", values, allow_pickle=False)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():  # another process renamed its copy into place first: use that one
+                raise
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    for other in folder.glob(f"{_PREFIX}*.npz"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    for other in folder.glob(f"{_PREFIX}*"):
         if other != target:
-            other.unlink(missing_ok=True)
+            if other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+            else:
+                other.unlink(missing_ok=True)
 
 
-def _from_arrays(source: Any) -> Any:
+def _mapped(target: Path) -> Any:
+    """The identifier over the prepared arrays in target, mapped read-only; ValueError when they do not fit."""
     from py3langid.langid import LanguageIdentifier
 
-    with np.load(source, allow_pickle=False) as data:
-        if set(_KEYS) - set(data.files):
-            raise ValueError("not a py3langid model")
-        return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            _stdlib_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
-            tk_row=_stdlib_array(data["nextmove_row"]),
-        )
-
-
-def identifier(folder: Path | None) -> Any:
-    """py3langid's identifier with normalised probabilities, via the cached copy in folder when given."""
-    path = _model_path()
-    if folder is not None:
-        target = folder / f"{_PREFIX}{_key(path)}.npz"
-        try:
-            if not target.exists():
-                _write(path, folder, target)
-            return _from_arrays(target)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # unwritable folder, damaged file
-            log.warning("language model not cached in %s: %s", folder, exc)
-            if target.exists():
-                target.unlink(missing_ok=True)
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    arrays = {name: np.load(target / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _KEYS}
+    ptc, pc, classes = arrays["ptc"], arrays["pc"], arrays["classes"]
+    nextmove, rows, out = arrays["nextmove"], arrays["nextmove_row"], arrays["out_feat"]
+    shapes_fit = (ptc.dtype == np.float32 and ptc.ndim == 2 and ptc.flags["C_CONTIGUOUS"]
+                  and pc.shape == classes.shape == (ptc.shape[1],) and nextmove.dtype == np.uint32
+                  and rows.ndim == out.ndim == nextmove.ndim == 1 and len(rows) == len(out) > 0)
+    # every state and row a walk can reach is inside the arrays (a damaged file raises here, not mid-scan)
+    if not shapes_fit or int(nextmove.max()) >= len(rows) or (int(rows.max()) + 1) * 256 > len(nextmove) \
+            or int(out.max()) >= ptc.shape[0]:
+        raise ValueError("prepared language model arrays do not fit together")
+    return LanguageIdentifier(
+        np.asarray(ptc), np.array(pc), classes.tolist(), np.asarray(nextmove).data, out.tolist(),
+        norm_probs=True, tk_row=np.asarray(rows).data,
+    )
 
 
 def score_in_float32(ident: Any) -> None:
-    """Keep the identifier's feature table (after `set_languages`) as a row-major float32 matrix.
-
-    py3langid scores an article as `log1p(counts) @ ptc[features]`: the table is float16 and, once
-    restricted to some languages, column-major, so every article gathers scattered half-precision
-    rows and converts them to float32 before the product (numpy's type promotion). Gathering the
-    same rows from a row-major float32 copy yields the very matrix that conversion produced, so the
-    scores are bit for bit the same, at a fifth of the cost per article (46 MB instead of 23)."""
+    """Keep the identifier's feature table (after `set_languages`) row-major in float32 (same scores)."""
     ident.nb_ptc = np.ascontiguousarray(ident.nb_ptc, dtype=np.float32)
+
+
+def identifier(folder: Path | None) -> Any:
+    """py3langid's identifier with normalised probabilities over the two-letter languages, mapped from
+    the prepared copy in folder when given (written there first when absent)."""
+    path = _model_path()
+    if folder is not None:
+        target = folder / f"{_PREFIX}{_key(path)}"
+        try:
+            if not target.is_dir():
+                _write(path, folder, target)
+            return _mapped(target)
+        except (OSError, ValueError, KeyError, EOFError, lzma.LZMAError) as exc:  # unwritable, damaged
+            log.warning("language model not cached in %s: %s", folder, exc)
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(two_letter(ident.labels))
+    score_in_float32(ident)
+    return ident

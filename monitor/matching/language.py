@@ -62,10 +62,7 @@ def _model() -> Any:
     global _identifier
     with _lock:
         if _identifier is None:
-            ident = langmodel.identifier(_model_folder)
-            ident.set_languages([lang for lang in ident.labels if len(lang) == 2])
-            langmodel.score_in_float32(ident)
-            _identifier = ident
+            _identifier = langmodel.identifier(_model_folder)
     return _identifier
 
 
@@ -86,6 +83,7 @@ _SCRIPTS = {  # the script ranges counted apart (disjoint); every other letter c
 }
 _SCRIPT_RES = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPTS.items()}
 _OTHER_NON_ASCII = re.compile(f"[^\\x00-\\x7f{''.join(_SCRIPTS.values())}]")
+_NON_ASCII = re.compile("[^\\x00-\\x7f]")
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -103,13 +101,17 @@ def _by_script(sample: str) -> tuple[str | None, int]:
     """(language decided by script or None, number of letters)."""
     # Counted by regular expressions and a bytes translation (C loops) rather than a Python loop
     # over every character: ASCII letters are the bytes A-Z and a-z of the UTF-8 encoding (no
-    # multi-byte sequence holds an ASCII byte); only non-ASCII characters outside the counted
-    # scripts are asked whether they are letters.
+    # multi-byte sequence holds an ASCII byte); the script patterns run over the non-ASCII
+    # characters only, and only those outside the counted scripts are asked whether they are letters.
     encoded = sample.encode("utf-8", "surrogatepass")
-    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPT_RES.items()}
-    counts["other"] = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS)) + sum(
-        1 for ch in _OTHER_NON_ASCII.findall(sample) if unicodedata.category(ch).startswith("L"))
-    marks = {lang: len(pattern.findall(sample)) if pattern is not None else 0
+    ascii_letters = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS))
+    if len(encoded) == len(sample):  # all ASCII: no script but "other", nothing to decide
+        return None, ascii_letters
+    wide = "".join(_NON_ASCII.findall(sample))  # a few characters in English text
+    counts = {name: len(pattern.findall(wide)) for name, pattern in _SCRIPT_RES.items()}
+    counts["other"] = ascii_letters + sum(
+        1 for ch in _OTHER_NON_ASCII.findall(wide) if unicodedata.category(ch).startswith("L"))
+    marks = {lang: len(pattern.findall(wide)) if pattern is not None else 0
              for lang, pattern in _letter_res().items()}
     total = sum(counts.values())
     if not total:

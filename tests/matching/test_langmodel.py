@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from monitor.matching import langmodel
@@ -25,44 +27,60 @@ def _texts() -> list[str]:
     return texts
 
 
+def _reference() -> Any:
+    """py3langid as shipped, restricted to the two-letter languages by its own `set_languages`."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(langmodel.two_letter(ident.labels))
+    return ident
+
+
 def test_cached_copy_classifies_identically_and_survives_damage(tmp_path: Path) -> None:
+    reference = _reference()
     packaged = langmodel.identifier(None)
-    written = langmodel.identifier(tmp_path)  # decompresses into the folder
-    copies = list(tmp_path.glob("langid-model-*.npz"))
-    assert len(copies) == 1
-    reread = langmodel.identifier(tmp_path)  # reads the copy
-    for ident in (packaged, written, reread):
-        ident.set_languages([lang for lang in ident.labels if len(lang) == 2])
+    written = langmodel.identifier(tmp_path)  # prepares the copy in the folder
+    copies = list(tmp_path.glob("langid-model-*"))
+    assert len(copies) == 1 and copies[0].is_dir()
+    reread = langmodel.identifier(tmp_path)  # maps the copy
+    assert reread.nb_classes == reference.nb_classes
     for text in _texts():
-        assert written.classify(text) == reread.classify(text) == packaged.classify(text), text
-    copies[0].write_bytes(b"not a zip")  # a damaged copy is dropped and the packaged model used
+        assert written.classify(text) == reread.classify(text) == packaged.classify(text) \
+            == reference.classify(text), text
+        assert reread.rank(text) == reference.rank(text), text
+    table = copies[0] / "ptc.npy"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])  # truncated: dropped, packaged used
     fallback = langmodel.identifier(tmp_path)
-    fallback.set_languages(packaged.nb_classes)
-    assert fallback.classify(SAMPLES[0]) == packaged.classify(SAMPLES[0])
-    assert not copies[0].exists() or copies[0].read_bytes() != b"not a zip"
+    assert fallback.classify(SAMPLES[0]) == reference.classify(SAMPLES[0])
+    assert not copies[0].exists()
+    langmodel.identifier(tmp_path)  # written again
+    (copies[0] / "nextmove.npy").write_bytes(b"not an array")
+    assert langmodel.identifier(tmp_path).classify(SAMPLES[1]) == reference.classify(SAMPLES[1])
+    assert not copies[0].exists()
+
+
+def test_out_of_range_states_are_refused(tmp_path: Path) -> None:
+    langmodel.identifier(tmp_path)
+    (copy,) = tmp_path.glob("langid-model-*")
+    rows = np.load(copy / "nextmove_row.npy")
+    np.save(copy / "nextmove_row.npy", rows[: len(rows) // 2])
+    with pytest.raises(ValueError, match="do not fit"):
+        langmodel._mapped(copy)
 
 
 def test_unwritable_folder_falls_back(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     ident = langmodel.identifier(blocker / "cache")
-    ident.set_languages(["en", "fr", "de"])
     assert ident.classify(SAMPLES[1])[0] == "fr"
 
 
-@pytest.mark.parametrize("stale", ["langid-model-0000000000000000.npz"])
+@pytest.mark.parametrize("stale", ["langid-model-0000000000000000.npz", "langid-model-0000000000000000"])
 def test_other_keys_copies_removed(tmp_path: Path, stale: str) -> None:
-    (tmp_path / stale).write_bytes(b"old")
+    if stale.endswith(".npz"):
+        (tmp_path / stale).write_bytes(b"old")
+    else:
+        (tmp_path / stale).mkdir()
+        (tmp_path / stale / "ptc.npy").write_bytes(b"old")
     langmodel.identifier(tmp_path)
     assert not (tmp_path / stale).exists()
-
-
-def test_float32_table_scores_bit_for_bit_as_the_packaged_one() -> None:
-    packaged = langmodel.identifier(None)
-    packaged.set_languages([lang for lang in packaged.labels if len(lang) == 2])
-    fast = langmodel.identifier(None)
-    fast.set_languages(packaged.nb_classes)
-    langmodel.score_in_float32(fast)
-    assert fast.nb_ptc.dtype.name == "float32" and fast.nb_ptc.flags["C_CONTIGUOUS"]
-    for text in _texts():
-        assert fast.classify(text) == packaged.classify(text), text
