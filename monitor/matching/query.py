@@ -230,24 +230,10 @@ class _Parser:
         tok = tok or self.peek()
         return _error(self.text, tok.pos, expected, _describe(tok))
 
-    def sized(self, node: Node, tok: _Tok) -> Node:
-        """Record the size of a new node (its children are recorded) and refuse one over the bounds."""
-        children: tuple[Node, ...]
-        if isinstance(node, And | Or):
-            children = node.children
-        elif isinstance(node, Not):
-            children = (node.child,)
-        elif isinstance(node, Near):
-            children = (node.left, node.right)
-        else:
-            children = ()
-        parts = [self.stats.get(id(c)) or tree_stats(c) for c in children]
-        st = _Stats(
-            depth=1 + max((p.depth for p in parts), default=0),
-            clauses=1 + sum(p.clauses for p in parts),
-            terms=(1 if isinstance(node, Term) else 0) + sum(p.terms for p in parts),
-            near=(1 if isinstance(node, Near) else 0) + sum(p.near for p in parts),
-        )
+    def sized(self, node: Node, tok: _Tok, known: _Stats | None = None) -> Node:
+        """Record the size of a new node (its children are recorded, or its size is `known`) and refuse
+        one over the bounds."""
+        st = known or self._stats_of(node)
         for value, bound, what in (
             (st.depth, MAX_TREE_DEPTH, f"at most {MAX_TREE_DEPTH} levels of nested operators"),
             (st.clauses, MAX_CLAUSES, f"at most {MAX_CLAUSES} clauses"),
@@ -258,6 +244,25 @@ class _Parser:
                 raise self.fail(f"{what} (vocabularies expanded)", tok)
         self.stats[id(node)] = st
         return node
+
+    def _stats_of(self, node: Node) -> _Stats:
+        children: tuple[Node, ...]
+        if isinstance(node, And | Or):
+            children = node.children
+        elif isinstance(node, Not):
+            children = (node.child,)
+        elif isinstance(node, Near):
+            children = (node.left, node.right)
+        else:
+            children = ()
+        shared = self.vocabularies.sizes
+        parts = [self.stats.get(id(c)) or shared.get(id(c)) or tree_stats(c) for c in children]
+        return _Stats(
+            depth=1 + max((p.depth for p in parts), default=0),
+            clauses=1 + sum(p.clauses for p in parts),
+            terms=(1 if isinstance(node, Term) else 0) + sum(p.terms for p in parts),
+            near=(1 if isinstance(node, Near) else 0) + sum(p.near for p in parts),
+        )
 
     def parse(self) -> Node:
         if self.peek().kind == "end":
@@ -445,9 +450,12 @@ class _Parser:
             node = expand_vocabulary(vocab, self.vocabularies, self.known_country, self.field,
                                      (*self.stack, name))
             self.vocabularies.expanded[key] = node
+            # the size of every node of the shared tree, computed once: sizing a tree that uses it
+            # walked it again for every use (reading the rule pack was quadratic in its vocabularies)
+            tree_stats(node, self.vocabularies.sizes)
         if isinstance(node, Or) and not vocab.is_query:
             self.spliced.add(id(node))
-        return self.sized(node, tok) if not isinstance(node, Term) else node
+        return self.sized(node, tok, self.vocabularies.sizes.get(id(node))) if not isinstance(node, Term) else node
 
 
 def _entry_node(entry: str, parser: _Parser) -> Node:
@@ -491,9 +499,10 @@ def expand_vocabulary(vocab: Vocabulary, vocabularies: Vocabularies, known_count
     return children[0] if len(children) == 1 else Or(tuple(children))
 
 
-def tree_stats(node: Node) -> _Stats:
-    """Depth and sizes of a tree, computed without recursion (the tree may be deeper than Python allows)."""
-    done: dict[int, _Stats] = {}
+def tree_stats(node: Node, done: dict[int, _Stats] | None = None) -> _Stats:
+    """Depth and sizes of a tree, computed without recursion (the tree may be deeper than Python allows);
+    `done` holds the sizes of nodes already known (by id, of nodes still alive) and receives the new ones."""
+    done = {} if done is None else done
     todo: list[tuple[Node, bool]] = [(node, False)]
     while todo:
         cur, expanded = todo.pop()

@@ -83,6 +83,8 @@ class Vocabularies(Mapping[str, Vocabulary]):
                                ensure_ascii=False)
         self.fingerprint = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self.expanded: dict[tuple[str, str | None], Any] = {}
+        # sizes of every node of those trees, by id (they live as long as `expanded` holds them)
+        self.sizes: dict[int, Any] = {}
 
     def __getitem__(self, name: str) -> Vocabulary:
         return self._items[name]

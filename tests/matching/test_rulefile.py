@@ -176,3 +176,19 @@ def test_vocabularies_are_shared_across_files_and_names_are_unique(tmp_path) -> 
     (tmp_path / "c.yaml").write_text("vocabularies:\n  arms: [guns]\n")
     _rules, errors = check_rules([tmp_path])
     assert any("duplicate vocabulary 'arms'" in str(e) and e.line == 2 for e in errors)
+
+
+@pytest.mark.parametrize("text", [GOOD, GOOD.replace("(weapon* OR", "(weapon* OR OR"), VOCAB_PACK,
+                                  VOCAB_PACK.replace("more: [tanks]", "more: [tanks, '@arms']"),
+                                  GOOD.replace("title:", "title: [", 1)])
+def test_libyaml_and_python_composers_give_the_same_pack(tmp_path: Path, text: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.matching import rulefile
+
+    (tmp_path / "pack.yaml").write_text(text)
+    fast = rulefile.read_pack([tmp_path])
+    monkeypatch.setattr(rulefile, "_C_LOADER", None)
+    slow = rulefile.read_pack([tmp_path])
+    assert [repr(r) for r in fast.rules] == [repr(r) for r in slow.rules]
+    assert [(str(e), e.line, e.column) for e in fast.errors] == [(str(e), e.line, e.column) for e in slow.errors]
+    assert fast.vocabularies.fingerprint == slow.vocabularies.fingerprint
