@@ -83,6 +83,9 @@ class RuleSet:
         self.triggers: dict[object, list[int]] = {}
         self.always: list[int] = []
         self._pred_cache: dict[EntityPred, Callable[[EntityInfo], bool]] = {}
+        # `_required` of each node of the rule being compiled: every level of `_closure` asks it of
+        # its node, which walked the whole subtree again at each level
+        self._required_of: dict[int, set[object] | None] = {}
         for spec in specs:
             if spec.enabled:
                 self._add(spec)
@@ -101,16 +104,17 @@ class RuleSet:
         return tid
 
     def _add(self, spec: RuleSpec) -> None:
+        self._required_of.clear()  # keyed by node id: valid only while this rule's trees (node, whens) are held
         parsed = parse_query(spec.query, vocabularies=spec.vocabularies)
         term_ids = frozenset(self._tid(sub) for sub in walk(parsed) if isinstance(sub, Term))
         preds = [sub for sub in walk(parsed) if isinstance(sub, EntityPred)]
         node = self._compile(parsed)
-        escalations = [(e.severity, e.scope,
-                        self._closure(self._compile(parse_query(e.when, vocabularies=spec.vocabularies))))
-                       for e in spec.escalate]
+        whens = [self._compile(parse_query(e.when, vocabularies=spec.vocabularies)) for e in spec.escalate]
+        escalations = [(e.severity, e.scope, self._closure(when)) for e, when in zip(spec.escalate, whens, strict=True)]
         index = len(self.rules)
         self.rules.append(CompiledRule(spec, self._closure(node), escalations, term_ids, preds))
         required = self._required(node)
+        self._required_of.clear()
         if required is None:
             self.always.append(index)
         else:
@@ -258,6 +262,12 @@ class RuleSet:
 
     def _required(self, node: Node) -> set[object] | None:
         """Triggers of which any article matching `node` holds at least one (None: unbounded)."""
+        key = id(node)
+        if key not in self._required_of:
+            self._required_of[key] = self._required_uncached(node)
+        return self._required_of[key]
+
+    def _required_uncached(self, node: Node) -> set[object] | None:
         if isinstance(node, TermSet):
             return set(node.tids)
         if isinstance(node, EntityPred):
