@@ -381,10 +381,13 @@ class Deployment:
     def settle(self, expected_articles: int, timeout: float = 120.0) -> int:
         """Recover until every article is stored and matched and every delivery delivered; rounds used."""
         self.wait_restarts()
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        # `timeout` is the time allowed without progress: a busy machine delivers slower, but a
+        # stall (a lost task, a lease never released) stops every count; 3 x timeout caps it all.
+        deadline, cap = start + timeout, start + 3 * timeout
         rounds = 0
         last: tuple[int, ...] | None = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < min(deadline, cap):
             time.sleep(1.5)
             try:
                 state = progress(self.engine, self.receiver)
@@ -396,8 +399,11 @@ class Deployment:
                 rounds += 1
                 self.fast_forward()
                 self.sweeps()
+            else:
+                deadline = max(deadline, time.monotonic() + min(timeout, 60.0))
             last = state
-        raise AssertionError(f"not settled after {timeout:.0f} s: {progress(self.engine, self.receiver)} "
+        waited = time.monotonic() - start
+        raise AssertionError(f"not settled after {waited:.0f} s: {progress(self.engine, self.receiver)} "
                              f"(expected {expected_articles} articles)\n{self.logs()}")
 
 
