@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Text, UniqueConstraint, event, select
 from sqlmodel import Field, SQLModel
 
+from monitor import alertlabels
 from monitor.modelbase import UtcDatetime, as_utc, utcnow
 from monitor.modelbase import json_field as _json
 from monitor.modelbase import text_field as _text
@@ -242,7 +243,7 @@ class Alert(SQLModel, table=True):
     """One article's alert: every rule that fired on it as a label, and the review status.
 
     `labels` holds each rule's own category, severity, score, explanation, entities and
-    evidence (see `monitor.alerts.labels`); the alert's `rule_id` ... `evidence` summarise
+    evidence (see `monitor.alertlabels`); the alert's `rule_id` ... `evidence` summarise
     the labels not suppressed (top label, highest severity and score, unions).
     """
 
@@ -295,10 +296,8 @@ class AlertLabel(SQLModel, table=True):
 @event.listens_for(Alert, "before_insert")
 def _alert_has_labels(_mapper: Any, _connection: Any, target: Alert) -> None:
     # An alert written from its fields alone (imports, tests) gets the one label they describe.
-    from monitor.alerts import labels
-
     if not target.labels:
-        target.labels = [labels.label_from_fields(target)]
+        target.labels = [alertlabels.label_from_fields(target)]
         target.rules = [] if target.suppressed else [target.rule_id]
 
 
@@ -317,8 +316,6 @@ def _alert_label_links_update(_mapper: Any, connection: Any, target: Alert) -> N
 
 
 def _write_label_links(connection: Any, target: Alert) -> None:
-    from monitor.alerts import labels
-
     table = AlertLabel.__table__  # type: ignore[attr-defined]
     connection.execute(table.delete().where(table.c.alert_id == target.id))
     rows = {
@@ -326,10 +323,10 @@ def _write_label_links(connection: Any, target: Alert) -> None:
             "alert_id": target.id,
             "rule_id": lab["rule_id"],
             "category": lab.get("category") or "sanctions",
-            "severity_rank": labels.rank(lab),
+            "severity_rank": alertlabels.rank(lab),
             "suppressed": bool(lab.get("suppressed")),
         }
-        for lab in labels.labels_of(target)
+        for lab in alertlabels.labels_of(target)
     }
     connection.execute(table.insert(), list(rows.values()))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from monitor.alerts.labels import labels_of
+from monitor.alertlabels import labels_of
 from monitor.alerts.queries import AlertFilter, list_alerts
 from monitor.alerts.rule_views import rule_public
 from monitor.models import Alert, Article, Entity, EntityChange, EntityName, ListVersion, Mention

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from monitor.alerts.labels import labels_of
+from monitor.alertlabels import labels_of
 from monitor.matching.rulefile import rule_files
 from monitor.matching.types import AlertFinding, RuleSpec
 from monitor.models import Alert, ListVersion, Rule, as_utc

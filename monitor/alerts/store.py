@@ -1,57 +1,51 @@
-"""Storing what the matcher found: mentions, one alert per article with every rule that fired
-as its labels (`monitor.alerts.labels`), outbox rows.
+"""Storing what the matcher found: mentions, and one alert per article with every rule that fired
+as its labels (`monitor.alertlabels`).
 
-`match_and_store` is idempotent per article: a re-run (a redelivered task, the sweep, a
-re-screen after a list update, rules changed) adds to the article's one alert only the
-labels of rules that were not on it yet; labels already there stay as first stored. The
-unique constraint on the article settles a race between two workers (the loser's insert is
-rolled back to a savepoint and its labels are merged into the winner's alert). Mentions are
-replaced by the latest scan. A label whose every entity is covered by a suppression is
-stored suppressed; an alert whose every label is suppressed is suppressed and not delivered.
-Outbox rows (`monitor.notify.outbox.enqueue_for_alert`) are written in the same transaction
-for the subscriptions the new labels match, so only what is new is notified; subscriptions
-delivered per story get theirs once the article is placed in its story
-(`monitor.notify.story_outbox.enqueue_for_story`), in that transaction too. A new label on
-a dismissed alert reopens it (status `new`, with an entry in its audit trail).
+`store_scan` is idempotent per article: a re-run (a redelivered task, the sweep, a re-screen
+after a list update, rules changed) adds to the article's one alert only the labels of rules
+that were not on it yet; labels already there stay as first stored. The unique constraint on
+the article settles a race between two workers (the loser's insert is rolled back to a
+savepoint and its labels are merged into the winner's alert). Mentions are replaced by the
+latest scan. A label whose every entity is covered by a suppression is stored suppressed; an
+alert whose every label is suppressed is suppressed and not delivered. What is new and not
+suppressed is listed in `StoreResult.to_notify`, for the caller (`monitor.pipeline.match`) to
+write its outbox rows in the same transaction, so only what is new is notified (and, once the
+article is placed in its story, the rows of subscriptions delivered per story). A new label on a
+dismissed alert reopens it (status `new`, with an entry in its audit trail).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor.alerts import labels
-from monitor.alerts.matcher_cache import current_matcher
+from monitor import alertlabels as labels
 from monitor.alerts.suppressions import find_suppression
 from monitor.matching.engine import Matcher
 from monitor.matching.language import detect_language
-from monitor.matching.types import AlertFinding, ArticleInput, EntityFinding
-from monitor.models import Alert, AlertEntity, AlertReview, Article, Delivery, Mention, Story, utcnow
-from monitor.notify.outbox import enqueue_for_alert
-from monitor.notify.story_outbox import enqueue_for_story
+from monitor.matching.types import AlertFinding, ArticleInput, EntityFinding, ScanResult
+from monitor.models import Alert, AlertEntity, AlertReview, Article, Delivery, Mention, utcnow
 from monitor.rules.failures import record_failures
-from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SWEEP_AGE = timedelta(minutes=2)
-SWEEP_BATCH = 500
 
 
 @dataclass
 class StoreResult:
-    """What one match-and-store did: alerts created, alerts that got new labels, new deliveries."""
+    """What one match-and-store did: alerts created, alerts that got new labels, new deliveries,
+    and the alerts to deliver (with only their new active labels, or None for a new alert)."""
 
     alerts_created: list[Alert] = field(default_factory=list)
     alerts_updated: list[Alert] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    to_notify: list[tuple[Alert, list[dict[str, Any]] | None]] = field(default_factory=list)
+    alert: Alert | None = None  # the article's alert, if it has one (new, updated or as it was)
 
 
 def article_input(article: Article) -> ArticleInput:
@@ -140,14 +134,12 @@ def _add_labels(session: Session, alert: Alert, found: list[dict[str, Any]]) -> 
     return new
 
 
-def match_and_store(session: Session, article: Article, matcher: Matcher, *, rescreen: bool = False) -> StoreResult:
-    """Scan a stored article and store its mentions and its alert's new labels (idempotent per article)."""
-    if article.id is None:
-        session.add(article)
-        session.flush()
+def store_scan(
+    session: Session, article: Article, scan: ScanResult, matcher: Matcher, *, rescreen: bool = False
+) -> StoreResult:
+    """Store a stored article's scan: its mentions and its alert's new labels (idempotent per article)."""
     assert article.id is not None
     article_id = article.id
-    scan = matcher.scan(article_input(article))
     if scan.rule_errors:
         record_failures(session, scan.rule_errors, matcher.rules, article_id)
     _replace_mentions(session, article_id, scan.entities)
@@ -183,94 +175,19 @@ def match_and_store(session: Session, article: Article, matcher: Matcher, *, res
             result.alerts_created.append(alert)
             found = []
             if not alert.suppressed:
-                result.deliveries.extend(enqueue_for_alert(session, alert))
+                result.to_notify.append((alert, None))
     if found and alert is not None:
         new = _add_labels(session, alert, found)
         if new:
             _link_entities(session, alert, datasets)
             result.alerts_updated.append(alert)
             if labels.active(new) and not alert.suppressed:
-                result.deliveries.extend(enqueue_for_alert(session, alert, labels.active(new)))
+                result.to_notify.append((alert, labels.active(new)))
     article.matched_at = utcnow()
     article.matcher_version = matcher.version[:64]
     if article.language is None and scan.language:
         article.language = scan.language
     session.add(article)
     session.flush()
-    story = _place_in_story(session, article)
-    if story is not None:
-        # subscriptions delivered per story, in the same transaction as the alert and the placement
-        result.deliveries.extend(enqueue_for_story(session, story, alert))
+    result.alert = alert
     return result
-
-
-def _place_in_story(session: Session, article: Article) -> Story | None:
-    # grouping must never cost an article its alerts: a failure is logged and the article stays
-    # out of a story (a later re-match places it)
-    from monitor.stories.store import forget_window, place_article
-
-    try:
-        with session.begin_nested():
-            return place_article(session, article)
-    except Exception:
-        forget_window(session)  # the window may hold what the savepoint rolled back
-        log.exception("stories: article %s not placed", article.id)
-        return None
-
-
-def match_article_id(session: Session, settings: Settings, article_id: int) -> list[int]:
-    """Match one stored article with the current matcher; the ids of the deliveries created."""
-    article = session.get(Article, article_id)
-    if article is None:
-        log.warning("match: article %s is gone", article_id)
-        return []
-    result = match_and_store(session, article, current_matcher(session, settings))
-    session.flush()
-    return [d.id for d in result.deliveries if d.id is not None]
-
-
-@dataclass
-class MatchSummary:
-    """What matching a batch of stored articles did."""
-
-    matched: int = 0
-    alerts: int = 0
-    delivery_ids: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-
-
-def match_articles(session: Session, settings: Settings, article_ids: Iterable[int]) -> MatchSummary:
-    """Match these stored articles now, each in its own savepoint (one that fails is logged,
-    left unmatched for the sweep, and never stops the others); the caller commits."""
-    summary = MatchSummary()
-    matcher = None
-    for article_id in article_ids:
-        article = session.get(Article, article_id)
-        if article is None:
-            continue
-        matcher = matcher or current_matcher(session, settings)
-        try:
-            with session.begin_nested():
-                result = match_and_store(session, article, matcher)
-        except Exception:  # a bug on one article must not stall the batch
-            log.exception("match: article %s failed, left for the next sweep", article_id)
-            summary.failed.append(article_id)
-            continue
-        summary.matched += 1
-        summary.alerts += len(result.alerts_created)
-        summary.delivery_ids.extend(d.id for d in result.deliveries if d.id is not None)
-    return summary
-
-
-def match_unmatched(session: Session, settings: Settings, *, older_than: timedelta = SWEEP_AGE,
-                    limit: int = SWEEP_BATCH) -> tuple[int, list[int]]:
-    """Match articles left unmatched (a lost task, a crash): (articles matched, delivery ids)."""
-    cutoff = utcnow() - older_than
-    ids = session.exec(
-        select(Article.id)
-        .where(col(Article.matched_at).is_(None), col(Article.fetched_at) <= cutoff)
-        .order_by(col(Article.id))
-        .limit(limit)
-    ).all()
-    summary = match_articles(session, settings, [i for i in ids if i is not None])
-    return summary.matched, summary.delivery_ids

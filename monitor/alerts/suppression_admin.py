@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from monitor.alerts import labels
+from monitor import alertlabels as labels
 from monitor.models import Alert, AlertEntity, Article, AuditEvent, Mention, Suppression, utcnow
 
 SCOPES = ("article", "feed", "global")

@@ -72,8 +72,8 @@ def _poll_round(all_feeds: bool, threads: int, quiet: bool) -> str:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from monitor.alerts.store import match_articles
     from monitor.feeds.poll import PollResult, all_feed_ids, due_feeds, poll_many
+    from monitor.pipeline.match import match_articles
 
     cfg = settings()
     engine = ready_engine(cfg)

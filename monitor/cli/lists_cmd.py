@@ -112,7 +112,7 @@ def _skip_lines(detail: list[dict[str, object]], total: int, show: int = 3) -> l
 
 def _rescreen(engine: Engine, cfg: Settings, version_id: int) -> str | None:
     """Re-screen in this process (the alerts' deliveries go out with the next delivery sweep)."""
-    from monitor.watchlists.rescreen import rescreen_version
+    from monitor.pipeline.rescreen import rescreen_version
 
     try:
         with session_scope(engine) as session:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from monitor.alerts.labels import active, labels_of, rank
+from monitor.alertlabels import active, labels_of, rank
 from monitor.matching.types import SEVERITY_RANK
 from monitor.models import Alert, Subscription
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from monitor.alerts.labels import labels_of
+from monitor.alertlabels import labels_of
 from monitor.links import web_link
 from monitor.models import Alert, Article, Delivery, DeliveryAttempt, Entity, Subscription
 from monitor.rules.source import rule_title

@@ -1,6 +1,6 @@
 """Placing stored articles into stories as they are matched, and keeping each story's triage row current.
 
-`place_article` runs after matching (monitor.alerts.store) for every stored article: it feeds the
+`place_article` runs after matching (monitor.pipeline.match) for every stored article: it feeds the
 pure grouping stage (monitor.grouping) the article and records the story it chose in `story_article`.
 Each worker process keeps the grouping window in memory (`_Window`): it is filled from the database
 on first use with the articles placed in the last news cycle, then catches up with the placements

@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.alerts.matcher_cache import current_matcher
-from monitor.alerts.store import match_and_store
 from monitor.matching.engine import build_matcher
 from monitor.matching.types import ArticleInput, RuleSpec
 from monitor.models import Article, Rule
+from monitor.pipeline.match import match_and_store
 from monitor.rules import source
 from monitor.rules.failures import current_failures
 from monitor.settings import Settings

@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from monitor.alerts.matcher_cache import current_matcher
 from monitor.alerts.review import history, review
-from monitor.alerts.store import match_and_store, match_article_id, match_unmatched
 from monitor.matching.types import SEVERITY_RANK
 from monitor.models import (
     Alert,
@@ -32,6 +31,7 @@ from monitor.models import (
     utcnow,
 )
 from monitor.notify.payload import webhook_payload
+from monitor.pipeline.match import match_and_store, match_article_id, match_unmatched
 from monitor.settings import Settings
 
 RULES = """\

@@ -11,7 +11,7 @@ from typing import Any
 import feedparser
 from sqlalchemy.engine import Engine
 
-from monitor.alerts import labels
+from monitor import alertlabels as labels
 from monitor.db import session_scope
 from monitor.models import Alert, AlertEntity, utcnow
 from tests.api.conftest import Api

@@ -91,7 +91,7 @@ def _add_entities(session: Session) -> None:
 def _story_alert(session: Session, article: Article, settings: Settings) -> int:
     """The seed story's one alert, from ENGINE's matcher and the default rule pack."""
     from monitor.alerts.matcher_cache import current_matcher
-    from monitor.alerts.store import match_and_store
+    from monitor.pipeline.match import match_and_store
 
     result = match_and_store(session, article, current_matcher(session, settings))
     session.commit()

@@ -150,7 +150,7 @@ def test_rules_test_and_alerts_list(env: Path) -> None:
     out_of_range = run("rules", "test", "cli-arms", "--since", "0001-01-01T00:00:00+01:00")
     assert out_of_range.exit_code == 1 and "out of range" in out_of_range.output  # a clear error, no traceback
 
-    from monitor.alerts.store import match_unmatched
+    from monitor.pipeline.match import match_unmatched
     from monitor.settings import Settings
 
     engine = make_engine(f"sqlite:///{env / 'm.db'}")

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import labels
+from monitor import alertlabels as labels
 from monitor.db import session_scope
 from monitor.models import Alert, Article, Delivery, Feed, Story, StoryNotice, utcnow
 from monitor.notify.deliver import claim_due, deliver_one, redeliver

@@ -210,8 +210,8 @@ def test_secret_is_encrypted_at_rest(sqlite_engine: Engine, make_settings) -> No
 
 def test_article_to_webhook_through_the_matcher(sqlite_engine: Engine, make_settings) -> None:
     """The real chain in one process: stored article -> match_and_store (default rules) -> outbox -> webhook."""
-    from monitor.alerts.store import match_article_id
     from monitor.models import Article
+    from monitor.pipeline.match import match_article_id
 
     settings = make_settings()
     with ReceiverServer() as rx:

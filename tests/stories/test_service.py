@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import labels
+from monitor import alertlabels as labels
 from monitor.db import session_scope
 from monitor.models import Alert, AlertReview, Article, AuditEvent, Feed, Story, StoryArticle
 from monitor.stories.review import merge_stories, review_story, split_story

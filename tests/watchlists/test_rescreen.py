@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.alerts.matcher_cache import current_matcher
-from monitor.alerts.store import match_and_store
 from monitor.db import session_scope
 from monitor.models import Alert, AlertEntity, Article, Delivery, Subscription, utcnow
-from monitor.watchlists.rescreen import added_names, needs_rescreen, rescreen_version
+from monitor.pipeline.match import match_and_store
+from monitor.pipeline.rescreen import added_names, needs_rescreen, rescreen_version
 from monitor.watchlists.store import load_list
 from tests.watchlists.test_load_ofac_csv import ADD, ALT, SDN, write_list
 

@@ -15,7 +15,7 @@ from workers.celery_app import app
 @app.task(name="monitor.refresh_lists", ignore_result=True)
 def refresh_lists() -> dict[str, object]:
     """Beat: download the official lists (when enabled) and queue re-screening of new versions."""
-    from monitor.watchlists.rescreen import needs_rescreen
+    from monitor.pipeline.rescreen import needs_rescreen
     from monitor.watchlists.update import update_lists
 
     settings = context.settings()
@@ -32,7 +32,7 @@ def refresh_lists() -> dict[str, object]:
 @app.task(name="monitor.rescreen", ignore_result=True)
 def rescreen(version_id: int) -> dict[str, object]:
     """Re-screen recent articles for what one list version added; queue the new deliveries."""
-    from monitor.watchlists.rescreen import rescreen_version
+    from monitor.pipeline.rescreen import rescreen_version
 
     with context.session() as session:
         result = rescreen_version(session, context.settings(), int(version_id))

@@ -14,7 +14,7 @@ from workers.celery_app import app
 @app.task(name="monitor.match_article", ignore_result=True)
 def match_article(article_id: int) -> int:
     """Match one stored article; queue `monitor.deliver` for every delivery created."""
-    from monitor.alerts.store import match_article_id
+    from monitor.pipeline.match import match_article_id
 
     with context.session() as session:
         delivery_ids = match_article_id(session, context.settings(), int(article_id))
@@ -26,7 +26,7 @@ def match_article(article_id: int) -> int:
 @app.task(name="monitor.match_sweep", ignore_result=True)
 def match_sweep() -> int:
     """Beat: match articles still unmatched two minutes after they were stored."""
-    from monitor.alerts.store import match_unmatched
+    from monitor.pipeline.match import match_unmatched
 
     with context.session() as session:
         matched, delivery_ids = match_unmatched(session, context.settings())

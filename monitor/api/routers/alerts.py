@@ -17,10 +17,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import labels
+from monitor import alertlabels as labels
+from monitor.alertlabels import labels_of
 from monitor.alerts.csv_export import csv_lines
 from monitor.alerts.detail import alert_detail, alert_public
-from monitor.alerts.labels import labels_of
 from monitor.alerts.queries import (
     JSON_COLUMNS,
     AlertFilter,

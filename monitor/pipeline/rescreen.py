@@ -21,7 +21,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from monitor.alerts.matcher_cache import current_matcher
+from monitor.alerts.store import article_input
 from monitor.models import Article, EntityChange, ListVersion, utcnow
+from monitor.pipeline.match import match_and_store
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,12 +94,7 @@ def rescreen_version(
     recent = (col(Article.matched_at).is_not(None), or_(when >= cutoff, col(Article.fetched_at) >= cutoff))
     if not session.execute(select(func.count()).select_from(Article).where(*recent)).scalar():
         return result  # nothing stored yet (a first load): no matcher needed
-    # ENGINE's functions; imported here so that loading lists never depends on the matcher.
-    from monitor.alerts.store import article_input, match_and_store
-
     if matcher is None:
-        from monitor.alerts.matcher_cache import current_matcher
-
         matcher = current_matcher(session, settings, wait=True)  # the new names, not the old matcher
     last_id = 0
     while True:
