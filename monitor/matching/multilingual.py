@@ -265,19 +265,21 @@ class LanguageSupport:
                 continue
             cut: tuple[int, int] | None = None  # characters to blank, relative to the word
             if _is_cyrillic(first):
-                cut = self._cut_suffix(word, cyr_suffixes)
-                if cut is not None:
-                    name_before = False
-                elif word in tokens:
-                    continue
-                if cut is None:
-                    swap = self._swap_ending(word)
-                    if swap is not None:
-                        if chars is None:
-                            chars = list(nt.norm)
-                        at = m.start() + swap[0]
-                        chars[at : at + len(swap[1])] = swap[1]
-                        cut = swap[0] + len(swap[1]), len(word)
+                # an ending that replaces the dictionary one (Сергея: Сергей) first, so that a
+                # shorter word it also ends ("serg") does not take it
+                swap = None if word in tokens else self._swap_ending(word)
+                if swap is not None:
+                    if chars is None:
+                        chars = list(nt.norm)
+                    at = m.start() + swap[0]
+                    chars[at : at + len(swap[1])] = swap[1]
+                    cut = swap[0] + len(swap[1]), len(word)
+                else:
+                    cut = self._cut_suffix(word, cyr_suffixes)
+                    if cut is not None:
+                        name_before = False
+                    elif word in tokens:
+                        continue
             elif _is_arabic(first):
                 cut = self._cut_prefix(word, ar_prefixes) or self._cut_suffix(word, ar_suffixes)
             elif latin and first.isalpha():

@@ -165,6 +165,10 @@ def pack() -> Matcher:
     ("平壤已向莫斯科运送数百万发炮弹。", "zh"),
     ("북한이 러시아에 포탄 수백만 발을 공급했다.", "ko"),
     ("Pyongyang, Moskova'ya milyonlarca top mermisi sevk etti.", "tr"),
+    ("قالت مصادر إن طهران نقلت مئات المسيرات إلى موسكو.", "ar"),  # a verb of three root letters, conjugated
+    ("Iran hat Russland Hunderte Kampfdrohnen überlassen.", "de"),  # a compound
+    ("북한이 군수물자를 러시아로 실어 보냈다.", "ko"),
+    ("Бывшим бойцам передали танки.", "ru"),  # a form the exact list writes out
 ])
 def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
@@ -179,6 +183,7 @@ def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: s
     ("يقول الخبراء إن تنظيم الوقت أهم سلاح للنجاح.", "ar"),  # an everyday sense
     ("Le président a annoncé le déploiement d'armes nucléaires tactiques en Biélorussie.", "fr"),  # deployment
     ("The U.S. launched strikes after a drone attack by Iran-backed groups.", "en"),  # English stays English
+    ("루카셴코 대통령은 러시아의 전술핵무기 배치를 환영했다.", "ko"),  # deployment; 의 전 is no 이전
 ])
 def test_arms_transfer_traps_stay_quiet(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
