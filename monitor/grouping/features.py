@@ -20,6 +20,7 @@ import yaml
 from anyascii import anyascii
 from wordfreq import zipf_frequency
 
+from monitor import resources as knowledge
 from monitor.grouping.kinds import is_commentary_piece, split_background
 
 _TAG = re.compile(r"<[^>]+>")
@@ -29,6 +30,8 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 # what ends a sentence or opens a quote: a capital right after it is no sign of a name
 _SENTENCE_MARKS = frozenset(".!?:;|\"'(-\u2013\u2014\u2018\u2019\u201c\u201d")
 _SUFFIXES = tuple(a + "s" for a in _APOSTROPHES)
+_SHORTEST_FOLDED = int(knowledge.mapping("plurals", "thresholds")["shortest_folded"])
+_KEPT_ENDINGS = knowledge.ordered("plurals", "kept_endings")
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,8 @@ def _norm_word(word: str) -> str:
 
 
 def _stem(word: str) -> str:
-    # a crude plural fold: 'sanctions' and 'sanction', 'talks' and 'talk' meet (folding verb endings
-    # too measured no better on the tuning windows); short words and -ss/-us/-is words stay
-    if len(word) <= 4 or word.endswith(("ss", "us", "is")):
+    # a crude plural fold (monitor/resources/plurals.yaml): 'sanctions' and 'sanction' meet
+    if len(word) < _SHORTEST_FOLDED or word.endswith(_KEPT_ENDINGS):
         return word
     if word.endswith("s"):
         return word[:-1]

@@ -40,17 +40,16 @@ from monitor.matching.tuning import (
     FACTOR_PROPER,
 )
 from monitor.matching.words import (
+    NAME_GOES_ON,
     NAME_LINKS,
     ORG_CONTEXT,
     ORG_FIELD_NEEDLES,
+    ORG_WORDS_BEFORE,
     RELATIVE_WORDS,
     TITLE_ABBREVIATIONS,
     TITLE_WORDS,
     VESSEL_WORDS,
 )
-
-_NAME_GOES_ON_OF = re.compile(r" (?:of|in) (?:the )?[A-Z]")
-_ORG_WORDS_BEFORE = ("pmc", "mercenary", "mercenaries")
 
 
 @dataclass
@@ -156,7 +155,7 @@ def org_context(fs: FieldState, t0: int, t1: int) -> bool:
     after = fs.nt.token_after(t1)
     if after == "s":
         after = fs.nt.token_after(fs.nt.token_end(t1 + 1))
-    if after in ORG_CONTEXT or fs.nt.token_before(t0) in _ORG_WORDS_BEFORE:
+    if after in ORG_CONTEXT or fs.nt.token_before(t0) in ORG_WORDS_BEFORE:
         return True
     padded = fs.nt.padded
     return any(word in padded for word in ORG_FIELD_NEEDLES)
@@ -201,7 +200,7 @@ def proper_owners(span: Span) -> frozenset[int]:
     words = [w for w in WORD.findall(fs.text[o0:o1]) if w.casefold() not in NAME_LINKS]
     if len(words) < 2 or not all(w[0].isupper() for w in words) or title_case_run(fs.text[:o0]):
         return frozenset()
-    if _NAME_GOES_ON_OF.match(fs.text, o1):
+    if NAME_GOES_ON.match(fs.text, o1):
         return frozenset()  # "the Islamic State of Khorasan": a longer name, another group
     before = span.cue("country_before")
     return frozenset(e for e in props if not index.entity_countries(e) or (

@@ -6,6 +6,7 @@ aircraft, words that make a short name an organisation, and legal forms of compa
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from monitor import resources
@@ -39,6 +40,12 @@ ORG_FIELD_NEEDLES = tuple(
     f" {w} " if w in resources.words("words", "org_field_whole_words") else f" {w}"
     for w in resources.ordered("words", "org_field_words")
 )
+# a word right before an organisation's short name that makes it the organisation ("PMC Wagner")
+ORG_WORDS_BEFORE = resources.words("words", "org_words_before")
+# " of K...", " in the K...": a name that goes on as a longer one ("the Islamic State of Khorasan")
+_CONTINUES = resources.mapping("words", "name_continues")
+_LINKS, _ARTICLES = ("|".join(map(re.escape, _CONTINUES[key])) for key in ("links", "articles"))
+NAME_GOES_ON = re.compile(rf" (?:{_LINKS}) (?:(?:{_ARTICLES}) )?[A-Z]")
 # small words written in lower case inside an organisation's name ("Ministry of Defence")
 NAME_LINKS = resources.words("words", "name_links")
 FACILITY_WORDS = resources.words("words", "facility_words")

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts.queries import AlertFilter, filter_conditions
 from monitor.links import web_link
+from monitor.matching.types import SEVERITIES
 from monitor.models import Alert, Article, Digest, DigestItem, Entity, Feed, Subscription, utcnow
 from monitor.notify import apprise_channel, email, render
 from monitor.notify.payload import review_url
@@ -222,7 +223,7 @@ def build_digest(
                 "review_url": review_url(settings, a.id),
             }
         )
-    severity_order = ["critical", "high", "medium", "low"]
+    severity_order = list(reversed(SEVERITIES))
     not_ok = select(Subscription).where(col(Subscription.status) != "ok").order_by(col(Subscription.id))
     failing = [
         {"id": s.id, "name": s.name or f"{s.channel} #{s.id}", "status": s.status, "detail": s.status_detail or ""}

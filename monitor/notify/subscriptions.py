@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from monitor import netguard
-from monitor.matching.types import SEVERITY_RANK
+from monitor.matching.types import CATEGORIES, SEVERITY_RANK
 from monitor.models import AuditEvent, Subscription, utcnow
 from monitor.notify import secretbox
 from monitor.notify.apprise_guard import AppriseTargetError, check_apprise_url
@@ -25,7 +25,6 @@ from monitor.notify.email import CONTROL_CHARS
 from monitor.settings import Settings
 
 CHANNELS = ("webhook", "email", "apprise")
-CATEGORIES = ("sanctions", "arms-transfer", "sanctions-evasion", "proliferation", "named-officials")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

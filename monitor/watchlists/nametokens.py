@@ -17,11 +17,7 @@ PERSON = "person"
 ORG = "org"
 
 _NUMBER_WORDS: dict[str, int] = {str(k): int(v) for k, v in resources.mapping("words", "number_words").items()}
-_ROMAN = {
-    r: i + 1
-    for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
-                           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"))
-}
+_ROMAN = {r: i + 1 for i, r in enumerate(resources.ordered("words", "roman_numerals"))}
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
 _SPLIT = re.compile(r"[^a-z0-9]+")
