@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from monitor.grouping.features import article_features
+from monitor.grouping.features import article_features, default_tuning
 from monitor.grouping.grouper import StoryArticle, group_archive
 from monitor.grouping.kinds import is_commentary_piece, split_background, text_is_commentary, url_is_commentary
 
@@ -72,3 +73,39 @@ def test_a_headline_is_placed_by_its_main_clause() -> None:
     feats = article_features("North Korea fires ballistic missile as Kim prepares to meet Putin", "")
     # the background clause weighs as text, the main clause as headline
     assert feats.terms["missile"] > feats.terms["putin"]
+
+
+def test_round_ups_are_generic_whatever_else_their_title_says() -> None:
+    from monitor.grouping.features import specific_title
+
+    words = default_tuning().generic_min_words
+    assert specific_title("Russia-Ukraine war at a glance: what we know on day 390 of the invasion", words)[1]
+    assert specific_title("Russia-Ukraine war: list of key events, day 317", words)[1]
+    assert not specific_title("Wagner mutiny live: Prigozhin halts march on Moscow", words)[1]
+
+
+def test_obituary_headings_are_commentary() -> None:
+    assert is_commentary_piece("Yevgeny Prigozhin, Wagner warlord, 1961 \u2014 2023", "", "")
+    assert not is_commentary_piece("Budget for 2023-2024 passes the Senate floor", "", "")
+
+
+CRASH = [
+    art("c1", "Plane carrying Wagner chief Prigozhin crashes north of Moscow",
+        "A private jet with Yevgeny Prigozhin on the passenger list crashed in the Tver region.", 0),
+    art("c2", "Prigozhin on passenger list of plane that crashed near Moscow",
+        "Russian aviation officials say Wagner chief Yevgeny Prigozhin was aboard the crashed jet in Tver.", 1),
+]
+
+
+def test_a_later_headline_with_a_new_development_starts_a_story_that_follows() -> None:
+    lede = ("Yevgeny Prigozhin was on the passenger list of the private jet that crashed in the Tver region"
+            " north of Moscow.")
+    report = art("c3", "Wagner chief Prigozhin was on the plane that crashed near Moscow, officials say", lede, 6.5)
+    # the same lede under a headline whose main words the story never used: a new development
+    later = art("c4", "Prigozhin plane crash was an assassination, Pentagon intelligence says", lede, 7)
+    placed = group_archive([*CRASH, report, later])
+    assert placed[0].story == placed[1].story == placed[2].story
+    assert placed[3].story != placed[0].story and placed[3].follows == placed[0].story
+    # without the novelty test the development would have joined the crash's story
+    lenient = dataclasses.replace(default_tuning(), novelty_max=1.0)
+    assert group_archive([*CRASH, report, later], lenient)[3].story == placed[0].story
