@@ -48,9 +48,11 @@ UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def json_field(default: Any = None) -> Any:
+    """A JSON column, never NULL: an empty list by default, an empty mapping when `default` is given."""
     factory = list if default is None else dict
     return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
 
 
 def text_field(nullable: bool = True) -> Any:
+    """An unbounded text column: None by default, or "" when it may not be NULL."""
     return Field(default=None if nullable else "", sa_column=Column(Text, nullable=nullable))

@@ -147,35 +147,35 @@ def store_drafts(
     return result
 
 
+def _text_values(draft: ArticleDraft) -> dict[str, Any]:
+    # what an item's text gives the row, on insert and when an edit replaces it
+    return {
+        "title": draft.title,
+        "summary": draft.summary,
+        "content": draft.content,
+        "text": draft.text,
+        "author": draft.author,
+        "language": detect_language(draft.title or "", draft.text or "", draft.language),
+        "declared_language": draft.language,
+        "content_hash": draft.content_hash,
+    }
+
+
 def _values(feed_id: int, draft: ArticleDraft, key: str, now: datetime) -> dict[str, Any]:
     return {
         "feed_id": feed_id,
         "guid": draft.guid,
         "url": draft.url,
-        "title": draft.title,
-        "summary": draft.summary,
-        "content": draft.content,
-        "text": draft.text,
-        "author": draft.author,
-        "language": detect_language(draft.title or "", draft.text or "", draft.language),
-        "declared_language": draft.language,
+        **_text_values(draft),
         "published_at": draft.published_at,
         "fetched_at": now,
         "dedupe_key": key,
-        "content_hash": draft.content_hash,
     }
 
 
 def _update(session: Session, art_id: int, draft: ArticleDraft, now: datetime) -> None:
     values: dict[str, Any] = {
-        "title": draft.title,
-        "summary": draft.summary,
-        "content": draft.content,
-        "text": draft.text,
-        "author": draft.author,
-        "language": detect_language(draft.title or "", draft.text or "", draft.language),
-        "declared_language": draft.language,
-        "content_hash": draft.content_hash,
+        **_text_values(draft),
         "updated_at": now,
         # Edited text must be matched again.
         "matched_at": None,

@@ -75,6 +75,7 @@ def phonetic(token: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
+    """A name's words in Latin letters, lower case: camel case, initialisms and digits split apart."""
     latin = transliterate(text[:MAX_NAME_CHARS])
     if not (latin.isupper() or latin.islower()):  # "McKesson", "PricewaterhouseCoopers"
         latin = _CAMEL.sub(" ", latin)
