@@ -21,7 +21,6 @@ nomenklatura logic-v2 and rigour, written here from scratch:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -30,7 +29,8 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from monitor import resources
 from monitor.watchlists import nameparts, nametokens
-from monitor.watchlists.nametokens import DOUBLES, MAX_NAME_CHARS, ORG, PERSON, phonetic
+from monitor.watchlists.abjad import is_abjad, skeletons
+from monitor.watchlists.nametokens import MAX_NAME_CHARS, ORG, PERSON, phonetic
 
 __all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "is_abjad",
            "prepare", "skeletons"]
@@ -178,40 +178,11 @@ def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
     return out, forms
 
 
-_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_LATIN_VOWELS = str.maketrans("pvzq", "bfsk", "aeiouyw")
-_ABJAD_VOWELS = str.maketrans("pvzq", "bfsk", "wy")
-
-
-@lru_cache(maxsize=50_000)
-def _skeleton(token: str, abjad: bool) -> tuple[str, ...]:
-    """Consonants only, the way Arabic and Hebrew write a name ('mohammed' and 'mhmd' -> 'mhmd')."""
-    if not abjad:
-        return (DOUBLES.sub(r"\1", token.translate(_LATIN_VOWELS)),)
-    key = token.translate(_ABJAD_VOWELS)
-    if key.endswith("h") and len(key) >= 3:  # ta marbuta, written but not pronounced
-        key = key[:-1]
-    key = DOUBLES.sub(r"\1", key)
-    if key.startswith("l") and len(key) >= 3:  # maybe the article al- written onto the name
-        return (key, key[1:])
-    return (key,)
-
-
-def skeletons(token: str, abjad: bool) -> tuple[str, ...]:
-    """The consonant keys of a part (screening retrieves abjad-script queries by them)."""
-    return _skeleton(token, abjad)
-
-
-def is_abjad(text: str) -> bool:
-    """True when the text is written (partly) in Arabic or Hebrew script."""
-    return not text.isascii() and _ABJAD.search(text[:MAX_NAME_CHARS]) is not None
-
-
 def _abjad_sim(a: Part, b: Part) -> float:
     """Similarity of a part written in an abjad with one written in full (compared as consonants)."""
     best = 0.0
-    for ka in _skeleton(a.text, a.abjad):
-        for kb in _skeleton(b.text, b.abjad):
+    for ka in skeletons(a.text, a.abjad):
+        for kb in skeletons(b.text, b.abjad):
             if not ka or not kb:
                 continue
             if ka == kb:
@@ -386,6 +357,7 @@ def _span_candidates(a: PreparedName, b: PreparedName, rest_a: set[int], rest_b:
         (a_joined, pb, rest_a, rest_b, False),
         (b_joined, pa, rest_b, rest_a, True),
     ):
+        span_abjad = bool(other) and not other[0].abjad and (pa if other is pb else pb)[0].abjad
         for span in spans:
             if not rest_span.issuperset(span.idx):
                 continue
@@ -394,6 +366,8 @@ def _span_candidates(a: PreparedName, b: PreparedName, rest_a: set[int], rest_b:
                 if abs(len(y.text) - len(span.text)) > 3:
                     continue
                 sim, _how = _part_sim(span.text, span.phon, y.text, y.phon)
+                if sim < JOINED_FLOOR and span_abjad != y.abjad:  # "nsr"+"llh" is Nasrallah
+                    sim = _abjad_sim(Part(span.text, span.phon, span.weight, span_abjad), y)
                 if sim >= JOINED_FLOOR:
                     src = pb if flip else pa
                     label = "+".join(src[k].text for k in span.idx) + "~" + y.text
@@ -588,7 +562,7 @@ def clear_caches() -> None:
     prepare.cache_clear()
     phonetic.cache_clear()
     _spans.cache_clear()
-    _skeleton.cache_clear()
+    skeletons.cache_clear()
 
 
 def compare(name1: str, name2: str, schema: str | None = None) -> NameMatch:

@@ -31,11 +31,12 @@ def two_names(how: str, a: str, b: str) -> bool:
     return how in WRITTEN_ALIKE and a != b and a in PEOPLE and b in PEOPLE and frozenset((a, b)) not in VARIANTS
 
 
-def only_common_shared(matched: Iterable[str], unmatched: Iterable[str]) -> list[str]:
+def only_common_shared(matched: Iterable[Sequence[str]], unmatched: Iterable[str]) -> list[str]:
     """The screened name's parts that a candidate sharing only common given names leaves unmatched
-    (empty when a distinctive part is shared or nothing distinctive is left over)."""
+    (empty when a distinctive part is shared or nothing distinctive is left over). `matched` holds
+    each shared part as both names write it (the listed spelling tells for a name in Arabic script)."""
     shared = list(matched)
-    if not shared or not all(common(p) for p in shared):
+    if not shared or not all(any(common(p) for p in spellings) for spellings in shared):
         return []
     return [p for p in unmatched if not common(p)]
 
@@ -47,7 +48,7 @@ def different_person(pairs: Sequence[tuple[str, list[str], list[str]]], unmatche
     names = [f"{a[0]}~{b[0]}" for how, a, b in pairs if len(a) == len(b) == 1 and two_names(how, a[0], b[0])]
     if names:
         return f"{', '.join(names)}: two names, each borne by many listed people, so a different person"
-    distinct = only_common_shared((p for how, a, _b in pairs if how != "initial" for p in a), unmatched)
+    distinct = only_common_shared(([*a, *b] for how, a, b in pairs if how != "initial"), unmatched)
     if distinct:
         return f"only common given names shared; {', '.join(distinct)} has no counterpart: a different person"
     return ""

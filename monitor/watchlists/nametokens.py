@@ -41,6 +41,7 @@ _HARD_C = re.compile(r"c(?=[aou])")
 _SILENT_H = re.compile(r"h(?![aeiou])")
 _PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
 DOUBLES = re.compile(r"(.)\1+")
+_ABJAD_LETTERS = {str(k): str(v) for k, v in resources.mapping("romanisation", "abjad_letters").items()}
 
 def transliterate(text: str) -> str:
     """Latin letters for any script; each CJK/Hangul/kana character becomes a part of its own."""
@@ -52,7 +53,7 @@ def transliterate(text: str) -> str:
             out.append(ch)
             continue
         code = ord(ch)
-        latin = anyascii(ch)
+        latin = _ABJAD_LETTERS.get(ch) or anyascii(ch)
         # Syllabic scripts: one character is one syllable, and names are written without spaces.
         if 0xAC00 <= code <= 0xD7A3 or 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF:
             out.append(f" {latin} ")

@@ -57,6 +57,8 @@ RELATIVE_CUTOFF = 0.3
 NEAR_MISS_FLOOR = 0.5
 #: Weight of a part found by its consonants only (a query in Arabic or Persian script).
 ABJAD_RETRIEVAL = 0.8
+#: How many times more candidates such a query is compared with.
+ABJAD_WIDER = 3
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
 WEAK_ALIAS_FACTOR = 0.9
 # How a filter moves the score.
@@ -285,14 +287,24 @@ class ScreenIndex:
         # Parts written together in the list ("Ramimakhlouf") or apart ("van der bilt").
         joined = ["".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
         weighted: list[tuple[np.ndarray, float]] = []
-        if namematch.is_abjad(query):
+        abjad = namematch.is_abjad(query)
+        if abjad:
             for tok in tokens + joined:
                 for key in namematch.skeletons(tok, True):
-                    for tid in self._by_skel.get(key, ()):
-                        weighted.append((self._posting(tid), float(self._idf[tid]) * ABJAD_RETRIEVAL))
+                    tids = self._by_skel.get(key, ())
+                    if not tids:
+                        continue
+                    # weighed by how many aliases carry the consonants in any spelling: thirty
+                    # spellings of Hassan, each rare, still make one common name
+                    carriers = sum(len(self._posting(tid)) for tid in tids)
+                    weight = math.log(1.0 + self.size / carriers) * ABJAD_RETRIEVAL
+                    for tid in tids:
+                        weighted.append((self._posting(tid), weight))
         for tok in tokens + joined:
             scale = 1.0 if tok in tokens else 0.8
-            for tid, sim in self._variants(tok).items():
+            # consonants spelled out are no Latin word: their typo variants are noise ("hsnnsr" ~ "sons")
+            found = {tid: 1.0 for tid in [self.vocab.get(tok)] if tid is not None} if abjad else self._variants(tok)
+            for tid, sim in found.items():
                 weighted.append((self._posting(tid), float(self._idf[tid]) * sim * scale))
         if not weighted:
             return []
@@ -331,7 +343,10 @@ class ScreenIndex:
         if schema and schema.strip().lower() not in SCHEMAS:
             raise ScreenError(f"unknown schema: {schema!r} (use one of {', '.join(sorted(SCHEMAS))})")
         best: dict[str, ScreenMatch] = {}
-        for alias_id in self.candidates(query, CANDIDATES * (4 if wanted else 1)):
+        # a name in Arabic or Persian script finds parts by consonants alone, which many spellings
+        # share: it is compared with more candidates
+        wide = (4 if wanted else 1) * (ABJAD_WIDER if namematch.is_abjad(query) else 1)
+        for alias_id in self.candidates(query, CANDIDATES * wide):
             row = self.rows[alias_id]
             if wanted and row.dataset not in wanted:
                 continue

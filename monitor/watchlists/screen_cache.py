@@ -67,7 +67,9 @@ FORMAT_VERSION = 1
 PREFIX = "screen-index-"
 SUFFIX = ".npz"
 # Modules whose code decides what goes into the index.
-_CODE_FILES = ("screen.py", "namematch.py", "screen_cache.py", "aliases.py")
+_CODE_FILES = ("screen.py", "namematch.py", "nametokens.py", "abjad.py", "screen_cache.py", "aliases.py")
+# Name knowledge the parts are split and transliterated by.
+_DATA_FILES = ("romanisation.yaml", "words.yaml")
 
 
 def cache_dir(data_dir: Path) -> Path:
@@ -86,6 +88,8 @@ def _code_digest() -> str:
     here = Path(__file__).resolve().parent
     for name in _CODE_FILES:
         digest.update(name.encode() + b"\x1f" + (here / name).read_bytes() + b"\x1e")
+    for name in _DATA_FILES:
+        digest.update(name.encode() + b"\x1f" + (here.parent / "resources" / name).read_bytes() + b"\x1e")
     try:
         from importlib.metadata import version
 

@@ -201,3 +201,14 @@ def test_sharing_only_common_given_names_leaves_a_distinctive_part_unmatched() -
     assert result.score < 0.7 and "only common given names shared" in result.explanation
     # a distinctive part shared is a match, whatever else is common
     assert compare("Ali Hosseini Khamenei", "KHAMENEI, Ali", "Person").score >= 0.8
+
+
+def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None:
+    # "nasr allah" in Arabic script is NASRALLAH; "hizb allah" is HIZBALLAH
+    assert compare("حسن نصر الله", "NASRALLAH, Hasan", "Person").score >= 0.8
+    assert compare("حزب الله", "HIZBALLAH", "Organization").score >= 0.8
+    # a Persian za is romanised z (ZARIF); a final consonant h is kept (SALEH)
+    assert compare("محمد جواد ظریف", "ZARIF, Mohammad Javad", "Person").score >= 0.8
+    assert compare("علي عبدالله صالح", "SALEH, Ali Abdullah", "Person").score >= 0.8
+    # two consonants left once a final h is dropped are too few to stand for a name
+    assert compare("صالح", "SYAWAL", "Person").score < 0.7
