@@ -261,3 +261,79 @@ def test_api_sets_delivery_per_story_and_lists_story_messages(sqlite_engine: Eng
         rows = c.get(f"/api/v1/subscriptions/{sid}/deliveries", headers=api.h()).json()
         assert [(d["kind"], d["alert_id"], d["story_id"]) for d in rows] == [("story.created", None, story.id)]
         assert {d.subscription_id for d in made} == {sid, r.json()["id"]}
+
+
+SHELLS = [
+    ("North Korea ships artillery shells to Russia", "North Korea has shipped millions of artillery shells to "
+     "Russia for its war in Ukraine, South Korean officials said on Tuesday."),
+    ("North Korea has sent millions of artillery shells to Russia, Seoul says", "South Korean officials said on "
+     "Tuesday that North Korea has shipped millions of artillery shells to Russia for the war in Ukraine."),
+]
+
+
+@pytest.mark.slow
+def test_celery_worker_sends_created_then_the_sweep_sends_the_throttled_update(fresh_pg_engine: Engine,
+                                                                              make_settings) -> None:
+    """Real worker processes on Redis + PostgreSQL: matching places the articles in one story, the story
+    subscription gets story.created, then, when the interval ends, the sweep's story.updated; the
+    per-article subscription gets one alert.created per article as before."""
+    import time
+
+    from tests.api.conftest import engine_url
+    from tests.conftest import REDIS_URL
+    from tests.support.celery_worker import CeleryWorker, settings_env
+    from workers.celery_app import make_celery
+
+    settings = make_settings(database_url=engine_url(fresh_pg_engine), broker_url=REDIS_URL)
+    celery = make_celery(settings)
+
+    def wait(pred, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def article(outlet: str, title: str, text: str) -> int:
+        with session_scope(fresh_pg_engine) as s:
+            feed = Feed(url=f"http://127.0.0.1/{outlet}.xml", title=outlet)
+            s.add(feed)
+            s.flush()
+            row = Article(feed_id=feed.id, title=title, text=text, url=f"https://{outlet}.example/1",
+                          dedupe_key=outlet, content_hash=outlet, published_at=utcnow(), fetched_at=utcnow())
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            return row.id
+
+    with ReceiverServer() as stories_rx, ReceiverServer() as articles_rx:
+        with session_scope(fresh_pg_engine) as s:
+            sub_id, secret = story_sub(s, settings, stories_rx.url, minutes=1, rules=["arms-transfer"])
+            stories_rx.secrets = [secret or ""]
+            _, secret = create_subscription(s, settings, SubscriptionCreate(channel="webhook", target=articles_rx.url,
+                                                                            rules=["arms-transfer"]))
+            articles_rx.secrets = [secret or ""]
+        with CeleryWorker(settings_env(settings), concurrency=2) as worker:
+            celery.send_task("monitor.match_article", args=[article("bbc", *SHELLS[0])])
+            wait(lambda: len(stories_rx.accepted()) == 1 and len(articles_rx.accepted()) == 1, "story.created")
+            celery.send_task("monitor.match_article", args=[article("guardian", *SHELLS[1])])
+            wait(lambda: len(articles_rx.accepted()) == 2, "the second alert.created")
+            with Session(fresh_pg_engine) as s:
+                notice = s.exec(select(StoryNotice).where(StoryNotice.subscription_id == sub_id)).one()
+            assert notice.due_at is not None, worker.log_text()[-3000:]  # held back by the interval
+            assert len(stories_rx.accepted()) == 1
+            # the interval ends (instead of waiting a minute, move the notice's times back)
+            with session_scope(fresh_pg_engine) as s:
+                s.execute(update(StoryNotice).values(due_at=utcnow() - timedelta(seconds=1),
+                                                     last_message_at=utcnow() - timedelta(minutes=2)))
+            celery.send_task("monitor.deliver_due")
+            wait(lambda: len(stories_rx.accepted()) == 2, "story.updated")
+            celery.send_task("monitor.deliver_due")  # nothing more is due
+            time.sleep(1.0)
+    created, updated = (c.payload or {} for c in stories_rx.accepted())
+    assert (created["type"], updated["type"]) == ("story.created", "story.updated")
+    assert created["data"]["id"] == updated["data"]["id"] and created["data"]["sources"] == ["bbc"]
+    assert updated["data"]["changes"]["sources"] == ["guardian"] and updated["data"]["source_count"] == 2
+    assert [(c.payload or {}).get("type") for c in articles_rx.accepted()] == ["alert.created"] * 2
+    assert len(stories_rx.calls) == 2
