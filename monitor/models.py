@@ -253,6 +253,8 @@ class Alert(SQLModel, table=True):
         Index("ix_alert_rule_sev_created", "rule_id", "severity", "created_at", "id"),
         Index("ix_alert_created", "created_at", "id"),
         Index("ix_alert_status_created", "status", "created_at"),
+        # the live stream reads alerts changed since it last looked (labels added: monitor.alerts.label_events)
+        Index("ix_alert_updated", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -59,3 +59,67 @@ def test_real_server_auth_and_sse_stream(server) -> None:  # type: ignore[no-unt
         ) as stream:
             data = next(line for line in stream.iter_lines() if line.startswith("data: "))
         assert json.loads(data[6:])["id"] == later
+
+
+def _add_label(engine, alert_id: int, rule_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Add a label to a stored alert as re-matching does (monitor.alerts.store)."""
+    from monitor.alerts import labels
+    from monitor.models import Alert, utcnow
+
+    with session_scope(engine) as s:
+        alert = s.get(Alert, alert_id)
+        assert alert is not None
+        found = {"rule_id": rule_id, "category": "sanctions", "severity": "critical", "score": 0.95,
+                 "explanation": "fired on re-matching", "entity_ids": [], "evidence": [], "suppressed": False,
+                 "created_at": utcnow().isoformat()}
+        merged, added = labels.merge(labels.labels_of(alert), [found])
+        assert added
+        labels.apply(alert, merged)
+        alert.updated_at = utcnow()
+        s.add(alert)
+
+
+def _events(lines, count: int) -> list[tuple[str, str, dict]]:  # type: ignore[no-untyped-def]
+    """The next `count` events from an SSE stream's lines: (id, event, data)."""
+    out, fields = [], {}
+    for line in lines:
+        if line.startswith(("id: ", "event: ", "data: ")):
+            key, value = line.split(": ", 1)
+            fields[key] = value
+        elif line == "" and "data" in fields:
+            out.append((fields.get("id", ""), fields.get("event", "message"), json.loads(fields["data"])))
+            fields = {}
+            if len(out) == count:
+                return out
+    raise AssertionError("stream ended")
+
+
+def test_sse_stream_sends_labels_added_to_an_existing_alert(server) -> None:  # type: ignore[no-untyped-def]
+    base, key, engine = server
+    h = {"Authorization": f"Bearer {key}"}
+    old = add_alert(engine, article_id=None, feed_id=None, rule_id="arms-transfer")
+    other = add_alert(engine, article_id=None, feed_id=None, rule_id="arms-transfer")
+    _add_label(engine, other, "proliferation")  # before the stream opens: not told
+    with httpx.Client(base_url=base, timeout=10) as client:
+        with client.stream("GET", "/api/v1/alerts/stream?rule=named-officials&poll=0.2", headers=h) as stream:
+            lines = stream.iter_lines()
+            # a label of the stream's rule added to an alert made before: one alert.labels event;
+            # then a new alert of that rule as before
+            _add_label(engine, old, "named-officials")
+            (event_id, event, data), = _events(lines, 1)
+            assert event == "alert.labels" and data["id"] == old and data["added_rules"] == ["named-officials"]
+            assert "named-officials" in data["rules"] and int(event_id) == other  # the alert cursor, unchanged
+            new = add_alert(engine, article_id=None, feed_id=None, rule_id="named-officials")
+            (event_id, event, data), = _events(lines, 1)
+            assert (event, data["id"], int(event_id)) == ("alert", new, new)
+        # reconnecting: labels_since replays the additions made after it, and only those
+        with client.stream("GET", f"/api/v1/alerts/stream?rule=named-officials&poll=0.2&after_id={new}"
+                           "&labels_since=2000-01-01T00:00:00Z", headers=h) as stream:
+            (_, event, data), = _events(stream.iter_lines(), 1)
+            assert event == "alert.labels" and data["id"] == old and data["labels_at"]
+            labels_at = data["labels_at"]
+        _add_label(engine, other, "named-officials")
+        with client.stream("GET", f"/api/v1/alerts/stream?rule=named-officials&poll=0.2&after_id={new}",
+                           params={"labels_since": labels_at}, headers=h) as stream:
+            (_, event, data), = _events(stream.iter_lines(), 1)
+            assert event == "alert.labels" and data["id"] == other  # not `old` again

@@ -21,6 +21,7 @@ from monitor import alertlabels as labels
 from monitor.alertlabels import labels_of
 from monitor.alerts.csv_export import csv_lines
 from monitor.alerts.detail import alert_detail, alert_public
+from monitor.alerts.label_events import LabelWatch, added_labels
 from monitor.alerts.queries import (
     JSON_COLUMNS,
     AlertFilter,
@@ -37,7 +38,7 @@ from monitor.api import pgread
 from monitor.api.auth import AnalystKey
 from monitor.api.errors import ApiError, not_found, validation_error
 from monitor.api.params import MAX_ID, CursorQuery, IdPath, alert_filter
-from monitor.models import Alert
+from monitor.models import Alert, UtcDatetime, utcnow
 from monitor.schemas import (
     AlertDetail,
     AlertPublic,
@@ -145,6 +146,20 @@ def _new_alerts(engine: Engine, flt: AlertFilter, after_id: int) -> list[dict[st
         return [alert_public(a, groups) for a in rows]
 
 
+def _label_rows(engine: Engine, flt: AlertFilter, up_to_id: int, watch: LabelWatch) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        found = added_labels(session, flt, up_to_id, watch)
+        if not found:
+            return []
+        groups = current_clusters(session)
+        out = []
+        for alert, added in found:
+            times = [lab.get("created_at") for lab in labels_of(alert) if lab["rule_id"] in added]
+            out.append({**alert_public(alert, groups), "added_rules": added,
+                        "labels_at": max((t for t in times if isinstance(t, str)), default=None)})
+        return out
+
+
 def _max_id(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.coalesce(func.max(Alert.id), 0))).one() or 0)
@@ -164,9 +179,16 @@ async def alerts_stream(
         int | None, Query(ge=0, le=MAX_ID, description="start after this alert id (default: now)")
     ] = None,
     poll: Annotated[float, Query(ge=0.1, le=30, description="seconds between checks for new alerts")] = 2.0,
+    labels_since: Annotated[
+        UtcDatetime | None,
+        Query(description="also send label additions made after this time (default: from now); pass the "
+              "last `alert.labels` event's `labels_at` when reconnecting"),
+    ] = None,
 ) -> StreamingResponse:
-    """New alerts matching the filters as `event: alert` messages; reconnecting with Last-Event-ID resumes."""
+    """New alerts matching the filters as `event: alert` messages, and labels added to earlier alerts as
+    `event: alert.labels`; reconnecting with Last-Event-ID (and `labels_since`) resumes."""
     engine: Engine = request.app.state.engine
+    watch = LabelWatch(start=labels_since or utcnow())
     start = after_id
     if start is None and last_event_id and last_event_id.isdigit():
         start = int(last_event_id)
@@ -182,6 +204,11 @@ async def alerts_stream(
             for row in rows:
                 last = row["id"]
                 yield f"id: {last}\nevent: alert\ndata: {json.dumps(row, ensure_ascii=False)}\n\n"
+            # labels added to alerts already sent (or older): the event id stays the alert cursor
+            added = await run_in_threadpool(_label_rows, engine, flt, last, watch)
+            for row in added:
+                yield f"id: {last}\nevent: alert.labels\ndata: {json.dumps(row, ensure_ascii=False)}\n\n"
+            rows = rows + added
             idle = 0.0 if rows else idle + poll
             if idle >= 15:  # keep proxies from closing a quiet stream
                 idle = 0.0
