@@ -63,7 +63,7 @@ def test_real_server_auth_and_sse_stream(server) -> None:  # type: ignore[no-unt
 
 def _add_label(engine, alert_id: int, rule_id: str) -> None:  # type: ignore[no-untyped-def]
     """Add a label to a stored alert as re-matching does (monitor.alerts.store)."""
-    from monitor.alerts import labels
+    from monitor import alertlabels as labels
     from monitor.models import Alert, utcnow
 
     with session_scope(engine) as s:
