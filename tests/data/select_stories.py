@@ -1,7 +1,7 @@
 """Pick the items of the hand-labelled story set reproducibly (fixed windows, one seed per window).
 
 Run from the repository root:
-    .venv/bin/python -m tests.data.select_stories [--split tuning|blind|blind2|blind3|blind4] [--articles] > /tmp/stories.jsonl
+    .venv/bin/python -m tests.data.select_stories [--split tuning|blind|...|blind4] [--articles] > /tmp/stories.jsonl
 
 Each window is a few consecutive archive days of ../shared/data/articles/rss_items_2023_*.jsonl. Within
 a window every watch-list hit is taken (a uniform sample of the window's `hits_cap` of them on busy
