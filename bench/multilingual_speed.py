@@ -1,6 +1,6 @@
 """Throughput of matching outside English: language detection plus `Matcher.scan` per article.
 
-    .venv/bin/python -m bench.multilingual_speed [--rounds 3] [--repeat 20]
+    .venv/bin/python -m bench.multilingual_speed [--rounds 3] [--repeat 20] [--split tune] [--no-english]
 
 The matcher is bench/quality.py's (default rules, OFAC SDN, UN and named officials). Articles are
 the labelled multilingual set (tests/data/multilingual: written and real items in ten languages)
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--rules", default=str(ROOT / "config" / "rules"))
+    parser.add_argument("--split", choices=("tune", "blind", "all"), default="all",
+                        help="which part of the labelled set to time (the real feeds are timed whole)")
+    parser.add_argument("--no-english", action="store_true", help="skip the English side by side")
     args = parser.parse_args(argv)
     if not (DATA / "lists").exists():
         print(f"real data not available under {DATA}: nothing to measure")
@@ -46,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     matcher = build_matcher(load_rules([args.rules]), list(alias_specs(LISTS)))
     by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for item in load_items():
-        by_lang[item["language"]].append((str(item["title"]), str(item["text"])))
-    _english_side_by_side(args.rules, args.rounds)
+        if args.split == "all" or item["split"] == args.split:
+            by_lang[item["language"]].append((str(item["title"]), str(item["text"])))
+    if not args.no_english:
+        _english_side_by_side(args.rules, args.rounds)
     print("\nThe labelled articles (titles and two or three sentences):\n")
     _table(matcher, dict(by_lang), args.rounds, args.repeat)
     print("\nEvery item of the real non-English feeds of ../shared/data/feeds, as the feed parser gives them"
