@@ -57,8 +57,6 @@ RELATIVE_CUTOFF = 0.3
 NEAR_MISS_FLOOR = 0.5
 #: Weight of a part found by its consonants only (a query in Arabic or Persian script).
 ABJAD_RETRIEVAL = 0.8
-#: How many times more candidates such a query is compared with.
-ABJAD_WIDER = 3
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
 WEAK_ALIAS_FACTOR = 0.9
 # How a filter moves the score.
@@ -300,11 +298,11 @@ class ScreenIndex:
                     weight = math.log(1.0 + self.size / carriers) * ABJAD_RETRIEVAL
                     for tid in tids:
                         weighted.append((self._posting(tid), weight))
-        for tok in tokens + joined:
+        # consonants spelled out are no Latin word: their typo variants are noise ("hsnnsr" ~ "sons"),
+        # and the same consonants in the lists' own Arabic-script names are found by their keys above
+        for tok in [] if abjad else tokens + joined:
             scale = 1.0 if tok in tokens else 0.8
-            # consonants spelled out are no Latin word: their typo variants are noise ("hsnnsr" ~ "sons")
-            found = {tid: 1.0 for tid in [self.vocab.get(tok)] if tid is not None} if abjad else self._variants(tok)
-            for tid, sim in found.items():
+            for tid, sim in self._variants(tok).items():
                 weighted.append((self._posting(tid), float(self._idf[tid]) * sim * scale))
         if not weighted:
             return []
@@ -343,10 +341,7 @@ class ScreenIndex:
         if schema and schema.strip().lower() not in SCHEMAS:
             raise ScreenError(f"unknown schema: {schema!r} (use one of {', '.join(sorted(SCHEMAS))})")
         best: dict[str, ScreenMatch] = {}
-        # a name in Arabic or Persian script finds parts by consonants alone, which many spellings
-        # share: it is compared with more candidates
-        wide = (4 if wanted else 1) * (ABJAD_WIDER if namematch.is_abjad(query) else 1)
-        for alias_id in self.candidates(query, CANDIDATES * wide):
+        for alias_id in self.candidates(query, CANDIDATES * (4 if wanted else 1)):
             row = self.rows[alias_id]
             if wanted and row.dataset not in wanted:
                 continue
