@@ -63,16 +63,18 @@ class _StoryView:
 
     def __init__(self, session: Session, story: Story) -> None:
         self.session, self.story = session, story
-        self._articles: list[Article] | None = None
+        self._articles: list[Any] | None = None
         self._data: dict[str, Any] | None = None
 
-    def articles(self) -> list[Article]:
-        """Every article of the story, oldest id first."""
+    def articles(self) -> list[Any]:
+        """Every article of the story, oldest id first: the columns a message shows (not the texts)."""
         if self._articles is None:
-            self._articles = list(self.session.scalars(
-                select(Article).join(StoryArticle, col(StoryArticle.article_id) == col(Article.id))
+            self._articles = list(self.session.execute(
+                select(col(Article.id), col(Article.title), col(Article.url), col(Article.feed_id),
+                       col(Article.published_at), col(Article.fetched_at))
+                .join(StoryArticle, col(StoryArticle.article_id) == col(Article.id))
                 .where(col(StoryArticle.story_id) == self.story.id).order_by(col(Article.id))
-            ))
+            ).all())
         return self._articles
 
     def baseline(self) -> dict[str, Any]:
@@ -85,7 +87,7 @@ class _StoryView:
             "rules": sorted(self.story.rules),
         }
 
-    def _outlets(self, articles: list[Article]) -> dict[int, str]:
+    def _outlets(self, articles: list[Any]) -> dict[int, str]:
         ids = {a.feed_id for a in articles if a.feed_id is not None}
         if not ids:
             return {}
