@@ -6,41 +6,24 @@ against the 0005 schema (not by today's models)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from monitor.db import make_engine, upgrade
-from tests.conftest import PG_ADMIN_URL
+from monitor.db import upgrade
+from tests.support.migrated import engine_at
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty store migrated only to 0005 (the schema before labels)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        upgrade(engine, "0005")
-        yield engine
-        engine.dispose()
-        return
-    name = f"monitor_m_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].split("://", 1)[1]
-    engine = make_engine(f"postgresql+psycopg://{base}/{name}")
-    upgrade(engine, "0005")
-    yield engine
-    engine.dispose()
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    yield from engine_at("0005", request.param, tmp_path)
 
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,3 +49,13 @@ def make_subscription(session: Session, **fields: Any) -> Subscription:
     session.add(sub)
     session.flush()
     return sub
+
+
+def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `pred` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -5,39 +5,22 @@ deliveries. Rows written by SQL against the 0006 schema, on SQLite and PostgreSQ
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from monitor.db import make_engine, upgrade
+from monitor.db import upgrade
 from tests.alerts.test_migration_labels import T0, _insert
-from tests.conftest import PG_ADMIN_URL
+from tests.support.migrated import engine_at
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine_0006(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty store migrated only to 0006."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        upgrade(engine, "0006")
-        yield engine
-        engine.dispose()
-        return
-    name = f"monitor_m_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].split("://", 1)[1]
-    engine = make_engine(f"postgresql+psycopg://{base}/{name}")
-    upgrade(engine, "0006")
-    yield engine
-    engine.dispose()
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    yield from engine_at("0006", request.param, tmp_path)
 
 
 def test_deliveries_keep_their_attempts_and_story_messages_fit(engine_0006: Engine) -> None:

@@ -4,14 +4,13 @@ webhook receiver and a real SMTP server; subscriptions per article are unchanged
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor import alertlabels as labels
 from monitor.db import session_scope
 from monitor.models import Alert, Article, Delivery, Feed, Story, StoryNotice, utcnow
 from monitor.notify.deliver import claim_due, deliver_one, redeliver
@@ -24,18 +23,11 @@ from monitor.notify.subscriptions import (
     update_subscription,
 )
 from monitor.stories.store import place_article
+from tests.notify.conftest import wait_for
 from tests.notify.receiver import ReceiverServer
 from tests.notify.smtp import SmtpServer
+from tests.stories.test_service import SUMMIT, add_in
 
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-SUMMIT = [
-    ("Kim Jong Un and Vladimir Putin meet at Russia's Vostochny Cosmodrome",
-     "Vladimir Putin welcomed North Korea's Kim Jong Un at Russia's main spaceport."),
-    ("Kim and Putin meet in Russia at cosmodrome summit",
-     "The Russian president and North Korea's leader meet at the Vostochny cosmodrome in the far east."),
-    ("North Korea's Kim vows support for Russia at Vostochny cosmodrome summit with Putin",
-     "Kim Jong Un vowed to support Russia at the Vostochny cosmodrome summit with Vladimir Putin."),
-]
 ARMS = ("arms-transfer", "high", ("us_ofac_sdn:1",))
 
 
@@ -43,28 +35,8 @@ def place(s: Session, outlet: str, title: str, text: str, hours: float,
           alerts: tuple[tuple[str, str, tuple[str, ...]], ...] = (ARMS,), now: datetime | None = None
           ) -> tuple[Story, list[Delivery]]:
     """Store an article of this outlet with these alerts, place it in its story and enqueue for the story,
-    as `match_and_store` does; returns the story and the deliveries made."""
-    feed = s.exec(select(Feed).where(Feed.url == f"http://127.0.0.1/{outlet}.xml")).first()
-    if feed is None:
-        feed = Feed(url=f"http://127.0.0.1/{outlet}.xml", title=outlet)
-        s.add(feed)
-        s.flush()
-    when = T0 + timedelta(hours=hours)
-    article = Article(feed_id=feed.id, title=title, text=text, published_at=when, fetched_at=when,
-                      url=f"https://{outlet}.example/{hours}", dedupe_key=f"{outlet}:{title}", content_hash=title[:60])
-    s.add(article)
-    s.flush()
-    alert = None
-    if alerts:
-        alert = Alert(article_id=article.id, feed_id=feed.id, title=title, rule_id="", severity="", score=0)
-        labels.apply(alert, [
-            {"rule_id": rule, "category": "sanctions", "severity": sev, "score": 0.9, "explanation": "",
-             "entity_ids": list(ents), "evidence": [], "suppressed": False}
-            for rule, sev, ents in alerts
-        ])
-        s.add(alert)
-        s.flush()
-    story = place_article(s, article)
+    as the pipeline does (monitor.pipeline.match); returns the story and the deliveries made."""
+    _article, alert, story = add_in(s, outlet, title, text, hours, alerts=alerts)
     return story, enqueue_for_story(s, story, alert, now=now or utcnow())
 
 
@@ -287,14 +259,6 @@ def test_celery_worker_sends_created_then_the_sweep_sends_the_throttled_update(f
     settings = make_settings(database_url=engine_url(fresh_pg_engine), broker_url=REDIS_URL)
     celery = make_celery(settings)
 
-    def wait(pred, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
-
     def article(outlet: str, title: str, text: str) -> int:
         with session_scope(fresh_pg_engine) as s:
             feed = Feed(url=f"http://127.0.0.1/{outlet}.xml", title=outlet)
@@ -316,9 +280,9 @@ def test_celery_worker_sends_created_then_the_sweep_sends_the_throttled_update(f
             articles_rx.secrets = [secret or ""]
         with CeleryWorker(settings_env(settings), concurrency=2) as worker:
             celery.send_task("monitor.match_article", args=[article("bbc", *SHELLS[0])])
-            wait(lambda: len(stories_rx.accepted()) == 1 and len(articles_rx.accepted()) == 1, "story.created")
+            wait_for(lambda: len(stories_rx.accepted()) == 1 and len(articles_rx.accepted()) == 1, 60, "story.created")
             celery.send_task("monitor.match_article", args=[article("guardian", *SHELLS[1])])
-            wait(lambda: len(articles_rx.accepted()) == 2, "the second alert.created")
+            wait_for(lambda: len(articles_rx.accepted()) == 2, 60, "the second alert.created")
             with Session(fresh_pg_engine) as s:
                 notice = s.exec(select(StoryNotice).where(StoryNotice.subscription_id == sub_id)).one()
             assert notice.due_at is not None, worker.log_text()[-3000:]  # held back by the interval
@@ -328,7 +292,7 @@ def test_celery_worker_sends_created_then_the_sweep_sends_the_throttled_update(f
                 s.execute(update(StoryNotice).values(due_at=utcnow() - timedelta(seconds=1),
                                                      last_message_at=utcnow() - timedelta(minutes=2)))
             celery.send_task("monitor.deliver_due")
-            wait(lambda: len(stories_rx.accepted()) == 2, "story.updated")
+            wait_for(lambda: len(stories_rx.accepted()) == 2, 60, "story.updated")
             celery.send_task("monitor.deliver_due")  # nothing more is due
             time.sleep(1.0)
     created, updated = (c.payload or {} for c in stories_rx.accepted())

@@ -18,19 +18,10 @@ from monitor.notify.outbox import enqueue_for_alert
 from monitor.notify.subscriptions import SubscriptionCreate, create_subscription
 from tests.api.conftest import engine_url
 from tests.conftest import REDIS_URL
-from tests.notify.conftest import make_alert
+from tests.notify.conftest import make_alert, wait_for
 from tests.notify.receiver import ReceiverServer
 from tests.support.celery_worker import CeleryWorker, settings_env
 from workers.celery_app import make_celery
-
-
-def _wait(pred, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow
@@ -73,7 +64,7 @@ def test_sigkill_during_delivery_loses_nothing(fresh_pg_engine: Engine, make_set
                 with Session(fresh_pg_engine) as s:
                     return all(d.status == "delivered" for d in s.exec(select(Delivery)))
 
-            _wait(all_delivered, 60, "every delivery to be delivered")
+            wait_for(all_delivered, 60, "every delivery to be delivered")
     got = rx.accepted()
     by_id: dict[str, int] = {}
     for c in got:
@@ -110,7 +101,7 @@ def test_concurrent_workers_keep_order_without_the_sweep(fresh_pg_engine: Engine
                     return all(d.status == "delivered" for d in s.exec(select(Delivery)))
 
             try:
-                _wait(done, 30, "all deliveries without the beat")
+                wait_for(done, 30, "all deliveries without the beat")
             except AssertionError:
                 print(worker.log_text()[-3000:])
                 raise
@@ -140,6 +131,6 @@ def test_embedded_worker_delivers_on_sqlite_and_filesystem_broker(tmp_path, make
                 with Session(engine) as s:
                     return all(d.status == "delivered" for d in s.exec(select(Delivery)))
 
-            _wait(done, 60, "embedded deliveries")
+            wait_for(done, 60, "embedded deliveries")
     assert [c.webhook_id for c in rx.accepted()] == [d.message_id for d in deliveries]
     engine.dispose()

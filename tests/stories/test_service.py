@@ -29,28 +29,35 @@ def add(engine: Engine, feed: str, title: str, text: str, hours: float, *,
         alerts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()) -> int:
     """Store an article of this outlet with these (rule, severity, entity ids) alerts, then place it."""
     with session_scope(engine) as s:
-        row = s.exec(select(Feed).where(Feed.url == f"http://127.0.0.1/{feed}.xml")).first()
-        if row is None:
-            row = Feed(url=f"http://127.0.0.1/{feed}.xml", title=feed)
-            s.add(row)
-            s.flush()
-        when = T0 + timedelta(hours=hours)
-        article = Article(feed_id=row.id, title=title, text=text, published_at=when, fetched_at=when,
-                          dedupe_key=f"{feed}:{title}", content_hash=title[:60])
-        s.add(article)
-        s.flush()
-        if alerts:  # one alert per article, each rule a label
-            alert = Alert(article_id=article.id, feed_id=row.id, title=title, rule_id="", severity="", score=0)
-            labels.apply(alert, [
-                {"rule_id": rule, "category": "sanctions", "severity": severity, "score": 0.9, "explanation": "",
-                 "entity_ids": list(entities), "evidence": [], "suppressed": False}
-                for rule, severity, entities in alerts
-            ])
-            s.add(alert)
-        s.flush()
-        place_article(s, article)
+        article, _alert, _story = add_in(s, feed, title, text, hours, alerts=alerts)
         assert article.id is not None
         return article.id
+
+
+def add_in(s: Session, feed: str, title: str, text: str, hours: float, *,
+           alerts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()) -> tuple[Article, Alert | None, Story]:
+    """`add` in this session: the article, its alert (if any) and the story it was placed in."""
+    row = s.exec(select(Feed).where(Feed.url == f"http://127.0.0.1/{feed}.xml")).first()
+    if row is None:
+        row = Feed(url=f"http://127.0.0.1/{feed}.xml", title=feed)
+        s.add(row)
+        s.flush()
+    when = T0 + timedelta(hours=hours)
+    article = Article(feed_id=row.id, title=title, text=text, published_at=when, fetched_at=when,
+                      dedupe_key=f"{feed}:{title}", content_hash=title[:60])
+    s.add(article)
+    s.flush()
+    alert = None
+    if alerts:  # one alert per article, each rule a label
+        alert = Alert(article_id=article.id, feed_id=row.id, title=title, rule_id="", severity="", score=0)
+        labels.apply(alert, [
+            {"rule_id": rule, "category": "sanctions", "severity": severity, "score": 0.9, "explanation": "",
+             "entity_ids": list(entities), "evidence": [], "suppressed": False}
+            for rule, severity, entities in alerts
+        ])
+        s.add(alert)
+    s.flush()
+    return article, alert, place_article(s, article)
 
 
 def story_of(engine: Engine, article_id: int) -> Story:
