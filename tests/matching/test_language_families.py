@@ -28,6 +28,8 @@ ALIASES = [
     *person("12735", "AL-ASSAD, Bashar", programs=("SYRIA",)),
     *person("20157", "KIM, Jong Un", programs=("DPRK3",)),
     *person("11223", "SU, Lu-Chi", programs=("NPWMD",)),
+    *person("16692", "SECHIN, Igor Ivanovich"),
+    *person("22790", "MADURO MOROS, Nicolas", programs=("VENEZUELA",)),
 ]
 RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
 
@@ -66,6 +68,11 @@ def found(matcher: Matcher, title: str, text: str, language: str) -> set[str]:
     ("김정은 위원장, 미사일 발사 참관", "김정은이 발사를 지켜봤다.", "ko", {"20157"}),
     # a Korean name starts a word: 벨라루스 holds no 루스
     ("벨라루스 대통령 발언", "벨라루스의 대통령은 러시아를 지지했다.", "ko", set()),
+    # renderings of listed names no transliteration recovers
+    ("谢钦会见马杜罗", "俄罗斯石油公司总裁谢钦在加拉加斯会见了马杜罗。", "zh", {"16692", "22790"}),
+    ("마두로 대통령, 세친 접견", "마두로 대통령은 세친 회장을 만났다.", "ko", {"16692", "22790"}),
+    ("مادورو يستقبل سيتشين", "استقبل الرئيس الفنزويلي نيكولاس مادورو إيغور سيتشين في كاراكاس.", "ar",
+     {"16692", "22790"}),
 ])
 def test_name_families(matcher: Matcher, title: str, text: str, lang: str, expected: set[str]) -> None:
     assert found(matcher, title, text, lang) == expected
