@@ -341,14 +341,14 @@ class ScreenIndex:
         if schema and schema.strip().lower() not in SCHEMAS:
             raise ScreenError(f"unknown schema: {schema!r} (use one of {', '.join(sorted(SCHEMAS))})")
         best: dict[str, ScreenMatch] = {}
+        as_written: dict[str, bool] = {}  # equal scores: the alias written as the query is ranks first
         for alias_id in self.candidates(query, CANDIDATES * (4 if wanted else 1)):
             row = self.rows[alias_id]
             if wanted and row.dataset not in wanted:
                 continue
             use_schema = row.schema
-            result = namematch.compare_prepared(
-                namematch.prepare(query, use_schema), namematch.prepare(row.alias, use_schema)
-            )
+            asked, listed = namematch.prepare(query, use_schema), namematch.prepare(row.alias, use_schema)
+            result = namematch.compare_prepared(asked, listed)
             score = result.score
             notes = [result.explanation] if result.explanation else []
             if row.weak:
@@ -359,8 +359,10 @@ class ScreenIndex:
             score = round(max(0.0, min(1.0, score)), 4)
             if score < NEAR_MISS_FLOOR:
                 continue
+            written = [p.text for p in asked.parts] == [p.text for p in listed.parts] and asked.forms == listed.forms
             current = best.get(row.entity_id)
-            if current is None or score > current.score:
+            if current is None or (score, written) > (current.score, as_written[row.entity_id]):
+                as_written[row.entity_id] = written
                 best[row.entity_id] = ScreenMatch(
                     entity_id=row.entity_id,
                     dataset=row.dataset,
@@ -372,7 +374,8 @@ class ScreenIndex:
                     explanation="; ".join(notes),
                     schema=row.schema,
                 )
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entity_id))[: max(0, limit)]
+        ranked = sorted(best.values(), key=lambda m: (-m.score, not as_written[m.entity_id], m.entity_id))
+        ranked = ranked[: max(0, limit)]
         return ScreenResult(query=name, threshold=threshold, matches=tuple(ranked))
 
 

@@ -294,3 +294,13 @@ def test_a_query_in_arabic_or_persian_script_finds_the_romanised_listing() -> No
         top = index.screen(query, threshold=0.7).matches[0]
         assert (top.entity_id, top.match) == (expected, True), (query, top)
         assert "consonants" in top.explanation
+
+
+def test_equal_scores_rank_the_alias_written_as_the_query_first() -> None:
+    rows = [
+        AliasRow("us_ofac_sdn:25420", "us_ofac_sdn", "25420", "MELLI BANK PLC", "MELLI BANK PLC", "organization"),
+        AliasRow("us_ofac_sdn:25578", "us_ofac_sdn", "25578", "BANK MELLI IRAN", "BANK MELLI", "organization"),
+    ]
+    result = ScreenIndex(rows).screen("Bank Melli", threshold=0.7)
+    assert [m.score for m in result.matches] == [1.0, 1.0]  # both carry the two words
+    assert result.matches[0].entity_id == "us_ofac_sdn:25578"  # same order, no legal form the query lacks
