@@ -27,6 +27,7 @@ import lzma
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,10 @@ def _write(path: Path, folder: Path, target: Path) -> None:
                 shutil.rmtree(other, ignore_errors=True)
             else:
                 other.unlink(missing_ok=True)
+    for stale in folder.glob(".langid-*.tmp"):  # left by a process killed while writing (an hour is ample)
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def _mapped(target: Path) -> Any:

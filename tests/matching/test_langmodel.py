@@ -84,3 +84,15 @@ def test_other_keys_copies_removed(tmp_path: Path, stale: str) -> None:
         (tmp_path / stale / "ptc.npy").write_bytes(b"old")
     langmodel.identifier(tmp_path)
     assert not (tmp_path / stale).exists()
+
+
+def test_a_copy_left_half_written_is_removed_later(tmp_path: Path) -> None:
+    import os
+
+    old, fresh = tmp_path / ".langid-old.tmp", tmp_path / ".langid-fresh.tmp"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "ptc.npy").write_bytes(b"partial")
+    os.utime(old, (1, 1))  # killed long ago; `fresh` may be another process writing now
+    langmodel.identifier(tmp_path)
+    assert not old.exists() and fresh.exists()
