@@ -135,6 +135,7 @@ class _StoryView:
                 "rules": sorted(s.rules),
                 "severity": s.severity,
                 "follows_id": s.follows_id,
+                "merged_story_ids": merged_into(self.session, s.id or 0),
                 "articles": self.article_items(),
             }
         return self._data
@@ -207,12 +208,12 @@ def _update_if_grown(session: Session, view: _StoryView, sub: Subscription, noti
     return _message(session, view, sub, notice, UPDATED, now)
 
 
-def _insert_notice(session: Session, story_id: int, sub_id: int, now: datetime) -> bool:
+def _insert_notice(session: Session, story_id: int, sub_id: int, **values: Any) -> bool:
     """Insert the (story, subscription) notice unless it exists; True when this call inserted it."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(StoryNotice)
-        .values(story_id=story_id, subscription_id=sub_id, first_at=now, last_message_at=now, snapshot={})
+        .values(story_id=story_id, subscription_id=sub_id, **values)
         .on_conflict_do_nothing(index_elements=["story_id", "subscription_id"])
         .returning(col(StoryNotice.story_id))
     )
@@ -229,6 +230,38 @@ def _locked_notice(session: Session, story_id: int, sub_id: int) -> StoryNotice 
     return session.scalars(stmt).first()
 
 
+def merged_into(session: Session, story_id: int) -> list[int]:
+    """Ids of the stories merged into this one, directly or through another merged one."""
+    found: list[int] = []
+    frontier = [story_id]
+    while frontier and len(found) < 1000:
+        ids = [i for i in session.scalars(select(col(Story.id)).where(col(Story.merged_into_id).in_(frontier)))
+               if i is not None and i not in found and i != story_id]
+        found.extend(ids)
+        frontier = ids
+    return found
+
+
+def _adopt_merged(session: Session, story_id: int, known: set[int]) -> set[int]:
+    """Subscriptions told of a story an analyst merged into this one are told of this one from now on:
+    their notice of the merged story is carried over (what they were told, when), so their next message
+    is a `story.updated` of this story saying what it has beyond what they knew."""
+    merged = merged_into(session, story_id)
+    if not merged:
+        return set()
+    adopted: set[int] = set()
+    rows = session.scalars(select(StoryNotice).where(col(StoryNotice.story_id).in_(merged))
+                           .order_by(col(StoryNotice.last_message_at).desc()))
+    for old in list(rows):
+        if old.subscription_id in known or old.subscription_id in adopted:
+            continue
+        _insert_notice(session, story_id, old.subscription_id, first_at=old.first_at,
+                       last_message_at=old.last_message_at, last_delivery_id=old.last_delivery_id,
+                       snapshot=old.snapshot)
+        adopted.add(old.subscription_id)
+    return adopted
+
+
 def enqueue_for_story(session: Session, story: Story, alert: Alert | None,
                       now: datetime | None = None) -> list[Delivery]:
     """After an article was placed in `story` (or re-matched there), with its alert if it has one: a
@@ -242,6 +275,7 @@ def enqueue_for_story(session: Session, story: Story, alert: Alert | None,
     now = now or utcnow()
     known = set(session.scalars(
         select(col(StoryNotice.subscription_id)).where(col(StoryNotice.story_id) == story.id)))
+    known |= _adopt_merged(session, story.id, known)
     passes = alert is not None and not alert.suppressed
     datasets = entity_datasets(session, alert) if passes and alert is not None else set()
     view = _StoryView(session, story)
@@ -251,7 +285,7 @@ def enqueue_for_story(session: Session, story: Story, alert: Alert | None,
         if sub.id not in known:
             if not passes or alert is None or not alert_matches(sub, alert, datasets):
                 continue
-            if _insert_notice(session, story.id, sub.id, now):
+            if _insert_notice(session, story.id, sub.id, first_at=now, last_message_at=now, snapshot={}):
                 notice = _locked_notice(session, story.id, sub.id)
                 assert notice is not None
                 made.append(_message(session, view, sub, notice, CREATED, now))

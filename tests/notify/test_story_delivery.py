@@ -301,3 +301,27 @@ def test_celery_worker_sends_created_then_the_sweep_sends_the_throttled_update(f
     assert updated["data"]["changes"]["sources"] == ["guardian"] and updated["data"]["source_count"] == 2
     assert [(c.payload or {}).get("type") for c in articles_rx.accepted()] == ["alert.created"] * 2
     assert len(stories_rx.calls) == 2
+
+
+def test_a_merged_story_is_told_to_its_subscribers_as_an_update_of_the_story_it_joined(
+        sqlite_engine: Engine, make_settings) -> None:
+    from monitor.stories.review import merge_stories
+
+    settings = make_settings()
+    now = utcnow()
+    with session_scope(sqlite_engine) as s:
+        sub_id, _ = story_sub(s, settings, "http://127.0.0.1:9/hook", minutes=0, min_severity="critical")
+        # two stories (a day apart); the subscription is told of the second only
+        first, made = place(s, "bbc", *SUMMIT[0], 0, now=now)
+        assert made == []  # high: below the filter
+        second, (created,) = place(s, "guardian", *SUMMIT[1], 40,
+                                   alerts=(("arms-transfer", "critical", ("us_ofac_sdn:1",)),), now=now)
+        assert first.id != second.id and created.story_id == second.id
+        merge_stories(s, first.id or 0, second.id or 0, actor="analyst")
+        # the next report of the merged story: an update of the story it joined, against what was told
+        _, made = place(s, "reuters", *SUMMIT[2], 1, alerts=(), now=now + timedelta(minutes=1))
+        assert [(d.kind, d.story_id) for d in made] == [("story.updated", first.id)]
+        data = made[0].payload
+        assert data is not None and data["merged_story_ids"] == [second.id]
+        assert data["changes"]["sources"] == ["bbc", "reuters"] and data["changes"]["article_count"] == 2
+        assert s.get(StoryNotice, (first.id, sub_id)) is not None
