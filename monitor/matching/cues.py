@@ -267,13 +267,16 @@ def _prominent(span: Span) -> frozenset[int]:
     sentence. Written capitalised, and not after another person's given name ("Andrey
     Medvedev", in running text) or next to a word the table protects ("Kim Kardashian")."""
     fs, index = span.fs, span.article.index
+    # the form as the matcher reads it (Медведева -> medvedev, Kadyrow), so every script and
+    # every case form meets the table (its forms are single folded words); looked up before the
+    # original text is, since most weak spans are not in it
+    row = PROMINENT.get(fs.nt.padded[span.t0:span.t1].strip())
+    if row is None:
+        return frozenset()
     o0, o1 = fs.nt.orig_span(span.t0, span.t1)
     surface = fs.text[o0:o1]
-    # the form as the matcher reads it (Медведева -> medvedev, Kadyrow), so every script and
-    # every case form meets the table; a script without capitals (Arabic, Hangul) has no case test
-    row = PROMINENT.get(surface.casefold()) or PROMINENT.get(" ".join(fs.nt.padded[span.t0:span.t1].split()))
-    if row is None or surface[:1].upper() != surface[:1]:
-        return frozenset()
+    if surface[:1].upper() != surface[:1]:
+        return frozenset()  # written in lower case; a script without capitals (Arabic, Hangul) passes
     before = _WORD_BEFORE.search(fs.text, max(0, o0 - 40), o0)
     after = _WORD_AFTER.match(fs.text, o1)
     for near in (before, after):
