@@ -86,7 +86,9 @@ SYLLABLE_MAX_LETTERS = 4
 # that starts or ends with a Korean family name may have parts that long and still be syllables
 # (not every short name is: "Usama bin Ladin", "Fazl Rabi Abdul Hamid").
 KOREAN_SYLLABLE_MAX_LETTERS = 5
-KOREAN_SURNAMES = resources.words("person_names", "korean_surnames")
+KOREAN_SURNAMES = resources.words("person_names", "korean_surnames") | resources.words(
+    "person_names", "korean_surnames_press"
+)
 
 
 # Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).

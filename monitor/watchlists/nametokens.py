@@ -62,9 +62,18 @@ def transliterate(text: str) -> str:
     return "".join(out)
 
 
+_KOREAN_SURNAME = {
+    str(spelling): str(group[0])
+    for group in resources.load("person_names")["korean_surname_spellings"]
+    for spelling in group
+}
+
+
 @lru_cache(maxsize=100_000)
 def phonetic(token: str) -> str:
     """Fold a Latin part to a key that ignores common transliteration differences."""
+    if token in _KOREAN_SURNAME:  # Choe and Choi are one family name
+        return _KOREAN_SURNAME[token]
     key = "s" + token[1:] if token.startswith("x") else token
     key = _PHONETIC_SPELLINGS.sub(_phonetic_sound, key)
     if "c" in key:

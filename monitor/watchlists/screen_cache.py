@@ -69,7 +69,7 @@ SUFFIX = ".npz"
 # Modules whose code decides what goes into the index.
 _CODE_FILES = ("screen.py", "namematch.py", "nametokens.py", "abjad.py", "screen_cache.py", "aliases.py")
 # Name knowledge the parts are split and transliterated by.
-_DATA_FILES = ("romanisation.yaml", "words.yaml")
+_DATA_FILES = ("romanisation.yaml", "words.yaml", "person_names.yaml")
 
 
 def cache_dir(data_dir: Path) -> Path:

@@ -212,3 +212,10 @@ def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None
     assert compare("علي عبدالله صالح", "SALEH, Ali Abdullah", "Person").score >= 0.8
     # two consonants left once a final h is dropped are too few to stand for a name
     assert compare("صالح", "SYAWAL", "Person").score < 0.7
+
+
+def test_one_korean_family_name_in_two_romanisations_is_one_name() -> None:
+    assert compare("Choi Ryong Hae", "CHOE, Ryong Hae", "Person").score >= 0.9
+    assert compare("Park Song Ho", "PAK, Song Ho", "Person").score >= 0.9
+    # a South Korean surname makes the name syllabic: a syllable left over is another person
+    assert compare("Son Heung-min", "SON MIN", "Person").score < 0.7
