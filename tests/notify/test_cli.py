@@ -47,6 +47,23 @@ def test_subscriptions_commands(runner: CliRunner) -> None:
     assert runner.invoke(cli, ["subscriptions", "delete", "1"]).exit_code != 0
 
 
+def test_subscriptions_delivered_per_story(runner: CliRunner) -> None:
+    r = runner.invoke(cli, ["subscriptions", "add", "--email", "a@example.org", "--per", "story",
+                            "--story-update-minutes", "30"])
+    assert r.exit_code == 0, r.output
+    sid = jsonl(r.stdout)[-1]["id"]
+    (row,) = jsonl(runner.invoke(cli, ["subscriptions", "list", "--json"]).stdout)
+    assert (row["deliver_per"], row["story_update_minutes"]) == ("story", 30)
+    assert "per story (updates every 30 min)" in runner.invoke(cli, ["subscriptions", "list"]).stdout
+    r = runner.invoke(cli, ["subscriptions", "set", str(sid), "--per", "article"])
+    assert r.exit_code == 0 and jsonl(r.stdout)[-1]["deliver_per"] == "article"
+    bad = runner.invoke(cli, ["subscriptions", "set", str(sid), "--per", "outlet"])
+    assert bad.exit_code == 2 and "deliver_per" in bad.output
+    bad = runner.invoke(cli, ["subscriptions", "add", "--email", "a@example.org", "--story-update-minutes", "-5"])
+    assert bad.exit_code == 2 and "story_update_minutes" in bad.output
+    assert runner.invoke(cli, ["subscriptions", "set", "999", "--per", "story"]).exit_code == 2
+
+
 def test_digest_command_shows_and_sends_once(runner: CliRunner, tmp_path, monkeypatch) -> None:
     with SmtpServer() as smtp:
         monkeypatch.setenv("MONITOR_SMTP_PORT", str(smtp.port))
