@@ -194,8 +194,11 @@ class Evaluation:
         fs = self.fields[fi]
         assert fs is not None
         hits = []
-        for tid in rule.term_ids:
-            for f, t0, t1 in self.term_hits.get(tid, ()):
+        # the article's hit terms are far fewer than a rule's (a rule of ten languages has
+        # thousands): walk the hits
+        found = self.term_hits
+        for tid in [tid for tid in found if tid in rule.term_ids]:
+            for f, t0, t1 in found[tid]:
                 if f == fi and self.sentence(fi, t0) == si:
                     hits.append((t0, t1))
         if not hits:

@@ -133,14 +133,20 @@ def _inflection() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], di
 
 
 @cache
-def _cyrillic_endings() -> tuple[tuple[str, str], ...]:
-    """(case ending, dictionary ending) pairs as the matcher reads them, longest ending first;
-    only pairs whose dictionary ending is no longer than the case ending (the word is rewritten
-    in place: evidence offsets stay)."""
+def _cyrillic_endings() -> dict[str, str]:
+    """Case ending -> dictionary ending, as the matcher reads them; only pairs whose dictionary
+    ending is no longer than the case ending (the word is rewritten in place: evidence offsets
+    stay)."""
     pairs = resources.mapping("languages", "inflection").get("cyrillic_endings") or {}
     folded = {(normalise_name(str(k)).replace(" ", ""), normalise_name("ь" + str(v)).replace(" ", "").lstrip("'"))
               for k, v in pairs.items()}
-    return tuple(sorted(((k, v) for k, v in folded if k and len(v) <= len(k)), key=lambda kv: -len(kv[0])))
+    return dict(sorted(((k, v) for k, v in folded if k and len(v) <= len(k)), key=lambda kv: -len(kv[0])))
+
+
+@cache
+def _by_length(affixes: tuple[str, ...]) -> tuple[tuple[int, ...], frozenset[str]]:
+    """The lengths of a set of endings, longest first, and the set."""
+    return tuple(sorted({len(a) for a in affixes}, reverse=True)), frozenset(affixes)
 
 
 @cache
@@ -297,19 +303,21 @@ class LanguageSupport:
         return NormText(original=nt.original, norm=norm, src=nt.src, ends=nt.ends, padded=f" {collapsed} ")
 
     def _cut_suffix(self, word: str, suffixes: tuple[str, ...]) -> tuple[int, int] | None:
-        for suffix in suffixes:
-            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM and word[: -len(suffix)] in self.tokens:
-                return len(word) - len(suffix), len(word)
+        # one set lookup per ending length, longest first, instead of a test per ending
+        table = _by_length(suffixes)
+        for size in table[0]:
+            if len(word) - size >= _MIN_STEM and word[-size:] in table[1] and word[:-size] in self.tokens:
+                return len(word) - size, len(word)
         return None
 
     def _swap_ending(self, word: str) -> tuple[int, str] | None:
         """Where a case ending starts and the dictionary ending that replaces it (Сергея ->
         Сергей), when that gives a word of a listed name."""
-        for ending, base in _cyrillic_endings():
-            if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
-                stem = word[: -len(ending)]
-                if stem + base in self.tokens:
-                    return len(stem), base
+        endings = _cyrillic_endings()
+        for size in _by_length(tuple(endings))[0]:
+            base = endings.get(word[-size:]) if len(word) - size >= _MIN_STEM else None
+            if base is not None and word[:-size] + base in self.tokens:
+                return len(word) - size, base
         return None
 
     def _cut_prefix(self, word: str, prefixes: tuple[str, ...]) -> tuple[int, int] | None:
