@@ -303,7 +303,7 @@ def main() -> None:
     p = sub.add_parser("service")
     p.add_argument("--articles", type=int, default=400)
     p = sub.add_parser("tfidf")
-    p.add_argument("--split", default="tuning", choices=["tuning", "blind", "blind2", "blind3"])
+    p.add_argument("--split", default="tuning", choices=["tuning", "blind", "blind2", "blind3", "blind4"])
     args = parser.parse_args()
     if args.what == "speed":
         speed(args.window, args.articles, args.brute)

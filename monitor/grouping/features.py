@@ -46,17 +46,13 @@ class Tuning:
     name_boost: float
     number_weight: float
     entity_weight: float
-    join: float
     commentary_join: float
-    guard_size: int
-    guard_centroid: float
     follow: float
     follow_after_hours: float
     half_life_hours: float
     story_half_life_hours: float
     max_gap_hours: float
     story_span_hours: float
-    novelty_max: float
     window_days: float
     max_future_hours: float
     stale_days: float

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from monitor.grouping.features import Features, Tuning, article_features, cosine, default_tuning
+from monitor.grouping.linking import Linker, default_linker, headline_cosine, shared_rare
 
 _HOUR = 3600.0
 
@@ -80,6 +81,7 @@ class _Entry:
     story: _Story
     at: float
     feats: Features
+    source: str = ""
 
 
 def _timestamp(value: datetime | None) -> float | None:
@@ -93,8 +95,9 @@ def _timestamp(value: datetime | None) -> float | None:
 class StoryGrouper:
     """Groups articles into stories as they arrive (one instance holds one sliding window)."""
 
-    def __init__(self, tuning: Tuning | None = None) -> None:
+    def __init__(self, tuning: Tuning | None = None, linker: Linker | None = None) -> None:
         self.tuning = tuning or default_tuning()
+        self.linker = linker or default_linker()
         self._entries: dict[int, _Entry] = {}
         # term -> (serial, time, weight) of the window articles that have it, oldest first
         self._postings: dict[str, list[tuple[int, float, float]]] = {}
@@ -161,37 +164,89 @@ class StoryGrouper:
         best = heapq.nlargest(t.rescore, partial, key=partial.__getitem__)
         return [serial for serial in best if serial in self._entries]
 
-    def _best_story(self, feats: Features, at: float) -> tuple[str | None, float]:
-        t = self.tuning
-        best: dict[str, float] = {}
+    def _story_matches(self, feats: Features, at: float) -> dict[str, tuple[float, _Entry]]:
+        """Per candidate story still taking articles: its most similar article and their cosine."""
+        span = self.tuning.story_span_hours * _HOUR
+        best: dict[str, tuple[float, _Entry]] = {}
         for serial in self._candidates(feats, at):
             entry = self._entries[serial]
-            story = entry.story
-            if at - story.first > t.story_span_hours * _HOUR:
+            if at - entry.story.first > span:
                 continue
-            gap = abs(at - entry.at) / _HOUR
-            # a story's later reports resemble its first ones less and less: the age of the story
-            # decays the match too, so that a next-day development cannot chain on through them
-            age = max(0.0, at - story.first) / _HOUR
-            score = cosine(feats, entry.feats) * 0.5 ** (gap / t.half_life_hours + age / t.story_half_life_hours)
-            # an explainer on either side links two articles only when they are very alike
-            if (feats.commentary or entry.feats.commentary) and score < t.commentary_join:
-                score = min(score, t.join - 1e-9)
-            if score > best.get(story.key, 0.0):
-                best[story.key] = score
-        if not best:
-            return None, 0.0
-        key = max(best, key=lambda k: (best[k], k))
-        return key, best[key]
+            similarity = cosine(feats, entry.feats)
+            key = entry.story.key
+            if key not in best or similarity > best[key][0]:
+                best[key] = (similarity, entry)
+        return best
 
-    def _same_event(self, story: _Story, feats: Features, at: float) -> bool:
-        """False for a later headline that reports something the story has not: a new development."""
+    def pair_features(
+        self, feats: Features, source: str, at: float, similarity: float, entry: _Entry
+    ) -> tuple[float, ...]:
+        """The linking features of an article and the story of `entry` (its most similar article there)."""
+        t, story = self.tuning, entry.story
+        gap = abs(at - entry.at) / _HOUR
+        novelty = 0.0
+        if feats.headline:
+            total = sum(feats.headline.values())
+            novelty = sum(w for term, w in feats.headline.items() if term not in story.centroid) / total
+        return (
+            similarity,
+            similarity * 0.5 ** (gap / t.half_life_hours),
+            headline_cosine(feats.headline, entry.feats.headline),
+            story.similarity(feats),
+            novelty,
+            shared_rare(feats.terms, entry.feats.terms),
+            gap / 24,
+            max(0.0, at - story.first) / _HOUR / 24,
+            1.0 if source and entry.source == source else 0.0,
+            1.0 if feats.commentary or entry.feats.commentary else 0.0,
+            math.log1p(story.size),
+        )
+
+    def _closest(self, matches: dict[str, tuple[float, _Entry]]) -> list[tuple[str, tuple[float, _Entry]]]:
+        """The candidate stories scored in full: the most similar few by cosine."""
+        return heapq.nlargest(self.linker.stories, matches.items(), key=lambda kv: (kv[1][0], kv[0]))
+
+    def candidate_features(self, article: StoryArticle) -> list[tuple[str, tuple[float, ...]]]:
+        """The linking features of the candidate stories an article is scored against (for fitting the
+        score: place the article afterwards with `remember`)."""
+        feats = article_features(article.title, article.text, article.entity_ids, self.tuning, article.url)
+        at = self._when(article)
+        if at is None or feats.generic or not feats.norm:
+            return []
+        self._advance(at)
+        closest = self._closest(self._story_matches(feats, at))
+        return [(key, self.pair_features(feats, article.source, at, sim, entry)) for key, (sim, entry) in closest]
+
+    def _ruled_out(self, feats: Features, at: float, similarity: float, entry: _Entry, novelty: float) -> bool:
+        """The rules that keep an article out of a story whatever its score (linking.yaml switches them)."""
+        t, linker = self.tuning, self.linker
+        # commentary on either side joins only a near copy of itself (the article-kind rule)
+        if linker.commentary_rule and (feats.commentary or entry.feats.commentary) and similarity < t.commentary_join:
+            return True
+        # after the first news cycle, a headline mostly in words the story never used is a new development
+        return novelty > linker.novelty_max and at - entry.story.first >= t.follow_after_hours * _HOUR
+
+    def _best_story(self, feats: Features, source: str, at: float) -> tuple[str | None, float, str | None, float]:
+        """The story the article most likely reports (and that probability), and the story it is closest to
+        after time decay (and that similarity: what a follow-up follows)."""
         t = self.tuning
-        if at - story.first < t.follow_after_hours * _HOUR or not feats.headline:
-            return True  # the first news cycle: reports still add the event's own facts
-        total = sum(feats.headline.values())
-        novel = sum(w for term, w in feats.headline.items() if term not in story.centroid)
-        return novel <= t.novelty_max * total
+        matches = self._story_matches(feats, at)
+        near_key, near = None, 0.0
+        for key, (similarity, entry) in matches.items():
+            hours = abs(at - entry.at) / _HOUR / t.half_life_hours
+            age = max(0.0, at - entry.story.first) / _HOUR / t.story_half_life_hours
+            decayed = similarity * 0.5 ** (hours + age)
+            if decayed > near or (decayed == near and near_key is not None and key > near_key):
+                near_key, near = key, decayed
+        best_key, best = None, 0.0
+        for key, (similarity, entry) in self._closest(matches):
+            features = self.pair_features(feats, source, at, similarity, entry)
+            if self._ruled_out(feats, at, similarity, entry, features[4]):
+                continue
+            probability = self.linker.probability(features)
+            if probability > best:
+                best_key, best = key, probability
+        return best_key, best, near_key, near
 
     def _new_key(self, article_id: str) -> str:
         key, n = article_id, 1
@@ -200,14 +255,14 @@ class StoryGrouper:
             key = f"{article_id}#{n}"
         return key
 
-    def _index(self, article_id: str, story_key: str, at: float, feats: Features) -> None:
+    def _index(self, article_id: str, story_key: str, at: float, feats: Features, source: str = "") -> None:
         self._serial += 1
         serial = self._serial
         story = self._stories.get(story_key)
         if story is None:
             story = self._stories[story_key] = _Story(story_key, at)
         story.add(feats)
-        self._entries[serial] = _Entry(serial, story, at, feats)
+        self._entries[serial] = _Entry(serial, story, at, feats, source)
         cap = 2 * self.tuning.max_postings
         for term, weight in feats.terms.items():
             posting = self._postings.setdefault(term, [])
@@ -235,25 +290,23 @@ class StoryGrouper:
             return self._alone(article, "generic")
         if not feats.norm:
             return self._alone(article, "empty")
-        key, score = self._best_story(feats, at)
+        key, probability, near_key, near = self._best_story(feats, article.source, at)
         story = self._stories.get(key) if key is not None else None
-        if story is not None and score >= t.join:
+        if story is not None and probability >= self.linker.threshold:
             if story.size >= t.max_story_size:
                 return self._alone(article, "full")
-            if self._same_event(story, feats, at) and (
-                story.size < t.guard_size or story.similarity(feats) >= t.guard_centroid
-            ):
-                self._index(article.id, story.key, at, feats)
-                return Assignment(article.id, story.key, None, score, "joined")
+            self._index(article.id, story.key, at, feats, article.source)
+            return Assignment(article.id, story.key, None, probability, "joined")
         follows = None
+        nearest = self._stories.get(near_key) if near_key is not None else None
         # commentary on an event follows it whenever it was published; a report only once the
         # first news cycle has moved on (a weak match soon after is another event)
-        settled = feats.commentary or at - story.first >= t.follow_after_hours * _HOUR if story else False
-        if story is not None and score >= t.follow and settled:
-            follows = story.key
+        settled = feats.commentary or at - nearest.first >= t.follow_after_hours * _HOUR if nearest else False
+        if nearest is not None and near >= t.follow and settled:
+            follows = nearest.key
         new_key = self._new_key(article.id)
-        self._index(article.id, new_key, at, feats)
-        return Assignment(article.id, new_key, follows, score, "follow-up" if follows else "new")
+        self._index(article.id, new_key, at, feats, article.source)
+        return Assignment(article.id, new_key, follows, near, "follow-up" if follows else "new")
 
     def remember(self, article: StoryArticle, story: str) -> None:
         """Put an article that is already placed (by an earlier run or an analyst) into the window."""
@@ -262,7 +315,7 @@ class StoryGrouper:
         if at is None or feats.generic or not feats.norm:
             return
         self._advance(at)
-        self._index(article.id, story, at, feats)
+        self._index(article.id, story, at, feats, article.source)
 
     def rekey(self, old: str, new: str) -> None:
         """Give a story its permanent key (the service's story id once the row exists)."""
@@ -291,7 +344,9 @@ class StoryGrouper:
             yield self.add(article)
 
 
-def group_archive(articles: list[StoryArticle], tuning: Tuning | None = None) -> list[Assignment]:
+def group_archive(
+    articles: list[StoryArticle], tuning: Tuning | None = None, linker: Linker | None = None
+) -> list[Assignment]:
     """Group an archive as if its articles had arrived in publication order; results in input order.
 
     An article without a date keeps the place of the one before it in the input, so it is compared
@@ -302,7 +357,7 @@ def group_archive(articles: list[StoryArticle], tuning: Tuning | None = None) ->
         stamp = _timestamp(article.published)
         last = stamp if stamp is not None else last
         keyed.append((last, position))
-    grouper = StoryGrouper(tuning)
+    grouper = StoryGrouper(tuning, linker)
     placed: list[Assignment | None] = [None] * len(articles)
     for _, position in sorted(keyed):
         placed[position] = grouper.add(articles[position])

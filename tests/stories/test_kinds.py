@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.grouping.features import article_features, default_tuning
 from monitor.grouping.grouper import StoryArticle, group_archive
 from monitor.grouping.kinds import is_commentary_piece, split_background, text_is_commentary, url_is_commentary
+from monitor.grouping.linking import default_linker
 
 T0 = datetime(2023, 3, 20, 15, 0, tzinfo=UTC)
 
@@ -106,6 +107,6 @@ def test_a_later_headline_with_a_new_development_starts_a_story_that_follows() -
     placed = group_archive([*CRASH, report, later])
     assert placed[0].story == placed[1].story == placed[2].story
     assert placed[3].story != placed[0].story and placed[3].follows == placed[0].story
-    # without the novelty test the development would have joined the crash's story
-    lenient = dataclasses.replace(default_tuning(), novelty_max=1.0)
-    assert group_archive([*CRASH, report, later], lenient)[3].story == placed[0].story
+    # without the novelty rule the development would have joined the crash's story
+    lenient = dataclasses.replace(default_linker(), novelty_max=1.0)
+    assert group_archive([*CRASH, report, later], linker=lenient)[3].story == placed[0].story
