@@ -36,8 +36,9 @@ RELATIVE_WORDS = resources.words("words", "relative_words")
 NAMESAKE_WORDS = frozenset(normalise_name(w) for w in resources.ordered("words", "namesake_words"))
 # words anywhere in a field that make an organisation's short name the organisation, as scan-string
 # needles (" mercenar" also finds "mercenaries"; " mutiny " only the word)
+# (the words of other languages as the matcher reads them: "наёмник" -> " naemnik")
 ORG_FIELD_NEEDLES = tuple(
-    f" {w} " if w in resources.words("words", "org_field_whole_words") else f" {w}"
+    f" {w} " if w in resources.words("words", "org_field_whole_words") else f" {normalise_name(w)}"
     for w in resources.ordered("words", "org_field_words")
 )
 # a word right before an organisation's short name that makes it the organisation ("PMC Wagner")

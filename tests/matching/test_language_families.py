@@ -30,6 +30,9 @@ ALIASES = [
     *person("11223", "SU, Lu-Chi", programs=("NPWMD",)),
     *person("16692", "SECHIN, Igor Ivanovich"),
     *person("22790", "MADURO MOROS, Nicolas", programs=("VENEZUELA",)),
+    *[AliasSpec("us_ofac_sdn:22543", "us_ofac_sdn", "22543", "PRIVATE MILITARY COMPANY 'WAGNER'", alias,
+                schema="Organization", programs=("RUSSIA-EO14024",))
+      for alias in ("PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER")],
 ]
 RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
 
@@ -68,6 +71,10 @@ def found(matcher: Matcher, title: str, text: str, language: str) -> set[str]:
     ("김정은 위원장, 미사일 발사 참관", "김정은이 발사를 지켜봤다.", "ko", {"20157"}),
     # a Korean name starts a word: 벨라루스 holds no 루스
     ("벨라루스 대통령 발언", "벨라루스의 대통령은 러시아를 지지했다.", "ko", set()),
+    # an organisation's short name with mercenary language of the article's language in the field
+    ("Wagner-Söldner bleiben in Mali", "Sie bewachen Goldminen.", "de", {"22543"}),
+    ("Les mercenaires de Wagner restent au Mali", "Ils gardent des mines d'or.", "fr", {"22543"}),
+    ("Oper von Richard Wagner in Bayreuth", "Die Festspiele beginnen.", "de", set()),
     # renderings of listed names no transliteration recovers
     ("谢钦会见马杜罗", "俄罗斯石油公司总裁谢钦在加拉加斯会见了马杜罗。", "zh", {"16692", "22790"}),
     ("마두로 대통령, 세친 접견", "마두로 대통령은 세친 회장을 만났다.", "ko", {"16692", "22790"}),
