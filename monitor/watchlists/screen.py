@@ -51,6 +51,10 @@ __all__ = [
 MAX_QUERY_CHARS = 1000
 #: Candidates taken from the index to the (costlier) pairwise comparison.
 CANDIDATES = 48
+#: The longest syllable of a Korean, Chinese or Vietnamese given name, romanised (a query part
+#: that is two of them written as one is looked for as the two).
+SYLLABLE_LETTERS = 5
+_VOWEL = re.compile("[aeiouy]")
 #: Candidates whose index score is under this share of the best one are not compared.
 RELATIVE_CUTOFF = 0.3
 #: Near misses at or above this score are listed under the decision threshold.
@@ -273,6 +277,15 @@ class ScreenIndex:
                     found.setdefault(tid, 0.7)
         return found
 
+    def _halves(self, token: str) -> list[str]:
+        """Syllables of a given name an unknown query part may be written from ("jong" + "un")."""
+        if len(token) > 2 * SYLLABLE_LETTERS:
+            return []
+        vocab = self.vocab
+        return [half for i in range(max(2, len(token) - SYLLABLE_LETTERS), min(len(token) - 1, SYLLABLE_LETTERS + 1))
+                if token[:i] in vocab and token[i:] in vocab and _VOWEL.search(token[:i]) and _VOWEL.search(token[i:])
+                for half in (token[:i], token[i:])]  # fmt: skip
+
     def candidates(self, query: str, limit: int = CANDIDATES) -> list[int]:
         """Alias ids sharing the most informative parts with the query (no pairwise comparison)."""
         if not self.size:
@@ -282,8 +295,10 @@ class ScreenIndex:
             for tok in _index_tokens(namematch.prepare(query, kind)):
                 if tok not in tokens:
                     tokens.append(tok)
-        # Parts written together in the list ("Ramimakhlouf") or apart ("van der bilt").
+        # Parts written together in the list ("Ramimakhlouf") or apart ("van der bilt"), and a
+        # query part the list writes as two ("Jongun" for JONG UN).
         joined = ["".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
+        joined += [half for tok in tokens if tok not in self.vocab for half in self._halves(tok)]
         weighted: list[tuple[np.ndarray, float]] = []
         abjad = namematch.is_abjad(query)
         if abjad:

@@ -304,3 +304,15 @@ def test_equal_scores_rank_the_alias_written_as_the_query_first() -> None:
     result = ScreenIndex(rows).screen("Bank Melli", threshold=0.7)
     assert [m.score for m in result.matches] == [1.0, 1.0]  # both carry the two words
     assert result.matches[0].entity_id == "us_ofac_sdn:25578"  # same order, no legal form the query lacks
+
+
+def test_a_query_part_the_list_writes_as_two_is_retrieved() -> None:
+    # a hundred other KIMs share the query's only known part; "Jongun" is JONG + UN in the list
+    rows = [AliasRow(f"t:{i}", "t", str(i), f"KIM, Tae{chr(97 + i % 26)}{chr(97 + i // 26)}",
+                     f"KIM, Tae{chr(97 + i % 26)}{chr(97 + i // 26)}", "person") for i in range(100)]  # fmt: skip
+    rows.append(AliasRow("t:999", "t", "999", "KIM, Jong Un", "KIM, Jong Un", "person"))
+    rows.append(AliasRow("t:998", "t", "998", "RI, Jong Su", "RI, Jong Su", "person"))
+    rows.append(AliasRow("t:997", "t", "997", "PAK, Un Chol", "PAK, Un Chol", "person"))
+    result = ScreenIndex(rows).screen("Kim Jongun", threshold=0.7)
+    assert result.matches[0].entity_id == "t:999"
+    assert "jong+un~jongun" in result.matches[0].explanation
