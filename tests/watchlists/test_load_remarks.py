@@ -40,6 +40,18 @@ def test_parse_remarks() -> None:
     assert facts.weak_aliases == ["BNC"] and facts.strong_aliases == ["OLD NAME"]
 
 
+def test_parse_remarks_keeps_the_alternative_values() -> None:
+    # OFAC writes further values of a fact as "alt. <label> ..." (Joseph Kony's SDN record has six dates of birth)
+    facts = parse_remarks(
+        "DOB 1961; alt. DOB 1963; alt. DOB 18 Sep 1964; POB Odek, Uganda; alt. POB Atyak, Uganda; "
+        "nationality Uganda; alt. nationality Sudan; Passport A1 (Iran); alt. Passport B2 (Iran)."
+    )
+    assert facts.birth_dates == ["1961", "1963", "1964-09-18"]
+    assert facts.birth_places == ["Odek, Uganda", "Atyak, Uganda"]
+    assert facts.countries == ["UG", "SD"]
+    assert [i["value"] for i in facts.identifiers if i["type"] == "Passport"] == ["A1", "B2"]
+
+
 @pytest.mark.parametrize(
     ("name", "code"),
     [

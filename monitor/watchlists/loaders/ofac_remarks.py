@@ -134,6 +134,8 @@ def parse_remarks(remarks: str) -> RemarkFacts:
         part = raw.strip().rstrip(".").strip()
         if not part:
             continue
+        # "alt. DOB 1963", "alt. Passport ...", "alt. nationality ...": a further value of the same fact
+        part = re.sub(r"^alt\.?\s+", "", part, flags=re.IGNORECASE)
         low = part.lower()
         if low.startswith("dob "):
             facts.birth_dates.extend(parse_date(part[4:]))
