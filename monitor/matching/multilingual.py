@@ -34,7 +34,7 @@ from typing import Any
 
 from monitor import resources
 from monitor.matching.aliasforms import DISTINCT, STRONG, Form, is_person
-from monitor.matching.normalise import NormText, normalise_field, normalise_name
+from monitor.matching.normalise import NormText, is_hangul, normalise_field, normalise_name
 from monitor.matching.types import AliasSpec
 from monitor.matching.words import TITLE_WORDS
 
@@ -60,10 +60,6 @@ def _is_cyrillic(ch: str) -> bool:
 
 def _is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufeff"
-
-
-def _is_hangul(ch: str) -> bool:
-    return "\uac00" <= ch <= "\ud7a3"
 
 
 def _is_han(ch: str) -> bool:
@@ -321,9 +317,11 @@ class LanguageSupport:
         return None
 
     def _cut_prefix(self, word: str, prefixes: tuple[str, ...]) -> tuple[int, int] | None:
-        for prefix in prefixes:
-            if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM and word[len(prefix):] in self.tokens:
-                return 0, len(prefix)
+        # as _cut_suffix: one set lookup per prefix length, longest first
+        table = _by_length(prefixes)
+        for size in table[0]:
+            if len(word) - size >= _MIN_STEM and word[:size] in table[1] and word[size:] in self.tokens:
+                return 0, size
         return None
 
     def segment_filter(self, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]]) -> None:
@@ -336,7 +334,7 @@ class LanguageSupport:
             fs = fields[occ[0]]
             if fs is not None and cjk[occ[0]]:
                 start = fs.nt.orig_span(occ[1], occ[2])[0]
-                if start and _is_hangul(fs.nt.original[start]) and _is_hangul(fs.nt.original[start - 1]):
+                if start and is_hangul(fs.nt.original[start]) and is_hangul(fs.nt.original[start - 1]):
                     del form_hits[occ]
         han = [c and bool(_HAN.search(fs.nt.original)) for c, fs in zip(cjk, fields, strict=True)]
         if not any(han):

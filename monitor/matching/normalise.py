@@ -46,7 +46,8 @@ def korean_key(syllables: str) -> str:
     return _DOUBLE.sub(r"\1", out)
 
 
-def _is_hangul(ch: str) -> bool:
+def is_hangul(ch: str) -> bool:
+    """True for a precomposed Hangul syllable."""
     return "\uac00" <= ch <= "\ud7a3"
 
 
@@ -55,7 +56,7 @@ def fold_char(ch: str) -> str:
     hit = _CHAR_CACHE.get(ch)
     if hit is not None:
         return hit
-    if _is_hangul(ch):
+    if is_hangul(ch):
         out = " " + korean_key(anyascii(ch)) + " "
     elif unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
         # invisible format characters (zero-width joiners and spaces, soft hyphens, direction
@@ -162,7 +163,7 @@ class NormText:
 def _contextual(ch: str) -> bool:
     """True for letters of scripts whose transliteration depends on the neighbours
     (Cyrillic, Greek, Arabic, Hebrew...): those are transliterated a word at a time."""
-    if ch < "\x80" or _is_hangul(ch) or unicodedata.category(ch)[0] != "L":
+    if ch < "\x80" or is_hangul(ch) or unicodedata.category(ch)[0] != "L":
         return False
     if "\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
         return False
