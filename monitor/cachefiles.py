@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Collection, Iterable
@@ -141,6 +142,14 @@ def write_arrays(folder: Path, name: str, prefix: str, arrays: dict[str, np.ndar
     return target
 
 
+def _remove(path: Path) -> None:
+    # a cache is a file (an .npz archive) or a folder of arrays (the language model's .npy files)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def remove_others(folder: Path, keep: Path, prefix: str) -> None:
     """Remove older files of other keys, and temporary files left by crashed writers.
 
@@ -156,12 +165,12 @@ def remove_others(folder: Path, keep: Path, prefix: str) -> None:
     for path in folder.glob(f"{prefix}*{suffix}"):
         try:
             if path.name != keep.name and path.stat().st_mtime_ns <= written:
-                path.unlink(missing_ok=True)
+                _remove(path)
         except OSError:  # removed by another writer meanwhile
             continue
     for path in folder.glob(f".{prefix}*.tmp"):
         try:
             if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
-                path.unlink(missing_ok=True)
+                _remove(path)
         except OSError:
             continue

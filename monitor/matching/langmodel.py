@@ -27,11 +27,12 @@ import lzma
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from monitor.cachefiles import remove_others
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _prepared(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _write(path: Path, folder: Path, target: Path) -> None:
     """Prepare the packaged model into target (a folder, renamed into place whole) and drop other keys'."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".langid-", suffix=".tmp", dir=folder))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{_PREFIX}", suffix=".tmp", dir=folder))
     try:
         with lzma.open(path) as src, np.load(io.BytesIO(src.read()), allow_pickle=False) as data:
             if set(_KEYS) - set(data.files):
@@ -94,16 +95,8 @@ def _write(path: Path, folder: Path, target: Path) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for other in folder.glob(f"{_PREFIX}*"):
-        if other != target:
-            if other.is_dir():
-                shutil.rmtree(other, ignore_errors=True)
-            else:
-                other.unlink(missing_ok=True)
-    for stale in folder.glob(".langid-*.tmp"):  # left by a process killed while writing (an hour is ample)
-        with contextlib.suppress(OSError):
-            if time.time() - stale.stat().st_mtime > 3600:
-                shutil.rmtree(stale, ignore_errors=True)
+    # other keys' copies (the old .npz too) and copies half written by a process killed while writing
+    remove_others(folder, target, _PREFIX)
 
 
 def _mapped(target: Path) -> Any:

@@ -89,7 +89,7 @@ def test_other_keys_copies_removed(tmp_path: Path, stale: str) -> None:
 def test_a_copy_left_half_written_is_removed_later(tmp_path: Path) -> None:
     import os
 
-    old, fresh = tmp_path / ".langid-old.tmp", tmp_path / ".langid-fresh.tmp"
+    old, fresh = tmp_path / ".langid-model-old.tmp", tmp_path / ".langid-model-fresh.tmp"
     for folder in (old, fresh):
         folder.mkdir()
         (folder / "ptc.npy").write_bytes(b"partial")
