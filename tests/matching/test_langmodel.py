@@ -96,3 +96,72 @@ def test_a_copy_left_half_written_is_removed_later(tmp_path: Path) -> None:
     os.utime(old, (1, 1))  # killed long ago; `fresh` may be another process writing now
     langmodel.identifier(tmp_path)
     assert not old.exists() and fresh.exists()
+
+
+@pytest.fixture(scope="module")
+def walker() -> Any:
+    return langmodel.identifier(None)
+
+
+VARIED = ["", "a", "ab", "abcde", "abcdef", "Kim", "ПУТИН", "Путин и Ким Чен Ын встретились.",
+          "金正恩与普京会晤 Kim Jong Un 김정은", "بوتين والأسلحة", "mixed Ελληνικά and עברית 🙂 text",
+          "\ud800 lone surrogate \udfff", "x" * 1000, "\t\n\r  ", "AAAA BBBB " * 50]
+
+
+@pytest.mark.parametrize("text", VARIED)
+def test_numpy_counts_equal_the_byte_walk(walker: Any, text: str) -> None:
+    from py3langid.langid import visit_counts
+
+    data = walker._encode(text)
+    reference = visit_counts(walker.tk_nextmove, walker._rowbase, walker.tk_output, data)
+    found = walker.feature_counts(data)
+    if reference is None:
+        assert found is None
+        return
+    assert found is not None
+    ids, counts = found
+    assert ids.tolist() == list(reference) and counts.tolist() == list(reference.values())
+    assert walker.classify(text) == _reference().classify(text)
+
+
+def test_numpy_counts_equal_the_byte_walk_on_any_bytes(walker: Any) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from py3langid.langid import visit_counts
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=64) | st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass")))
+    def check(data: bytes) -> None:
+        reference = visit_counts(walker.tk_nextmove, walker._rowbase, walker.tk_output, data)
+        found = walker.feature_counts(data)
+        assert (found is None) == (reference is None)
+        if found is not None and reference is not None:
+            assert found[0].tolist() == list(reference) and found[1].tolist() == list(reference.values())
+
+    check()
+
+
+def test_trie_depth_is_the_longest_remembered_suffix(walker: Any) -> None:
+    depth = walker._walk_depth
+    depths = langmodel.state_depths(walker.tk_nextmove, walker.tk_row)
+    assert depth == langmodel.trie_depth(walker.tk_nextmove, walker.tk_row) == depths.max() >= 4
+    # the bytes of a deepest state: from it back to the start, each time the state one shorter
+    # that moves to it
+    table = np.asarray(walker.tk_nextmove).reshape(-1, 256)[np.asarray(walker.tk_row)]
+    state, spelled = int(np.argmax(depths)), b""
+    while state:
+        parents, letters = np.nonzero((table == state) & (depths[:, None] == depths[state] - 1))
+        state, spelled = int(parents[0]), bytes([int(letters[0])]) + spelled
+    text = b"zq " + spelled + b" and more"
+    assert walker.feature_counts(text) is not None
+    # a walk one byte shorter than the trie is deep misses the deepest state
+    shallow = langmodel.ByteWalkIdentifier.__new__(langmodel.ByteWalkIdentifier)
+    for name in ("tk_nextmove", "tk_row", "tk_output", "_rowbase", "_walk_moves", "_walk_bases",
+                 "_walk_root", "_walk_out"):
+        setattr(shallow, name, getattr(walker, name))
+    shallow._walk_depth = depth - 1
+    assert walker._states(text).tolist() != shallow._states(text).tolist()
+    from py3langid.langid import visit_counts
+
+    reference = visit_counts(walker.tk_nextmove, walker._rowbase, walker.tk_output, text)
+    assert walker.feature_counts(text)[0].tolist() == list(reference)
