@@ -1,6 +1,8 @@
 """Name families of other languages on the real prominence table and resources: bare shared
 surnames in every script, case endings that replace a dictionary ending, names of Arabic
-convention in European spelling, namesakes, Korean word starts."""
+convention in European spelling, namesakes, Korean word starts, organisations by the name each
+press gives them."""
+# ruff: noqa: RUF001  (text in other scripts)
 
 from __future__ import annotations
 
@@ -30,6 +32,12 @@ ALIASES = [
     *person("11223", "SU, Lu-Chi", programs=("NPWMD",)),
     *person("16692", "SECHIN, Igor Ivanovich"),
     *person("22790", "MADURO MOROS, Nicolas", programs=("VENEZUELA",)),
+    *person("18528", "SINWAR, Yahya", programs=("SDGT",)),
+    *person("2686", "NASRALLAH, Hasan", programs=("SDGT",)),
+    *[AliasSpec(f"us_ofac_sdn:{eid}", "us_ofac_sdn", eid, name, name, schema="Organization", programs=("SDGT",))
+      for eid, name in (("47664", "ANSARALLAH"),
+                        ("35845", "STATE DUMA OF THE FEDERAL ASSEMBLY OF THE RUSSIAN FEDERATION"),
+                        ("16911", "JOINT STOCK COMPANY CONCERN KALASHNIKOV"))],
     *[AliasSpec("us_ofac_sdn:22543", "us_ofac_sdn", "22543", "PRIVATE MILITARY COMPANY 'WAGNER'", alias,
                 schema="Organization", programs=("RUSSIA-EO14024",))
       for alias in ("PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER")],
@@ -80,6 +88,20 @@ def found(matcher: Matcher, title: str, text: str, language: str) -> set[str]:
     ("마두로 대통령, 세친 접견", "마두로 대통령은 세친 회장을 만났다.", "ko", {"16692", "22790"}),
     ("مادورو يستقبل سيتشين", "استقبل الرئيس الفنزويلي نيكولاس مادورو إيغور سيتشين في كاراكاس.", "ar",
      {"16692", "22790"}),
+    # an organisation by the name each press gives it (the Houthis are ANSARALLAH), in its case forms
+    ("Хуситы атаковали танкер", "Удар по судну нанесли хуситы.", "ru", {"47664"}),
+    ("Вашингтон обвинил Тегеран в поставках хуситам", "Речь идёт о ракетах.", "ru", {"47664"}),
+    ("Husiler Kızıldeniz'de bir gemiyi vurdu", "Saldırıyı Husiler üstlendi.", "tr", {"47664"}),
+    ("胡塞武装再次袭击商船", "也门胡塞武装称对袭击负责。", "zh", {"47664"}),
+    ("Председатель Государственной думы выступил", "Заседание Госдумы перенесли.", "ru", {"35845"}),
+    ("Концерн «Калашников» нарастил выпуск", "Продукцию концерна Калашников покупают в Африке.", "ru", {"16911"}),
+    # people of Arabic naming convention each press names by surname (辛瓦尔, السنوار)
+    ("以军称击毙辛瓦尔", "哈马斯尚未回应。", "zh", {"18528"}),
+    ("إسرائيل تعلن مقتل يحيى السنوار", "قالت إن السنوار قتل في رفح.", "ar", {"18528"}),
+    # a rendering without its vowels must not read as another name: أنصار الله is نصر الله
+    ("نصر الله يلقي خطابا", "تحدث نصر الله عن الحرب.", "ar", set()),
+    # the English spelling stays English: Houthis is no rendering
+    ("Houthis fire missiles at ships", "The Houthis said they hit a tanker.", "en", set()),
 ])
 def test_name_families(matcher: Matcher, title: str, text: str, lang: str, expected: set[str]) -> None:
     assert found(matcher, title, text, lang) == expected
