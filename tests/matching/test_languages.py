@@ -169,6 +169,17 @@ def pack() -> Matcher:
     ("Iran hat Russland Hunderte Kampfdrohnen überlassen.", "de"),  # a compound
     ("북한이 군수물자를 러시아로 실어 보냈다.", "ko"),
     ("Бывшим бойцам передали танки.", "ru"),  # a form the exact list writes out
+    # kinds of weapon: combat aircraft and rifles, and words for receiving and for a cargo
+    ("Россия передала Алжиру партию штурмовых винтовок.", "ru"),
+    ("Україна отримала перші винищувачі від Данії.", "uk"),
+    ("Die Rebellen haben Sturmgewehre aus Iran erhalten.", "de"),
+    ("La France va livrer des avions de combat à la Grèce.", "fr"),
+    ("La Armada incautó un cargamento de misiles destinado a Yemen.", "es"),
+    ("روسيا تسلم مصر مقاتلات جديدة.", "ar"),
+    ("روسیه جنگنده‌ها را به ایران تحویل داد.", "fa"),
+    ("俄罗斯向非洲国家出口步枪。", "zh"),
+    ("러시아가 인도에 전투기를 공급한다.", "ko"),
+    ("Azerbaycan'a yeni tüfekler teslim edildi.", "tr"),
 ])
 def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
@@ -184,6 +195,10 @@ def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: s
     ("Le président a annoncé le déploiement d'armes nucléaires tactiques en Biélorussie.", "fr"),  # deployment
     ("The U.S. launched strikes after a drone attack by Iran-backed groups.", "en"),  # English stays English
     ("루카셴코 대통령은 러시아의 전술핵무기 배치를 환영했다.", "ko"),  # deployment; 의 전 is no 이전
+    # everyday senses of an arms word beside a transfer word: gymnastics apparatus, gusts of wind
+    ("В спортшколу поставлены новые гимнастические снаряды.", "ru"),
+    ("До школи доставили нові спортивні снаряди.", "uk"),
+    ("Des rafales de vent ont retardé la livraison des colis.", "fr"),
 ])
 def test_arms_transfer_traps_stay_quiet(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
