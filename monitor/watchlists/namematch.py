@@ -29,7 +29,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from monitor import resources
 from monitor.watchlists import nameparts, nametokens
-from monitor.watchlists.abjad import is_abjad, skeletons
+from monitor.watchlists.abjad import BOUND_FIRST, is_abjad, skeletons
 from monitor.watchlists.nametokens import MAX_NAME_CHARS, ORG, PERSON, phonetic
 
 __all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "is_abjad",
@@ -77,6 +77,9 @@ LOOSE_PART_SIM = 0.66
 LOOSE_RULES = frozenset({"typos", "phonetic+typo", "abbreviation"})
 LOOSE_RULE_SIM = 0.73
 DIFFERENT_NAME_CAP = 0.65
+# Two parts written in Arabic script a letter apart are two names (hsyn/hsn: Husayn and Hasan):
+# the consonants are all there is of them, so the rule is loose whatever the similarity.
+OTHER_LETTERS = "other letters"
 # Parts written together that replace a loosely alike part must match closely (exact or phonetic).
 CLOSE_JOIN_SIM = 0.85
 # Names of syllables (Korean, Chinese, Vietnamese given names: every part of four letters or
@@ -112,6 +115,7 @@ class Part(NamedTuple):
     phon: str
     weight: float
     abjad: bool = False  # written in Arabic or Hebrew script: vowels mostly unwritten
+    syllable: bool = False  # one Hangul, Han or kana character: a syllable, never an initial
 
 
 class Span(NamedTuple):
@@ -185,7 +189,7 @@ def _abjad_sim(a: Part, b: Part) -> float:
     best = 0.0
     for ka in skeletons(a.text, a.abjad):
         for kb in skeletons(b.text, b.abjad):
-            if not ka or not kb:
+            if len(ka) < 2 or len(kb) < 2:  # one consonant says nothing of a name
                 continue
             if ka == kb:
                 return ABJAD_SIM
@@ -255,7 +259,10 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
         dropped.extend(tokens[MAX_PARTS:])
         tokens = tokens[:MAX_PARTS]
     abjad = is_abjad(name)
-    parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad) for t in tokens)
+    if abjad and len(tokens) > 1:
+        tokens = _join_bound(tokens)
+    syllables = nametokens.syllabic_script(name)
+    parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad, syllables and len(t) < 5) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
         parts = tuple(Part(p.text, p.phon, float(len(p.text)), abjad) for p in parts)
     nasab = None
@@ -265,6 +272,17 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     return PreparedName(
         name, kind, parts, frozenset(forms), tuple(sorted(numbers)), tuple(dropped), nasab
     )
+
+
+def _join_bound(tokens: list[str]) -> list[str]:
+    """Arabic script writes "Abd al-Malik" as two words, romanised lists as one ("Abdulmalik")."""
+    out: list[str] = []
+    for tok in tokens:
+        if out and out[-1] in BOUND_FIRST:
+            out[-1] += tok
+        else:
+            out.append(tok)
+    return out
 
 
 def _allowed_edits(length: int) -> int:
@@ -337,6 +355,7 @@ _Pair = tuple[float, str, tuple[int, ...], tuple[int, ...], float, str]
 
 
 _LOOSE = frozenset({"initial", "abbreviation"})
+_TYPO_RULES = frozenset({"typo", "typos", "phonetic+typo"})
 
 
 def _greedy(candidates: list[_Pair], used_a: set[int], used_b: set[int], chosen: list[_Pair]) -> None:
@@ -365,11 +384,12 @@ def _span_candidates(a: PreparedName, b: PreparedName, rest_a: set[int], rest_b:
                 continue
             for j in rest_other:
                 y = other[j]
-                if abs(len(y.text) - len(span.text)) > 3:
+                if abs(len(y.text) - len(span.text)) > 3 and span_abjad == y.abjad:  # consonants are shorter
                     continue
-                sim, _how = _part_sim(span.text, span.phon, y.text, y.phon)
-                if sim < JOINED_FLOOR and span_abjad != y.abjad:  # "nsr"+"llh" is Nasrallah
+                if span_abjad != y.abjad:  # "nsr"+"llh" is Nasrallah, by consonants only
                     sim = _abjad_sim(Part(span.text, span.phon, span.weight, span_abjad), y)
+                else:
+                    sim, _how = _part_sim(span.text, span.phon, y.text, y.phon)
                 if sim >= JOINED_FLOOR:
                     src = pb if flip else pa
                     label = "+".join(src[k].text for k in span.idx) + "~" + y.text
@@ -400,11 +420,14 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
     pa, pb = a.parts, b.parts
     for i, x in enumerate(pa):
         for j, y in enumerate(pb):
-            sim, how = _part_sim(x.text, x.phon, y.text, y.phon)
-            if sim < 0.8 and x.abjad != y.abjad:
-                skel = _abjad_sim(x, y)
-                if skel > sim:
-                    sim, how = skel, "consonants"
+            if x.abjad != y.abjad and x.text != y.text:  # consonants against vowels: no typo or abbreviation rule
+                sim, how = _abjad_sim(x, y), "consonants"
+            else:
+                sim, how = _part_sim(x.text, x.phon, y.text, y.phon)
+            if x.abjad and y.abjad and how in _TYPO_RULES:
+                how = OTHER_LETTERS
+            if how == "initial" and (x.abjad or y.abjad or x.syllable or y.syllable):
+                continue  # Arabic script has no initials, and a Hangul or Han syllable is no initial
             if sim >= PART_FLOOR:
                 weight = max(x.weight, y.weight) if how != "initial" else min(x.weight, y.weight) + 1.0
                 candidates.append((sim, how, (i,), (j,), weight, f"{x.text}~{y.text}"))
@@ -462,7 +485,7 @@ def _person_caps(
     surname beside a shared given name) or a syllable of a syllabic name is left over."""
     loose = [
         label for sim, how, left, _right, _w, label in chosen
-        if (sim < LOOSE_PART_SIM or (how in LOOSE_RULES and sim < LOOSE_RULE_SIM))
+        if (sim < LOOSE_PART_SIM or (how in LOOSE_RULES and sim < LOOSE_RULE_SIM) or how == OTHER_LETTERS)
         and how != "initial" and any(a.parts[i].text not in PARTICLES for i in left)
     ]  # fmt: skip
     if loose:

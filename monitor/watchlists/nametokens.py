@@ -43,6 +43,11 @@ _PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
 DOUBLES = re.compile(r"(.)\1+")
 _ABJAD_LETTERS = {str(k): str(v) for k, v in resources.mapping("romanisation", "abjad_letters").items()}
 
+def _syllable(code: int) -> bool:
+    """Hangul syllables, kana and Han characters."""
+    return 0xAC00 <= code <= 0xD7A3 or 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF
+
+
 def transliterate(text: str) -> str:
     """Latin letters for any script; each CJK/Hangul/kana character becomes a part of its own."""
     if text.isascii():
@@ -55,11 +60,16 @@ def transliterate(text: str) -> str:
         code = ord(ch)
         latin = _ABJAD_LETTERS.get(ch) or anyascii(ch)
         # Syllabic scripts: one character is one syllable, and names are written without spaces.
-        if 0xAC00 <= code <= 0xD7A3 or 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF:
+        if _syllable(code):
             out.append(f" {latin} ")
         else:
             out.append(latin)
     return "".join(out)
+
+
+def syllabic_script(text: str) -> bool:
+    """True when the text holds Hangul, kana or Han characters (one character, one syllable)."""
+    return not text.isascii() and any(_syllable(ord(ch)) for ch in text[:MAX_NAME_CHARS])
 
 
 _KOREAN_SURNAME = {

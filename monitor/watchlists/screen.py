@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from monitor.models import Entity, EntityName
 from monitor.settings import Settings
-from monitor.watchlists import namematch
+from monitor.watchlists import namematch, nametokens
 from monitor.watchlists.aliases import lists_version_key
 from monitor.watchlists.countries import country_code
 from monitor.watchlists.links import load_clusters
@@ -61,6 +61,8 @@ RELATIVE_CUTOFF = 0.3
 NEAR_MISS_FLOOR = 0.5
 #: Weight of a part found by its consonants only (a query in Arabic or Persian script).
 ABJAD_RETRIEVAL = 0.8
+#: How much a part's own rarity adds to it then (orders the many spellings one key finds).
+ABJAD_TIE = 0.01
 #: A match on a weak alias (OFAC "weak AKA") counts for less.
 WEAK_ALIAS_FACTOR = 0.9
 # How a filter moves the score.
@@ -302,6 +304,8 @@ class ScreenIndex:
         weighted: list[tuple[np.ndarray, float]] = []
         abjad = namematch.is_abjad(query)
         if abjad:
+            # the parts as written too: "Abd al-Malik" is compared as one part, found by each
+            tokens += [tok for tok in nametokens.tokens(query) if len(tok) > 1 and tok not in tokens]
             for tok in tokens + joined:
                 for key in namematch.skeletons(tok, True):
                     tids = self._by_skel.get(key, ())
@@ -311,8 +315,8 @@ class ScreenIndex:
                     # spellings of Hassan, each rare, still make one common name
                     carriers = sum(len(self._posting(tid)) for tid in tids)
                     weight = math.log(1.0 + self.size / carriers) * ABJAD_RETRIEVAL
-                    for tid in tids:
-                        weighted.append((self._posting(tid), weight))
+                    for tid in tids:  # among equals, the rarer spelling first (HAMAS before Hamza)
+                        weighted.append((self._posting(tid), weight + ABJAD_TIE * float(self._idf[tid])))
         # consonants spelled out are no Latin word: their typo variants are noise ("hsnnsr" ~ "sons"),
         # and the same consonants in the lists' own Arabic-script names are found by their keys above
         for tok in [] if abjad else tokens + joined:

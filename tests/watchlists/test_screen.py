@@ -296,6 +296,14 @@ def test_a_query_in_arabic_or_persian_script_finds_the_romanised_listing() -> No
         assert "consonants" in top.explanation
 
 
+def test_an_arabic_script_query_retrieves_the_rarer_spelling_of_its_consonants_first() -> None:
+    # "حماس" (hms) is the consonants of a hundred aliases Hamza; HAMAS is the one rare spelling
+    rows = [AliasRow(f"t:{i}", "t", str(i), f"PERSON {i}", "Hamza", "Person", weak=True) for i in range(100)]
+    rows.append(AliasRow("us_ofac_sdn:4695", "us_ofac_sdn", "4695", "HAMAS", "HAMAS", "Organization"))
+    top = ScreenIndex(rows).screen("حماس", threshold=0.7).matches[0]
+    assert (top.entity_id, top.match) == ("us_ofac_sdn:4695", True)
+
+
 def test_equal_scores_rank_the_alias_written_as_the_query_first() -> None:
     rows = [
         AliasRow("us_ofac_sdn:25420", "us_ofac_sdn", "25420", "MELLI BANK PLC", "MELLI BANK PLC", "organization"),
