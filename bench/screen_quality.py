@@ -21,7 +21,6 @@ is not "on no list" and must be replaced), without running the matcher.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections import Counter
@@ -32,11 +31,11 @@ import yaml
 
 from bench.screen_bench import load_real_lists
 from monitor.settings import Settings
+from monitor.watchlists.nametokens import tokens
 from monitor.watchlists.screen import Screener, ScreenIndex, ScreenMatch
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ROOT / "tests" / "data" / "screen_names.yaml"
-_WORDS = re.compile(r"\w+")
 
 
 def load_names(path: Path = NAMES) -> dict[str, list[dict[str, Any]]]:
@@ -63,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows, groups = load_real_lists()
     if args.check:
-        listed = {frozenset(_WORDS.findall(r.alias.lower())) for r in rows}
-        clash = [n["name"] for n in names["not_listed"] if frozenset(_WORDS.findall(n["name"].lower())) in listed]
+        # compared as screening reads them: any script transliterated ("张伟" is ZHANG, Wei)
+        listed = {frozenset(tokens(r.alias)) for r in rows}
+        clash = [n["name"] for n in names["not_listed"] if frozenset(tokens(n["name"])) in listed]
         print(f"{len(clash)} not_listed names are a listed name: {clash}")
         return 1 if clash else 0
     index = Screener(ScreenIndex(rows), args.threshold, groups=groups)
