@@ -478,8 +478,32 @@ def _syllabic(name: PreparedName) -> bool:
     return longest <= KOREAN_SYLLABLE_MAX_LETTERS and not ends.isdisjoint(KOREAN_SURNAMES)
 
 
+def _unsupported(a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: set[int], rest_b: set[int]) -> str:
+    """Why the screened name's own parts are not accounted for by the listed name ('' when they are):
+    a one-word alias (a nickname, a kunya) meets one part of a longer name and the rest has no
+    counterpart ("Amr Diab" / "Diyab"), or a part is met only by an initial while the listed name
+    keeps a name of its own ("Dmitri Mendeleev" / "TOLCHINSKIY, Dmitri M.": M. stands for anything)."""
+    heavy_b = [p.text for p in b.parts if p.text not in PARTICLES]
+    left_a = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
+    if len(heavy_b) == 1 and left_a:
+        return (f"{heavy_b[0]} is the listed name's only part and {', '.join(left_a)} has no counterpart: "
+                "a different person")
+    left_b = [b.parts[j].text for j in sorted(rest_b) if b.parts[j].text not in PARTICLES and len(b.parts[j].text) > 1]
+    initials = [label for _s, how, left, _r, _w, label in chosen if how == "initial" and len(a.parts[left[0]].text) > 1]
+    if initials and left_b:
+        return (f"{', '.join(initials)}: an initial stands for any name, and {', '.join(left_b)} has no counterpart: "
+                "a different person")
+    return ""
+
+
 def _person_caps(
-    a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: set[int], score: float, steps: list[str]
+    a: PreparedName,
+    b: PreparedName,
+    chosen: list[_Pair],
+    rest_a: set[int],
+    rest_b: set[int],
+    score: float,
+    steps: list[str],
 ) -> float:
     """Cap a person's score below the threshold when a part is only loosely alike (a different
     surname beside a shared given name) or a syllable of a syllabic name is left over."""
@@ -490,6 +514,10 @@ def _person_caps(
     ]  # fmt: skip
     if loose:
         steps.append(f"{', '.join(loose)}: too far apart to be one name, so a different person")
+        return DIFFERENT_NAME_CAP
+    why = _unsupported(a, b, chosen, rest_a, rest_b)
+    if why:
+        steps.append(why)
         return DIFFERENT_NAME_CAP
     if len(a.parts) < 3 or not (_syllabic(a) and _syllabic(b)):
         return _common_caps(a, b, chosen, rest_a, score, steps)
@@ -560,7 +588,7 @@ def compare_prepared(a: PreparedName, b: PreparedName) -> NameMatch:
     else:
         score = score_weight / (matched_weight + penalty)
     if kind == PERSON and chosen and score > DIFFERENT_NAME_CAP:
-        score = _person_caps(a, b, chosen, rest_a, score, steps)
+        score = _person_caps(a, b, chosen, rest_a, rest_b, score, steps)
     if kind == PERSON and _nasab_crossed(a, b, chosen):
         score *= NASAB_CONFLICT
         steps.append("son and father swapped around bin/ibn")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monitor import resources
+from monitor.watchlists.nametokens import phonetic
 
 _TABLE = resources.load("name_parts")
 PEOPLE: dict[str, int] = {str(k): int(v) for k, v in (_TABLE.get("people") or {}).items()}
@@ -20,9 +21,26 @@ COMMON_PEOPLE = 20
 WRITTEN_ALIKE = frozenset({"typo", "typos", "phonetic+typo"})
 
 
+def _bearers() -> dict[str, int]:
+    """People bearing each part in any of its spellings: the parts of one phonetic key (Qasim,
+    Qassim) and the spellings the lists give for one name (Khaled, Khalid) count together."""
+    by_key: dict[str, int] = {}
+    for part, n in PEOPLE.items():
+        by_key[phonetic(part)] = by_key.get(phonetic(part), 0) + n
+    out = {part: by_key[phonetic(part)] for part in PEOPLE}
+    for pair in VARIANTS:
+        one, two = sorted(pair)
+        if one in PEOPLE and two in PEOPLE and phonetic(one) != phonetic(two):
+            out[one], out[two] = out[one] + by_key[phonetic(two)], out[two] + by_key[phonetic(one)]
+    return out
+
+
+BEARERS = _bearers()
+
+
 def common(part: str) -> bool:
-    """True when many listed people bear this part (a given name rather than a surname)."""
-    return PEOPLE.get(part, 0) >= COMMON_PEOPLE
+    """True when many listed people bear this part in any spelling (a given name, not a surname)."""
+    return BEARERS.get(part, PEOPLE.get(part, 0)) >= COMMON_PEOPLE
 
 
 def two_names(how: str, a: str, b: str) -> bool:
@@ -33,12 +51,14 @@ def two_names(how: str, a: str, b: str) -> bool:
 
 def only_common_shared(matched: Iterable[Sequence[str]], unmatched: Iterable[str]) -> list[str]:
     """The screened name's parts that a candidate sharing only common given names leaves unmatched
-    (empty when a distinctive part is shared or nothing distinctive is left over). `matched` holds
-    each shared part as both names write it (the listed spelling tells for a name in Arabic script)."""
+    (empty when a distinctive part is shared or nothing is left over): common names shared say
+    nothing of who is meant, so any part of the screened name without a counterpart ("Ali Abdullah
+    Hassan" against an alias "Ali Hassan") makes it another person. `matched` holds each shared
+    part as both names write it (the listed spelling tells for a name in Arabic script)."""
     shared = list(matched)
     if not shared or not all(any(common(p) for p in spellings) for spellings in shared):
         return []
-    return [p for p in unmatched if not common(p)]
+    return list(unmatched)
 
 
 def different_person(pairs: Sequence[tuple[str, list[str], list[str]]], unmatched: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.watchlists import namematch
+from monitor.watchlists import namematch, nameparts
 from monitor.watchlists.namematch import MAX_PARTS, compare, prepare
 from tests.conftest import shared_path
 
@@ -201,6 +201,25 @@ def test_sharing_only_common_given_names_leaves_a_distinctive_part_unmatched() -
     assert result.score < 0.7 and "only common given names shared" in result.explanation
     # a distinctive part shared is a match, whatever else is common
     assert compare("Ali Hosseini Khamenei", "KHAMENEI, Ali", "Person").score >= 0.8
+
+
+def test_common_names_shared_leave_no_part_of_the_screened_name_unaccounted_for() -> None:
+    # every part shared is a common given name: a part of the screened name left over, even a
+    # common one, is another person; the same common names and nothing more still match
+    result = compare("Ali Abdullah Hassan", "ALI HASSAN", "Person")
+    assert result.score < 0.7 and "abdullah has no counterpart" in result.explanation
+    assert compare("Ali Hassan", "ALI HASSAN", "Person").score >= 0.9
+    # commonness counts every spelling: Khaled alone is borne by fewer people than Khalid
+    assert nameparts.PEOPLE["khaled"] < nameparts.COMMON_PEOPLE and nameparts.common("khaled")
+
+
+def test_a_one_word_alias_or_an_initial_does_not_account_for_a_longer_name() -> None:
+    result = compare("Amr Diab", "AL-SHAYKH, Diyab", "Person")
+    assert result.score < 0.7 and "only part" in result.explanation
+    result = compare("Dmitri Mendeleev", "TOLCHINSKIY, Dmitri M.", "Person")
+    assert result.score < 0.7 and "an initial stands for any name" in result.explanation
+    # initials of the listed name's own parts still match
+    assert compare("Vladimir Putin", "PUTIN, V. V.", "Person").score >= 0.7
 
 
 def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None:
