@@ -121,6 +121,39 @@ def test_scan_with_other_rules_and_stdin(env: Path) -> None:
     assert [a["rule"] for a in lines(result.stdout)[0]["alerts"]] == ["other-arms"]
 
 
+def test_scan_in_chunks_answers_as_one_by_one(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.cli import rules_cmd
+
+    texts = ["Sergei Shoigu asked them to supply weapons.", "Сергей Шойгу посетил Пхеньян.",
+             "Le ministre Sergueï Choïgou a livré des armes.",
+             "The new cycle lanes of the city were opened on Monday morning."]
+    rows = [json.dumps({"id": f"a{i}", "title": "", "text": texts[i % len(texts)]}) for i in range(11)]
+    path = env / "many.jsonl"
+    path.write_text("\n".join([*rows[:5], "{not json", *rows[5:]]) + "\n")
+    one_by_one = run("scan", "-", input=path.read_text())  # stdin: one article at a time
+    monkeypatch.setattr(rules_cmd, "_CHUNK", 4)  # chunks that end before, at and after the bad line
+    chunked = run("scan", str(path))
+    assert chunked.exit_code == one_by_one.exit_code == 1
+    objs = lines(chunked.stdout)
+    assert [o["id"] for o in objs] == [f"a{i}" for i in range(5)] + ["many.jsonl:6"] + [f"a{i}" for i in range(5, 11)]
+    assert [o.get("language") for o in objs[:4]] == ["en", "ru", "fr", "en"]
+    strip = [{k: v for k, v in o.items() if k != "id"} for o in objs]
+    assert strip == [{k: v for k, v in o.items() if k != "id"} for o in lines(one_by_one.stdout)]
+
+
+def test_languages_detected_in_chunks_keep_order_and_a_feeds_own() -> None:
+    from monitor.cli.rules_cmd import InputError, with_languages
+    from monitor.matching.types import ArticleInput
+
+    items = [ArticleInput("1", "", "Die Regierung liefert Waffen an die Ukraine."), InputError("x", "bad"),
+             ArticleInput("2", "", "Die Regierung liefert Waffen.", language="nl"),
+             ArticleInput("3", "", "El gobierno anunció nuevas sanciones contra Rusia.")]
+    for chunk in (1, 2, 3, 10):
+        out = list(with_languages(iter(items), chunk))
+        assert out[1] is items[1]
+        assert [getattr(item, "language", None) for item in out] == ["de", None, "nl", "es"]
+
+
 def test_rules_check(env: Path) -> None:
     good = run("rules", "check", str(env / "rules"))
     assert good.exit_code == 0 and "ok: 1 rules, 0 vocabularies in 1 file" in good.stdout
