@@ -32,6 +32,10 @@ from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, NAMESAKE_WORDS, TI
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# the last letters of a Russian or Ukrainian given name in an oblique case (Сергея, Сергею, Сергеем,
+# Марии, Марией, Дмитра); a nominative masculine name ends in a consonant, й or ь
+_OBLIQUE_LAST_LETTERS = frozenset("аяуюеєиіїм")
 _PEOPLE = frozenset({SURNAME, DISTINCT})
 _SURNAME_LIKE = frozenset({SURNAME, DISTINCT, ORGSHORT})
 
@@ -213,7 +217,7 @@ class Resolver:
             surname_only = bool(weak_kinds & _SURNAME_LIKE) and weak_kinds <= _SURNAME_LIKE | {WEAK}
             if surname_only and someone_else:
                 weak = {e: v for e, v in weak.items() if e not in someone_else or e in last_seen}
-            if not (surname_only and self._capitalised_neighbour(fs, o0, o1)):
+            if not (surname_only and self._capitalised_neighbour(fs, o0, o1, fs.nt.padded[t0:t1].strip())):
                 picked = self._choose(weak, chosen, span, rows, last_seen, named, context_countries, fi)
         for ent in [e for e in chosen if e in index.links and e == picked]:
             for own in index.links[ent]:  # the curated person's own entry on the lists
@@ -275,13 +279,23 @@ class Resolver:
             chosen[ent] = conf * max(row.factor for row in context if kind in row.kinds)
         return ent
 
-    def _capitalised_neighbour(self, fs: FieldState, o0: int, o1: int) -> bool:
+    def _capitalised_neighbour(self, fs: FieldState, o0: int, o1: int, key: str = "") -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
         ("Kim Kardashian", "Edward Wong"): then it is someone else's name. A headline in Title
-        Case says nothing by its capitals ("Desperate Putin Empties Museums")."""
+        Case says nothing by its capitals ("Desperate Putin Empties Museums"). A Cyrillic surname
+        in an oblique case (its ending cut to meet `key`) ends its own name: the capitalised word
+        after it starts the next one ("прессекретар Путіна Дмитро Пєсков"), and a word before it
+        is its first name only in an oblique case too, as a given name agrees with its surname
+        ("Даниила Медведева"; not "Пресс-секретарь Путина", "Помощник Путина")."""
         if fs.title_case:
             return False
         text = fs.text
+        if key and _CYRILLIC.match(text, o0):
+            end = o1
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            if len(normalise_name(text[o0:end])) > len(key):
+                return self._first_name_before(text, o0)[-1:].lower() in _OBLIQUE_LAST_LETTERS
         if o1 + 1 < len(text) and text[o1] in "-\u2010" and text[o1 + 1].isupper():
             k = o1 + 1
             while k < len(text) and text[k].isalpha():
