@@ -21,6 +21,7 @@ nomenklatura logic-v2 and rigour, written here from scratch:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -80,18 +81,30 @@ DIFFERENT_NAME_CAP = 0.65
 # Two parts written in Arabic script a letter apart are two names (hsyn/hsn: Husayn and Hasan):
 # the consonants are all there is of them, so the rule is loose whatever the similarity.
 OTHER_LETTERS = "other letters"
+# Two parts that differ only in their first sound are two names (Tikhonov/Nikonov, Rahmani/Zamani):
+# loose whatever the similarity, as OTHER_LETTERS.
+FIRST_SOUND = "first sound"
+FIRST_SOUND_MIN_LETTERS = 6
+_TYPO_RULES = frozenset({"typo", "typos", "phonetic+typo"})
+_OTHER_NAME_RULES = frozenset({OTHER_LETTERS, FIRST_SOUND})
 # Parts written together that replace a loosely alike part must match closely (exact or phonetic).
 CLOSE_JOIN_SIM = 0.85
 # Names of syllables (Korean, Chinese, Vietnamese given names: every part of four letters or
 # fewer, three parts or more on the screened side): one syllable left over is another person.
 SYLLABLE_MAX_LETTERS = 4
-# Korean syllables run to five letters in the usual romanisations (heung, gyong, jeong): a name
-# that starts or ends with a Korean family name may have parts that long and still be syllables
-# (not every short name is: "Usama bin Ladin", "Fazl Rabi Abdul Hamid").
-KOREAN_SYLLABLE_MAX_LETTERS = 5
+# Korean syllables run to five letters in the usual romanisations (heung, gyong, jeong), Chinese
+# ones to six with one vowel sound (zhuang, shuang; not Jensen): a name
+# that starts or ends with a Korean or Chinese family name may have parts that long and still be
+# syllables (not every short name is: "Usama bin Ladin", "Fazl Rabi Abdul Hamid").
+FAMILY_SYLLABLE_MAX_LETTERS = 6
 KOREAN_SURNAMES = resources.words("person_names", "korean_surnames") | resources.words(
     "person_names", "korean_surnames_press"
 )
+# A name of two parts starting or ending with one of these is a family name and a syllabic given
+# name (Chinese or Korean): compared syllable by syllable as longer syllabic names are.
+FAMILY_NAMES_FIRST = KOREAN_SURNAMES | resources.words("person_names", "chinese_surnames")
+_VOWEL_GROUPS = re.compile("[aeiou]+")
+_VOWEL = re.compile("[aeiouy]")
 
 
 # Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).
@@ -307,6 +320,22 @@ def _typo_sim(a: str, b: str) -> float:
     return 1.0 - TYPO_COST * dist / longest
 
 
+def _first_sound_differs(a_text: str, a_phon: str, b_text: str, b_phon: str) -> bool:
+    """Two long parts alike but for a different first consonant are two names (Tikhonov/Nikonov,
+    Rahmani/Zamani): a typo seldom hits a name's first letter. Vowels first are spellings
+    (Osama/Usama, Allison/Ellison), so is a letter of the sound dropped (Khodorkovsky/Hodorkovskiy),
+    and in short parts one letter is all a typo leaves (Bessi/Messi)."""
+    return (
+        min(len(a_text), len(b_text)) >= FIRST_SOUND_MIN_LETTERS
+        and a_phon[0] != b_phon[0]
+        and a_phon[1:] == b_phon[1:]
+        and a_text[0] not in "aeiouy"
+        and b_text[0] not in "aeiouy"
+        and a_text[0] not in b_text[:2]  # Kh/H, Ts/S: one letter of a sound dropped, not another sound
+        and b_text[0] not in a_text[:2]
+    )
+
+
 def _typo_rule(a: str, b: str, sim: float) -> str:
     """'typo' for one letter off, 'typos' for more (the explanation and the loose-part rule tell them apart)."""
     return "typo" if round((1.0 - sim) * max(len(a), len(b)) / TYPO_COST) <= 1 else "typos"
@@ -337,12 +366,15 @@ def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float
     best = _typo_sim(a_text, b_text)
     how = _typo_rule(a_text, b_text, best) if best else "typo"
     if a_phon == b_phon:
-        if best < PHONETIC_SIM:
+        # a part without a vowel is an abbreviation, spelled not spoken: LJ is no spelling of Li
+        if best < PHONETIC_SIM and (_VOWEL.search(a_text) is None) == (_VOWEL.search(b_text) is None):
             best, how = PHONETIC_SIM, "phonetic"
     elif best < 0.8:
         sim = _typo_sim(a_phon, b_phon) * 0.95
         if sim > best:
             best, how = sim, "phonetic+typo"
+    if how in _TYPO_RULES and _first_sound_differs(a_text, a_phon, b_text, b_phon):
+        how = FIRST_SOUND
     if best < ABBREVIATION_SIM:
         short, long = (a_text, b_text) if la < lb else (b_text, a_text)
         if _is_abbreviation(short, long):
@@ -355,7 +387,6 @@ _Pair = tuple[float, str, tuple[int, ...], tuple[int, ...], float, str]
 
 
 _LOOSE = frozenset({"initial", "abbreviation"})
-_TYPO_RULES = frozenset({"typo", "typos", "phonetic+typo"})
 
 
 def _greedy(candidates: list[_Pair], used_a: set[int], used_b: set[int], chosen: list[_Pair]) -> None:
@@ -470,24 +501,44 @@ def _nasab_crossed(a: PreparedName, b: PreparedName, chosen: list[_Pair]) -> boo
     return False
 
 
+def _family_name_at_an_end(name: PreparedName) -> bool:
+    """True for a name of two parts or more that starts or ends with a Chinese or Korean family name."""
+    return len(name.parts) >= 2 and not {name.parts[0].text, name.parts[-1].text}.isdisjoint(FAMILY_NAMES_FIRST)
+
+
+def _syllables(name: PreparedName, idx: tuple[int, ...]) -> int:
+    """How many syllables (vowel groups) the parts `idx` of a name hold."""
+    return sum(len(_VOWEL_GROUPS.findall(name.parts[i].text)) for i in idx)
+
+
 def _syllabic(name: PreparedName) -> bool:
     longest = max((len(p.text) for p in name.parts), default=0)
     if longest <= SYLLABLE_MAX_LETTERS:
         return True
-    ends = {name.parts[0].text, name.parts[-1].text} if name.parts else set()
-    return longest <= KOREAN_SYLLABLE_MAX_LETTERS and not ends.isdisjoint(KOREAN_SURNAMES)
+    return _family_name_at_an_end(name) and all(
+        len(p.text) <= FAMILY_SYLLABLE_MAX_LETTERS - 1
+        or (len(p.text) == FAMILY_SYLLABLE_MAX_LETTERS and len(_VOWEL_GROUPS.findall(p.text)) == 1)
+        for p in name.parts
+    )
 
 
 def _unsupported(a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: set[int], rest_b: set[int]) -> str:
     """Why the screened name's own parts are not accounted for by the listed name ('' when they are):
     a one-word alias (a nickname, a kunya) meets one part of a longer name and the rest has no
-    counterpart ("Amr Diab" / "Diyab"), or a part is met only by an initial while the listed name
+    counterpart ("Amr Diab" / "Diyab"), half of a given name the lists write as one is met ("Ali
+    Reza Karimi" / "Ali Karimi": Alireza), or a part is met only by an initial while the listed name
     keeps a name of its own ("Dmitri Mendeleev" / "TOLCHINSKIY, Dmitri M.": M. stands for anything)."""
     heavy_b = [p.text for p in b.parts if p.text not in PARTICLES]
     left_a = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
     if len(heavy_b) == 1 and left_a:
         return (f"{heavy_b[0]} is the listed name's only part and {', '.join(left_a)} has no counterpart: "
                 "a different person")
+    for i in range(len(a.parts) - 1):  # "Ali Reza" is the one given name Alireza, not Ali
+        one, two = a.parts[i].text, a.parts[i + 1].text
+        if (i in rest_a) != (i + 1 in rest_a) and nameparts.PEOPLE.get(one + two, 0):
+            kept = two if i in rest_a else one
+            return (f"{one} {two} is one given name ({one + two}, as the lists write it) and the listed name has "
+                    f"only {kept}: a different person")
     left_b = [b.parts[j].text for j in sorted(rest_b) if b.parts[j].text not in PARTICLES and len(b.parts[j].text) > 1]
     initials = [label for _s, how, left, _r, _w, label in chosen if how == "initial" and len(a.parts[left[0]].text) > 1]
     if initials and left_b:
@@ -509,7 +560,7 @@ def _person_caps(
     surname beside a shared given name) or a syllable of a syllabic name is left over."""
     loose = [
         label for sim, how, left, _right, _w, label in chosen
-        if (sim < LOOSE_PART_SIM or (how in LOOSE_RULES and sim < LOOSE_RULE_SIM) or how == OTHER_LETTERS)
+        if (sim < LOOSE_PART_SIM or (how in LOOSE_RULES and sim < LOOSE_RULE_SIM) or how in _OTHER_NAME_RULES)
         and how != "initial" and any(a.parts[i].text not in PARTICLES for i in left)
     ]  # fmt: skip
     if loose:
@@ -519,14 +570,16 @@ def _person_caps(
     if why:
         steps.append(why)
         return DIFFERENT_NAME_CAP
-    if len(a.parts) < 3 or not (_syllabic(a) and _syllabic(b)):
+    if (len(a.parts) < 3 and not _family_name_at_an_end(a)) or not (_syllabic(a) and _syllabic(b)):
         return _common_caps(a, b, chosen, rest_a, score, steps)
     left_over = [a.parts[i].text for i in sorted(rest_a) if a.parts[i].text not in PARTICLES]
     if left_over:
         steps.append(f"syllable {', '.join(left_over)} has no counterpart: another given name, a different person")
         return DIFFERENT_NAME_CAP
-    # the same syllable in another romanisation is phonetic (Jong/Jeong); a typo is another syllable
-    other = [label for sim, _how, _l, _r, _w, label in chosen if sim < PHONETIC_SIM]
+    # the same syllable in another romanisation is phonetic (Jong/Jeong); a typo is another syllable,
+    # and so is a part of two syllables folded onto one (Ziyi/Shi)
+    other = [label for sim, _how, left, right, _w, label in chosen
+             if sim < PHONETIC_SIM or _syllables(a, left) != _syllables(b, right)]  # fmt: skip
     if other:
         steps.append(f"{', '.join(other)}: different syllables, a different person")
         return DIFFERENT_NAME_CAP

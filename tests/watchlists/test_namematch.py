@@ -222,6 +222,38 @@ def test_a_one_word_alias_or_an_initial_does_not_account_for_a_longer_name() -> 
     assert compare("Vladimir Putin", "PUTIN, V. V.", "Person").score >= 0.7
 
 
+def test_two_part_chinese_and_korean_names_compare_syllable_by_syllable() -> None:
+    # a family name at an end makes a two-part name syllabic: another syllable is another person
+    assert compare("Chen Jing", "CHEN Ping", "Person").score < 0.7
+    # a given name of two syllables folded onto one by the phonetic key is not that one
+    result = compare("Zhang Ziyi", "ZHANG Shi", "Person")
+    assert result.score < 0.7 and "different syllables" in result.explanation
+    # the same syllables in another romanisation or written apart still match
+    assert compare("Zhang Wei", "ZHANG, Wei", "Person").score >= 0.9
+    assert compare("Xi Jinping", "XI Jin Ping", "Person").score >= 0.9
+    # a given name of six letters and two vowel sounds is no syllable (Jensen Huang keeps typo rules)
+    assert compare("Jansen Huang", "Jensen Huang", "Person").score >= 0.7
+
+
+def test_an_abbreviation_is_no_spelling_of_a_spoken_name() -> None:
+    assert compare("Li Na", "LJ", "Organization").score < 0.7  # LJ: Lashkar-i-Jhangvi
+
+
+def test_a_different_first_consonant_in_a_long_surname_is_another_name() -> None:
+    result = compare("Vyacheslav Tikhonov", "NIKONOV, Vyacheslav", "Person")
+    assert result.score < 0.7 and "first sound" in result.explanation
+    assert compare("Hossein Rahmani", "Hosein ZAMANI", "Person").score < 0.7
+    # vowels first are spellings, and in short parts a letter is all a typo leaves
+    assert compare("Usama bin Ladin", "Osama bin Ladin", "Person").score >= 0.7
+    assert compare("Lionel Bessi", "Lionel Messi", "Person").score >= 0.7
+
+
+def test_half_of_a_given_name_the_lists_write_as_one_is_another_name() -> None:
+    result = compare("Ali Reza Karimi", "KARIMI, Ali", "Person")
+    assert result.score < 0.7 and "alireza" in result.explanation
+    assert compare("Ali Reza Karimi", "KARIMI, Alireza", "Person").score >= 0.9
+
+
 def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None:
     # "nasr allah" in Arabic script is NASRALLAH; "hizb allah" is HIZBALLAH
     assert compare("حسن نصر الله", "NASRALLAH, Hasan", "Person").score >= 0.8
