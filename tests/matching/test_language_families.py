@@ -115,7 +115,7 @@ def test_name_families(matcher: Matcher, title: str, text: str, lang: str, expec
     assert found(matcher, title, text, lang) == expected
 
 
-def test_arabic_verbs_are_written_in_their_conjugated_forms() -> None:
+def _vocabularies_script():  # type: ignore[no-untyped-def]
     import importlib.machinery
     import importlib.util
     from pathlib import Path
@@ -126,5 +126,19 @@ def test_arabic_verbs_are_written_in_their_conjugated_forms() -> None:
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
+    return module
+
+
+def test_arabic_verbs_are_written_in_their_conjugated_forms() -> None:
+    module = _vocabularies_script()
     forms = set(module.arabic_verb_forms("نقل"))
     assert {"نقل", "نقلت", "نقلوا", "ينقل", "تنقل", "ينقلون", "ونقلت", "فنقلت"} <= forms
+
+
+def test_a_term_that_reads_as_a_commoner_word_once_folded_is_lengthened_or_left_out() -> None:
+    pytest.importorskip("wordfreq")
+    module = _vocabularies_script()
+    assert module.collides("لسلاح", "سلاح")  # for weapons: لصالح (in favour of) and الصلاة fold alike
+    assert not module.collides("سلاح", "سلاح")
+    assert module.collides("مسيرا*", "مسيرات")  # Persian مسیر, route
+    assert module._unique("مسيرا*", "مسيرات") == "مسيرات"

@@ -199,6 +199,9 @@ def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: s
     ("В спортшколу поставлены новые гимнастические снаряды.", "ru"),
     ("До школи доставили нові спортивні снаряди.", "uk"),
     ("Des rafales de vent ont retardé la livraison des colis.", "fr"),
+    # a weapon word of one language that reads as a commoner word once folded: مسيرات (drones)
+    # cut to مسير* would be Persian مسیر (route), لسلاح (for weapons) Arabic لصالح (the prayer)
+    ("فروش نفت به چین از مسیر شرکت‌های پوششی انجام می‌شود.", "fa"),
 ])
 def test_arms_transfer_traps_stay_quiet(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
