@@ -13,11 +13,16 @@ the old file or the new one, never half of one; the writer then removes the file
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import mmap
 import os
 import shutil
+import struct
 import tempfile
 import time
+import zipfile
+import zlib
 from collections.abc import Collection, Iterable
 from itertools import chain
 from pathlib import Path
@@ -117,6 +122,43 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             raise CacheError("not an index archive")
         with loaded as npz:
             return {name: npz[name] for name in npz.files}
+    except CacheError:
+        raise
+    except Exception as exc:  # whatever a damaged zip or array raises, the file is unusable
+        raise CacheError(f"unreadable: {exc}") from exc
+
+
+def map_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive as a read-only view of the file mapped into memory (no
+    copy: processes that map one file share its pages), each member checked against the CRC the
+    zip records for it; CacheError when it cannot be read."""
+    try:
+        with open(path, "rb") as fh, zipfile.ZipFile(fh) as archive:
+            members = archive.infolist()
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        whole = memoryview(mapped)
+        out: dict[str, np.ndarray] = {}
+        for info in members:
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise CacheError(f"{info.filename}: not a stored array")
+            at = info.header_offset
+            if whole[at:at + 4] != b"PK\x03\x04":
+                raise CacheError(f"{info.filename}: no local header")
+            name_len, extra_len = struct.unpack("<HH", whole[at + 26:at + 30])
+            start = at + 30 + name_len + extra_len
+            data = whole[start:start + info.file_size]
+            if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+                raise CacheError(f"{info.filename}: checksum differs")
+            head = io.BytesIO(data[:4096].tobytes())
+            major, _minor = np.lib.format.read_magic(head)
+            read_header_fn = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header_fn(head)
+            count = int(np.prod(shape, dtype=np.int64))
+            if dtype.hasobject or (fortran and len(shape) > 1) or head.tell() + count * dtype.itemsize > info.file_size:
+                raise CacheError(f"{info.filename}: not a plain array")
+            out[info.filename[:-4]] = np.frombuffer(mapped, dtype=dtype, count=count,
+                                                    offset=start + head.tell()).reshape(shape)
+        return out
     except CacheError:
         raise
     except Exception as exc:  # whatever a damaged zip or array raises, the file is unusable

@@ -1,7 +1,8 @@
 """The matcher: a compiled index (`index`) plus the rules compiled against it (`rulecompile`).
 
-Scan (per article): normalise title and text, run the index's automaton once over each, keep
-the hits that start (and, unless wildcard, end) on token boundaries, resolve entity mentions
+Scan (per article): normalise title and text, run the index's automaton once over each (and
+probe its word table, when the lists are large enough to have one), keep the hits that start
+(and, unless wildcard, end) on token boundaries, resolve entity mentions
 (`resolve`: longest span wins, weak forms need a declared cue, `cues`), then evaluate only the
 rules whose triggers occurred (`rulecompile`, Luwak-style) and word their alerts (`evaluate`).
 No regex runs per rule and no I/O happens here: building and saving the index is
@@ -11,6 +12,7 @@ No regex runs per rule and no I/O happens here: building and saving the index is
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
 from monitor.matching.evaluate import Evaluation
 from monitor.matching.fields import FIELDS, FieldState, Occ
@@ -45,7 +47,7 @@ class Matcher:
 
     @property
     def key_count(self) -> int:
-        """Keys in the automaton."""
+        """Keys in the automaton and the word table."""
         return self.index.key_count
 
     @property
@@ -61,7 +63,10 @@ class Matcher:
             return
         index = self.index
         klen, owners, multi, countries = index.klen, index.owners, index.multi, index.countries
-        for end, kid in index.automaton.iter(s):
+        hits = index.automaton.iter(s)
+        if index.words:  # each key id is in one of the two: every hit is seen once
+            hits = chain(hits, index.words.hits(s))
+        for end, kid in hits:
             own = owners[kid]
             t0 = end - klen[kid] + 2  # first character after the key's leading space
             t1 = end if s[end] == " " else s.find(" ", end)  # a wildcard key ends inside its token

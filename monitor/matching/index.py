@@ -1,5 +1,6 @@
 """The compiled index: every alias form, rule term and country form of one (lists, rules) version
-in ONE Aho-Corasick automaton, and the flat arrays that say who owns each key.
+as keys of ONE Aho-Corasick automaton (or, for lists of millions of alias keys, the alias forms in
+a word table of hashes, `wordtable`), and the flat arrays that say who owns each key.
 
 Built by `monitor.matching.indexbuild`, saved and loaded by `monitor.matching.indexstore`, read by
 the scan (`engine`, `resolve`, `cues`) through the methods below. A key's value is an index into
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from monitor import resources
+from monitor.matching.wordtable import WordTable
 
 FORM, TERM, COUNTRY, PART = 0, 1, 2, 3
 PREFIX = 4  # owner flag: no end-of-word check (trailing wildcard)
@@ -58,6 +60,7 @@ class CompiledIndex:
     """Everything the scan looks up, frozen once built (see the module docstring)."""
 
     automaton: Any  # ahocorasick.Automaton (STORE_INTS): key -> key id
+    words: WordTable  # the alias keys not in the automaton (empty unless the lists are large)
     # flat arrays (array.array: fast scalar reads in the scan loop, raw bytes on disk)
     klen: array[int]  # "i" per key id: length of the padded key
     owners: array[int]  # "q" per key id: owner code, or -1 when several (see `multi`)
@@ -98,7 +101,7 @@ class CompiledIndex:
 
     @property
     def key_count(self) -> int:
-        """Keys in the automaton."""
+        """Keys in the automaton and the word table."""
         return len(self.klen)
 
     def term_id(self, tokens: tuple[str, ...], prefix: bool) -> int | None:

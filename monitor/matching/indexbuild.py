@@ -1,8 +1,12 @@
 """Build the compiled index (`monitor.matching.index`) from rules and aliases.
 
 Every surface form of every alias (aliasforms), every term of every rule query and every
-country form becomes a key of a single pyahocorasick automaton over normalised token strings.
-Aliases are streamed entity by entity: a million aliases are never all in memory at once.
+country form becomes a key over normalised token strings. Rule terms and country names go into a
+pyahocorasick automaton; so do the alias forms while the lists are small, and beyond
+WORD_TABLE_MIN_KEYS alias keys the alias forms go into a word table instead (`wordtable`: sorted
+hashes, memory-mapped when loaded; a trie of millions of keys would take gigabytes in every
+process). Both report the same hits. Aliases are streamed entity by entity: a million aliases are
+never all in memory at once.
 After the forms, whole-list facts are derived: which bare surnames are distinctive, which are
 rare, which curated watch-list people are which list entries, which entries the lists link.
 """
@@ -13,6 +17,7 @@ import hashlib
 import re
 from array import array
 from collections.abc import Iterable
+from typing import Any
 
 import ahocorasick
 import numpy as np
@@ -52,9 +57,11 @@ from monitor.matching.tuning import (
     TYPO_MIN,
     TYPO_MIN_CONFIDENCE,
     TYPO_ZIPF,
+    WORD_TABLE_MIN_KEYS,
 )
 from monitor.matching.types import AliasSpec, RuleSpec
 from monitor.matching.words import common_words
+from monitor.matching.wordtable import WordTable, build_table, empty_table
 
 # a title the list gives a head of state or government ("President of the Syrian Arab Republic";
 # not "Vice President of ...", nor "Presidential Advisor")
@@ -88,8 +95,9 @@ _NON_LATIN = re.compile("[\u0370-\u04ff\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]"
 class IndexBuilder:
     """Collects keys and owners while rules and aliases stream in; `finish` freezes them."""
 
-    def __init__(self) -> None:
-        self.auto = ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+    def __init__(self, word_table_min_keys: int = WORD_TABLE_MIN_KEYS) -> None:
+        self.kids: dict[str, int] = {}  # padded key -> key id
+        self.word_table_min_keys = word_table_min_keys
         self.klen: array[int] = array("i")
         self.owners: array[int] = array("q")
         self.multi: dict[int, tuple[int, ...]] = {}
@@ -121,10 +129,9 @@ class IndexBuilder:
         """Give a key one more owner ("key " matches whole tokens only, " key" with a trailing
         wildcard any token it starts)."""
         key = f" {key}" if code & PREFIX else f" {key} "
-        kid = self.auto.get(key, -1)
+        kid = self.kids.get(key, -1)
         if kid < 0:
-            kid = len(self.klen)
-            self.auto.add_word(key, kid)
+            kid = self.kids[key] = len(self.klen)
             self.klen.append(len(key))
             self.owners.append(code)
             return
@@ -336,17 +343,62 @@ class IndexBuilder:
                 self.countries.append((written, caps))
                 self.add_key(key, (cid << 3) | COUNTRY)
 
+    def _codes(self, kid: int) -> tuple[int, ...]:
+        own = self.owners[kid]
+        return (own,) if own >= 0 else self.multi[kid]
+
+    def _set_codes(self, kid: int, codes: tuple[int, ...]) -> None:
+        if len(codes) == 1:
+            self.owners[kid] = codes[0]
+            self.multi.pop(kid, None)
+        else:
+            self.owners[kid] = -1
+            self.multi[kid] = codes
+
+    def _key_structures(self) -> tuple[Any, WordTable]:
+        """The automaton of every key, or, past WORD_TABLE_MIN_KEYS alias keys, the automaton of
+        the rule terms and country names and the word table of the alias forms and given names
+        (a key both kinds own is split in two key ids, one in each, so no hit is seen twice)."""
+        auto = ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+        table_keys: list[str] = []
+        table_kids: list[int] = []
+        aliases = {FORM, PART}
+        large = sum(1 for kid in range(len(self.klen)) if any((c & KIND_MASK) in aliases for c in self._codes(kid)))
+        large_mode = large >= self.word_table_min_keys
+        for key, kid in self.kids.items():
+            codes = self._codes(kid)
+            if not large_mode:
+                auto.add_word(key, kid)
+                continue
+            mine = tuple(c for c in codes if (c & KIND_MASK) in aliases)
+            if not mine:
+                auto.add_word(key, kid)
+                continue
+            if len(mine) < len(codes):
+                self._set_codes(kid, tuple(c for c in codes if (c & KIND_MASK) not in aliases))
+                auto.add_word(key, kid)
+                kid = len(self.klen)
+                self.klen.append(len(key))
+                self.owners.append(0)
+                self._set_codes(kid, mine)
+            table_keys.append(key)
+            table_kids.append(kid)
+        self.kids.clear()
+        auto.make_automaton()
+        return auto, (build_table(table_keys, table_kids) if table_keys else empty_table())
+
     def finish(self) -> CompiledIndex:
         """Derive the whole-list facts and freeze everything into a CompiledIndex."""
         self._mark_distinct_surnames()
         links = self._link_curated()
         related = self._resolve_links()
         self._add_countries()
-        self.auto.make_automaton()
+        automaton, words = self._key_structures()
         hashes = np.frombuffer(self.typo_hash, dtype=np.int64)
         order = np.argsort(hashes, kind="stable")
         return CompiledIndex(
-            automaton=self.auto,
+            automaton=automaton,
+            words=words,
             klen=self.klen,
             owners=self.owners,
             multi=self.multi,
@@ -377,9 +429,10 @@ class IndexBuilder:
         )
 
 
-def build_index(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec]) -> tuple[CompiledIndex, list[RuleSpec]]:
+def build_index(rules: Iterable[RuleSpec], aliases: Iterable[AliasSpec],
+                word_table_min_keys: int = WORD_TABLE_MIN_KEYS) -> tuple[CompiledIndex, list[RuleSpec]]:
     """Compile rules' terms and aliases into one index; the enabled rules alongside."""
-    builder = IndexBuilder()
+    builder = IndexBuilder(word_table_min_keys)
     enabled = builder.add_rules(rules)
     builder.add_aliases(aliases)
     return builder.finish(), enabled

@@ -5,11 +5,14 @@ A file `<folder>/match-index-<key>.npz` holds the index as plain arrays (`monito
 pickle, atomic writes, one index per folder). The key covers everything the index is built from:
 the lists' and the rules' versions, and the code that shapes it (every module of
 `monitor.matching`, the name-knowledge files of `monitor.resources`, and the versions of
-pyahocorasick, wordfreq and pycountry). The Aho-Corasick automaton is stored as the node data
-pyahocorasick itself exports for copying an automaton, checked against a SHA-256 recorded when
-it was written before it is handed back to pyahocorasick; every other array is checked for
-type, length and id ranges. A file that fails any check raises CacheError: the caller rebuilds,
-it never matches with a damaged index.
+pyahocorasick, wordfreq and pycountry). The file is mapped into memory, not read
+(`cachefiles.map_arrays`), and every array is checked against the CRC its zip member records:
+the word table of a large list (`wordtable`) and the typo hashes are used where they lie in the
+mapping, so a worker's load costs a map and a checksum, and workers share those pages. The
+Aho-Corasick automaton is stored as the node data pyahocorasick itself exports for copying an
+automaton, checked against a SHA-256 recorded when it was written before it is handed back to
+pyahocorasick; every array is checked for type, length and id ranges. A file that fails any check
+raises CacheError: the caller rebuilds, it never matches with a damaged index.
 
 Each field of `CompiledIndex` has a codec here (`CODECS`); tests fail when a field is added to the
 index without one.
@@ -38,17 +41,18 @@ from monitor.cachefiles import (
     check_offsets,
     code_digest,
     header_array,
+    map_arrays,
     pack_lists,
     pack_strings,
-    read_arrays,
     read_header,
     unpack_strings,
     write_arrays,
 )
 from monitor.matching.index import COUNTRY, FORM, KIND_MASK, PART, TERM, CompiledIndex, EntityInfo
+from monitor.matching.wordtable import WordTable
 
 #: Bump when the arrays below change meaning (the code digest also changes the key by itself).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PREFIX = "match-index-"
 SUFFIX = ".npz"
 # fields that are derived again on load, not stored
@@ -121,6 +125,19 @@ def _dec_automaton(a: Arrays, name: str) -> Any:
         return ahocorasick.Automaton(chunks, *values)
     except Exception as exc:
         raise CacheError(f"automaton: {exc}") from exc
+
+
+def _enc_words(table: WordTable, name: str) -> Arrays:
+    return {name: table.hashes, f"{name}.entry": table.entry, f"{name}.text": table.text,
+            f"{name}.text_off": table.text_off, f"{name}.mult": np.array([table.mult], dtype=np.uint64)}
+
+
+def _dec_words(a: Arrays, name: str) -> WordTable:
+    mult = a[f"{name}.mult"]
+    if mult.dtype != np.uint64 or mult.shape != (1,):
+        raise CacheError(f"{name}: wrong multiplier")
+    # the mapped arrays themselves: nothing is copied, and every process shares the pages
+    return WordTable(a[name], a[f"{name}.entry"], a[f"{name}.text"], a[f"{name}.text_off"], int(mult[0]))
 
 
 def _typed(dtype: Any, code: str | None = None) -> tuple[Callable[[Any, str], Arrays], Callable[[Arrays, str], Any]]:
@@ -256,6 +273,7 @@ def _dec_pairs(a: Arrays, name: str, split: Callable[[str], Any]) -> list[tuple[
 
 CODECS: dict[str, tuple[Callable[[Any, str], Arrays], Callable[[Arrays, str], Any]]] = {
     "automaton": (_enc_automaton, _dec_automaton),
+    "words": (_enc_words, _dec_words),
     "klen": _typed(np.int32, "i"),
     "owners": _typed(np.int64, "q"),
     "multi": (_enc_int_lists, lambda a, n: {k: tuple(v) for k, v in _int_lists(a, n)}),
@@ -307,8 +325,9 @@ def index_arrays(index: CompiledIndex, key: str) -> Arrays:
 def _check(index: CompiledIndex) -> None:
     """Lengths and id ranges agree across the arrays (a damaged file never matches wrongly)."""
     n_keys, n_forms, n_ents = len(index.klen), len(index.form_entity), len(index.entities)
-    if len(index.owners) != n_keys or len(index.automaton) != n_keys:
+    if len(index.owners) != n_keys or len(index.automaton) + index.words.key_count != n_keys:
         raise CacheError("keys: lengths differ")
+    index.words.check(n_keys)
     if len(index.form_kind) != n_forms or len(index.form_conf) != n_forms or len(index.alias_counts) != n_ents:
         raise CacheError("forms: lengths differ")
     check_ids(np.frombuffer(index.form_entity, dtype=np.int32), n_ents, "form entity")
@@ -367,7 +386,7 @@ def load_index(folder: Path, key: str) -> CompiledIndex:
     path = index_path(folder, key)
     if not path.exists():
         raise CacheError(f"no index file {path.name}")
-    index = index_from_arrays(read_arrays(path), key)
+    index = index_from_arrays(map_arrays(path), key)
     _release_free_memory()
     return index
 

@@ -82,6 +82,11 @@ MAX_OCC = 400
 # hits kept per term and alias spans kept per article: a megabyte of one repeated name must not
 # keep a worker busy for seconds (real articles stay far below)
 MAX_HITS = 2000
+# alias keys from which the alias forms go into the word table instead of the automaton: a
+# pyahocorasick trie costs about 400 bytes a key in every process and is copied on every load,
+# the table 30 mapped bytes shared by all; below this the automaton scans an article faster
+# (the real OFAC + UN lists give 153,000 alias keys; bench.match_bench prints both)
+WORD_TABLE_MIN_KEYS = 400_000
 MAX_EVIDENCE = 5  # evidence sentences per alert
 # a headline is in Title Case when this share of its longer words is capitalised
 TITLE_CASE_SHARE = 0.8

@@ -11,6 +11,7 @@ import yaml
 
 from monitor.matching.cues import CUES
 from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.indexbuild import build_index
 from monitor.matching.types import AliasSpec, ArticleInput, RuleSpec
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "entity_cases.yaml"
@@ -30,9 +31,16 @@ def _aliases() -> list[AliasSpec]:
     return out
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return build_matcher([RuleSpec("any", "Any", "", "sanctions", "low", "entity:any")], _aliases())
+@pytest.fixture(scope="module", params=["automaton", "word table"])
+def matcher(request: pytest.FixtureRequest) -> Matcher:
+    # the alias forms in the automaton (lists of the real size) or in the word table (millions of
+    # alias keys; forced here with a threshold of 0): the same cases must pass both ways
+    rules = [RuleSpec("any", "Any", "", "sanctions", "low", "entity:any")]
+    if request.param == "automaton":
+        return build_matcher(rules, _aliases())
+    index, enabled = build_index(rules, _aliases(), word_table_min_keys=0)
+    assert len(index.words) and len(index.automaton) < index.key_count
+    return Matcher(index, enabled)
 
 
 def test_every_cue_has_a_case() -> None:

@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.alerts import matcher_cache
-from monitor.cachefiles import CacheError, read_arrays
+from monitor.cachefiles import CacheError, map_arrays
 from monitor.matching import indexstore
-from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.engine import Matcher
 from monitor.matching.index import CompiledIndex
+from monitor.matching.indexbuild import build_index
 from monitor.matching.types import ArticleInput, RuleSpec
 from monitor.models import Entity, EntityName, ListVersion
 from monitor.settings import Settings
@@ -42,9 +43,17 @@ def _scan_all(matcher: Matcher) -> list[object]:
     return out
 
 
-@pytest.fixture(scope="module")
-def built() -> Matcher:
-    return build_matcher(RULES, _aliases())
+@pytest.fixture(scope="module", params=["automaton", "word table"])
+def built(request: pytest.FixtureRequest) -> Matcher:
+    # alias forms in the automaton, or in the word table as for lists of millions of alias keys
+    index, enabled = build_index(RULES, _aliases(), word_table_min_keys=0 if request.param == "word table" else 10**9)
+    return Matcher(index, enabled)
+
+
+def test_word_table_and_automaton_find_the_same(built: Matcher) -> None:
+    index, enabled = build_index(RULES, _aliases(), word_table_min_keys=10**9)
+    assert not index.words and len(index.automaton) == index.key_count
+    assert _scan_all(Matcher(index, enabled)) == _scan_all(built)
 
 
 @pytest.fixture
@@ -92,13 +101,13 @@ def test_flipped_bytes(saved: Path) -> None:
 
 
 def _rewrite(path: Path, **changes: np.ndarray) -> None:
-    arrays = read_arrays(path)
+    arrays = {name: np.array(value) for name, value in map_arrays(path).items()}  # copies: the file is rewritten
     arrays.update(changes)
     np.savez(path, allow_pickle=False, **arrays)  # type: ignore[arg-type]
 
 
 def test_consistent_zip_with_wrong_contents(saved: Path) -> None:
-    arrays = read_arrays(saved)
+    arrays = {name: np.array(value) for name, value in map_arrays(saved).items()}
     cases = {
         "automaton": arrays["automaton"][::-1].copy(),  # valid zip, bytes that are not the automaton
         "form_entity": np.full_like(arrays["form_entity"], 10**6),  # ids out of range
@@ -106,7 +115,11 @@ def test_consistent_zip_with_wrong_contents(saved: Path) -> None:
         "typo_hash": arrays["typo_hash"][::-1].copy(),  # no longer sorted
         "header": np.frombuffer(b'{"format": 99, "key": "k1"}', dtype=np.uint8),  # another format
         "entities": arrays["entities"][:10].copy(),  # strings cut short
+        "words": np.zeros(3, dtype=np.uint64),  # hashes not sorted and not as many as their entries
+        "words.mult": np.array([2], dtype=np.uint64),  # an even multiplier has no inverse
     }
+    if arrays["words.entry"].size:  # the word table's key ids beyond the keys
+        cases["words.entry"] = arrays["words.entry"] + 10**6
     for name, value in cases.items():
         _rewrite(saved, **{**arrays, name: value})
         with pytest.raises(CacheError):
