@@ -156,13 +156,34 @@ def map_arrays(path: Path) -> dict[str, np.ndarray]:
             count = int(np.prod(shape, dtype=np.int64))
             if dtype.hasobject or (fortran and len(shape) > 1) or head.tell() + count * dtype.itemsize > info.file_size:
                 raise CacheError(f"{info.filename}: not a plain array")
-            out[info.filename[:-4]] = np.frombuffer(mapped, dtype=dtype, count=count,
-                                                    offset=start + head.tell()).reshape(shape)
+            arr = np.frombuffer(mapped, dtype=dtype, count=count, offset=start + head.tell()).reshape(shape)
+            # a file written elsewhere (np.savez) may leave an array unaligned: copied once here
+            # rather than by numpy at every use
+            out[info.filename[:-4]] = arr if arr.flags.aligned else arr.copy()
         return out
     except CacheError:
         raise
     except Exception as exc:  # whatever a damaged zip or array raises, the file is unusable
         raise CacheError(f"unreadable: {exc}") from exc
+
+
+_ALIGN = 64  # numpy pads an array's header to this; a member starting on it keeps its data aligned
+_PAD_FIELD = 0xD935  # the zip extra field id zipalign uses for padding
+
+
+def _write_npz(out: Any, arrays: dict[str, np.ndarray]) -> None:
+    """The arrays as an .npz archive (what np.savez writes), each member padded to start on a
+    64-byte boundary so that a mapped array is aligned (numpy copies an unaligned array on
+    every search)."""
+    with zipfile.ZipFile(out, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            # local header: 30 bytes, the name, the padding field (4 + pad) and the zip64 field (20)
+            pad = -(out.tell() + 30 + len(info.filename.encode()) + 4 + 20) % _ALIGN
+            info.extra = struct.pack("<HH", _PAD_FIELD, pad) + bytes(pad)
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def write_arrays(folder: Path, name: str, prefix: str, arrays: dict[str, np.ndarray]) -> Path:
@@ -173,7 +194,7 @@ def write_arrays(folder: Path, name: str, prefix: str, arrays: dict[str, np.ndar
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as out:
-            np.savez(out, allow_pickle=False, **arrays)  # type: ignore[arg-type]
+            _write_npz(out, arrays)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)

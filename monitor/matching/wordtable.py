@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,6 +32,8 @@ _MASK = (1 << 64) - 1
 # gives every entry its own hash is used
 _MULTIPLIERS = (0x100000001B3, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 _BATCH = 1 << 18  # keys hashed at once while building (bounds the temporary arrays)
+_FILTER_MAX_BITS = 28  # the filter's slots (a 32 MiB bitmap at most)
+_THREE, _SEVEN = np.uint64(3), np.uint64(7)
 
 
 class _Powers:
@@ -106,6 +109,19 @@ class WordTable:
     text_off: np.ndarray  # int64 per hash + 1: where each entry's key is in `text` (empty for a run)
     mult: int
 
+    @cached_property
+    def _filter(self) -> tuple[np.ndarray, np.uint64]:
+        """One bit per slot of the leading bits of a hash, set where some entry falls (about one
+        slot in eight): most runs of words are no entry, and this answers them from a few
+        megabytes that stay in the processor's cache, where a search of the table would fetch a
+        dozen lines of memory each (measured on a million aliases: the search cost 3 times the
+        rest of the scan)."""
+        bits = max(10, min(_FILTER_MAX_BITS, int(self.hashes.size * 8).bit_length()))
+        shift = np.uint64(64 - bits)
+        slots = np.zeros(1 << bits, dtype=bool)
+        slots[self.hashes >> shift] = True
+        return np.packbits(slots, bitorder="little"), shift
+
     def __len__(self) -> int:
         return int(self.hashes.size)
 
@@ -127,12 +143,17 @@ class WordTable:
         hashes, entries, last = self.hashes, self.entry, self.hashes.size - 1
         if last < 0 or spaces.size < 2:
             return []
+        bitmap, shift = self._filter
         first = np.arange(spaces.size - 1)  # the run starting at token i ...
         close = first + 1  # ... ends at the space spaces[close]
         found: list[tuple[int, int, int]] = []
         while first.size:
             start, end = spaces[first], spaces[close] + 1
             value = (total[end] - total[start]) * down[start]
+            slot = value >> shift
+            maybe = np.flatnonzero((bitmap[slot >> _THREE] >> (slot & _SEVEN).astype(np.uint8)) & 1)
+            if maybe.size < value.size:
+                first, close, start, end, value = first[maybe], close[maybe], start[maybe], end[maybe], value[maybe]
             pos = np.searchsorted(hashes, value)
             np.minimum(pos, last, out=pos)
             same = np.flatnonzero(hashes[pos] == value)

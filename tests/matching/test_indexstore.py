@@ -233,3 +233,11 @@ def test_a_large_matcher_is_rebuilt_in_the_background(sqlite_engine: Engine, cfg
             thread.join(30)
         newest = matcher_cache.current_matcher(session, cfg)
         assert _ids(newest, "Yevgeniy Prigozhin spoke.") == {"us_ofac_sdn:2"}
+
+
+def test_a_loaded_table_is_the_mapped_file(saved: Path) -> None:
+    arrays = map_arrays(saved)
+    # every member starts aligned, so nothing is copied: the arrays are views of the mapping
+    assert all(a.flags.aligned and not a.flags.owndata and not a.flags.writeable for a in arrays.values())
+    loaded = indexstore.load_index(saved.parent, "k1")
+    assert not loaded.typo_hash.flags.owndata and not loaded.words.hashes.flags.owndata
