@@ -32,6 +32,7 @@ _MASK = (1 << 64) - 1
 # gives every entry its own hash is used
 _MULTIPLIERS = (0x100000001B3, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 _BATCH = 1 << 18  # keys hashed at once while building (bounds the temporary arrays)
+_POWERS_KEPT = 1 << 20  # powers kept for texts up to a million characters (16 MiB)
 _FILTER_MAX_BITS = 28  # the filter's slots (a 32 MiB bitmap at most)
 _THREE, _SEVEN = np.uint64(3), np.uint64(7)
 
@@ -54,6 +55,8 @@ class _Powers:
 
     def get(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         up, down = self.up, self.down
+        if size > _POWERS_KEPT:  # a huge text: its powers are not kept for the life of the process
+            return self._series(self.mult, size), self._series(self.inv, size)
         if up.size < size:
             with self._lock:
                 if self.up.size < size:

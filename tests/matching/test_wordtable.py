@@ -74,3 +74,13 @@ def test_damaged_tables_are_refused() -> None:
                     {"hashes": table.hashes.astype(np.int64)}, {"entry": np.full_like(table.entry, -5)}):
         with pytest.raises(CacheError):
             _damaged(table, **changes).check(3)
+
+
+def test_a_text_longer_than_the_kept_powers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.matching import wordtable
+
+    monkeypatch.setattr(wordtable, "_POWERS_KEPT", 64)
+    keys = [" kim jong un ", " bank of a "]
+    table = build_table(keys, [0, 1])
+    text = " x" * 100 + " kim jong un bank of a "
+    assert table.hits(text) == _automaton_hits(keys, text) != []
