@@ -21,6 +21,7 @@ from monitor.matching.indexbuild import build_index
 from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.resolve import Resolver
 from monitor.matching.rulecompile import RuleSet
+from monitor.matching.scriptkeys import script_hits
 from monitor.matching.tuning import MAX_HITS, TYPO_MAX_CHECKS
 from monitor.matching.types import AliasSpec, ArticleInput, EntityFinding, RuleFailure, RuleSpec, ScanResult
 from monitor.matching.typos import typo_hits
@@ -112,6 +113,7 @@ class Matcher:
                 fs.running_text()
             fields.append(fs)
             self._scan_field(fi, fs, term_hits, form_hits, country_hits, parts)
+        script_hits(self.index, fields, form_hits)
         if parts:
             typo_hits(self.index, fields, parts, form_hits)
         self._languages.segment_filter(fields, form_hits)

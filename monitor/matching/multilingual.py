@@ -35,6 +35,7 @@ from typing import Any
 from monitor import resources
 from monitor.matching.aliasforms import DISTINCT, STRONG, Form, is_person
 from monitor.matching.normalise import NormText, is_hangul, normalise_field, normalise_name
+from monitor.matching.scriptkeys import script_forms
 from monitor.matching.types import AliasSpec
 from monitor.matching.words import TITLE_WORDS
 
@@ -201,6 +202,8 @@ class LanguageSupport:
         for form in out:
             if form.key not in self._as_written:
                 self.tokens.update(form.key.split())
+        if specs:  # any listed name as Arabic, Chinese and Korean script write it
+            out.extend(script_forms(base, specs[0].countries, specs[0].programs, is_person(specs[0].schema)))
         return out
 
     def place_keys(self, name: str) -> list[str]:

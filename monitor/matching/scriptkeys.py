@@ -1,0 +1,321 @@
+"""Any listed name as Arabic, Persian, Chinese and Korean news write it, by one key per script.
+
+The renderings table (renderings.yaml) holds the standard spellings of prominent names; every
+other listed party is met here, one general key function per script family, never per name:
+
+- **abjad** (Arabic, Persian): an Arabic-script word is keyed by its letters, each read as a
+  consonant class (ق and غ are one class, as Qasem and Ghasem are one name), with the long-vowel
+  letters و and ی kept and alif, hamza and ayn dropped (رامي مخلوف -> rmY mxlWf). A romanised
+  listed name gives the keys it may be written as: a consonant as its class, a vowel as the
+  letter Arabic script writes for it or as nothing (Makhluf -> mxlWf or mxlf; i -> Y; final i is
+  always Y). The written long vowels are what keeps Hossein from being Hassan.
+- **han** (Chinese): a Chinese name is its pinyin syllables (LI Fangwei -> li fang wei); the text
+  side reads every Han character as its pinyin already.
+- **hangul** (Korean): a Korean name is its syllables under the loose key the text side gives
+  Hangul (PAEK Se-Bong -> pek se pong), with South Korea's spelling of a first syllable (리 as 이).
+
+Keys are built at index build time from the strong multi-word forms of every entity (full names,
+organisation names: never a given name or surname alone) and are marked with the family's sign
+(#, @, %) so that they never meet ordinary text: at scan time a field written partly in one of
+these scripts gets a *view*, the keys of its script words in order, other words as a separator,
+which the index's own automaton reads; a hit is a form hit on the words it covers, resolved like
+any other (longest span, namesake words, the Chinese segmentation check). Strict by
+construction: the whole multi-word name must match, and a key needs at least three syllables
+(Han, Hangul) or five consonant letters over two words (abjad). Pure module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from itertools import product
+from typing import Any
+
+from anyascii import anyascii
+
+from monitor import resources
+from monitor.matching.aliasforms import STRONG, Form
+from monitor.matching.index import FORM, KIND_MASK
+from monitor.matching.normalise import NormText, is_hangul, korean_key
+from monitor.matching.tuning import CONF_LISTED, CONF_NEAR
+
+ABJAD, HAN, HANGUL = "#", "@", "%"  # the sign of each family's keys
+_CONFIDENCE = 0.8  # a key is less sure than a listed spelling (and gets no typo variants)
+_MIN_SYLLABLES = 3
+_MIN_ABJAD_LETTERS = 4  # consonant letters (not W, Y) over the whole name
+_MAX_KEYS = 8  # keys per form and family
+_MAX_SPLITS = 4  # syllable readings of one word
+_ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3\u06d5\u200c]+")
+_SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+_VOWELS = "aeiouy"
+_TOKEN = re.compile(r"\S+")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def _is_arabic(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff"
+
+
+@cache
+def _abjad_tables() -> tuple[dict[str, str], tuple[tuple[str, str], ...], frozenset[str]]:
+    letters = {str(k): str(v) for k, v in resources.mapping("scripts", "abjad_letters").items()}
+    romanised = resources.mapping("scripts", "abjad_romanised")
+    ordered = tuple(sorted(((str(k), str(v)) for k, v in romanised.items()), key=lambda kv: -len(kv[0])))
+    return letters, ordered, resources.words("scripts", "abjad_articles")
+
+
+def _squeeze(key: str) -> str:
+    """Doubled letters as one (Arabic script writes a doubled consonant once), a final h dropped
+    (the silent he and ta marbuta: Zadeh, Hamza)."""
+    out = re.sub(r"(.)\1+", r"\1", key)
+    return out[:-1] if len(out) >= 3 and out.endswith("h") else out
+
+
+def abjad_word_key(word: str) -> str:
+    """The key of one Arabic-script word (the article al- cut off)."""
+    letters = _abjad_tables()[0]
+    word = word.replace("\u200c", "")
+    if word.startswith("ال") and len(word) >= 4:
+        word = word[2:]
+    return _squeeze("".join(letters.get(ch, "") for ch in word))
+
+
+def _vowel_options(run: str, first: bool, last: bool) -> tuple[str, ...]:
+    """What Arabic script may write for a romanised vowel run: nothing, W or Y."""
+    if first:
+        return ("",)  # a word's first vowel sits on alif or ayn, both dropped
+    if any(c in run for c in "iy") or "ee" in run:
+        return ("Y",) if last or len(run) > 1 else ("Y", "")
+    if "u" in run or "oo" in run:
+        return ("W",) if last or len(run) > 1 else ("W", "")
+    if "o" in run:
+        return ("W", "") if not last else ("W",)
+    return ("",)  # a, e: fatha, kasra, alif (dropped on the text side too)
+
+
+def abjad_romanised_keys(token: str) -> list[str]:
+    """The keys a romanised name word may have in Arabic script (Makhluf: mxlWf, mxlf)."""
+    _, ordered, _ = _abjad_tables()
+    pieces: list[tuple[str, ...]] = []
+    i, n = 0, len(token)
+    while i < n:
+        ch = token[i]
+        if ch in _VOWELS and not (ch == "y" and (i == 0 or (i + 1 < n and token[i + 1] in "aeiou"))):
+            j = i
+            while j < n and token[j] in _VOWELS and not (token[j] == "y" and j + 1 < n and token[j + 1] in "aeiou"):
+                j += 1
+            pieces.append(_vowel_options(token[i:j], i == 0, j == n))
+            i = j
+            continue
+        if ch == "y":
+            pieces.append(("Y",))
+            i += 1
+            continue
+        for latin, cls in ordered:
+            if token.startswith(latin, i):
+                pieces.append((cls,))
+                i += len(latin)
+                break
+        else:
+            return []  # a digit or a letter no table knows: no key
+    keys = dict.fromkeys(_squeeze("".join(p)) for p in _capped_product(pieces))
+    return [k for k in keys if k]
+
+
+def _capped_product(pieces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for combo in product(*pieces):
+        out.append(combo)
+        if len(out) >= _MAX_KEYS:
+            break
+    return out
+
+
+@cache
+def _syllables(family: str) -> frozenset[str]:
+    """Every syllable the text side can give a character of the script: the pinyin anyascii
+    gives each Han character, the key `korean_key` gives each Hangul syllable."""
+    if family == HAN:
+        chars = (chr(c) for c in range(0x4E00, 0xA000))
+        found = (anyascii(ch).lower() for ch in chars)
+    else:
+        found = (korean_key(anyascii(chr(c))) for c in range(0xAC00, 0xD7A4))
+    # a syllable has a vowel (anyascii reads the interjection 嗯 as "ng")
+    return frozenset(s for s in found if s.isalpha() and any(v in s for v in "aeiouv"))
+
+
+def syllable_splits(token: str, family: str) -> list[list[str]]:
+    """The readings of a romanised word as syllables of the family (fangwei: fang wei)."""
+    known = _syllables(family)
+    longest = max(map(len, known))
+    out: list[list[str]] = []
+
+    def walk(at: int, acc: list[str]) -> None:
+        if len(out) >= _MAX_SPLITS:
+            return
+        if at == len(token):
+            out.append(list(acc))
+            return
+        for size in range(min(longest, len(token) - at), 0, -1):
+            piece = token[at : at + size]
+            if piece in known:
+                walk(at + size, [*acc, piece])
+
+    walk(0, [])
+    return out
+
+
+@cache
+def _initial_sound() -> dict[str, str]:
+    return {str(k): str(v) for k, v in resources.mapping("scripts", "hangul_initial_sound").items()}
+
+
+def _syllable_keys(tokens: list[str], family: str) -> list[str]:
+    per_token: list[list[str]] = []
+    for token in tokens:
+        word = korean_key(token) if family == HANGUL else token
+        splits = syllable_splits(word, family)
+        if not splits:
+            return []
+        options = [" ".join(s) for s in splits]
+        if family == HANGUL:
+            south = _initial_sound()
+            options += [" ".join([south[s[0]], *s[1:]]) for s in splits if s[0] in south]
+        per_token.append(options)
+    keys = []
+    for combo in product(*per_token):
+        syllables = " ".join(combo).split()
+        if len(syllables) >= _MIN_SYLLABLES:
+            keys.append(" ".join(family + s for s in syllables))
+        if len(keys) >= _MAX_KEYS:
+            break
+    return keys
+
+
+def _abjad_keys(tokens: list[str]) -> list[str]:
+    articles = _abjad_tables()[2]
+    words = [t for t in tokens if t not in articles]
+    if len(words) < 2:
+        return []
+    keys: list[str] = []
+    # a compound given name is often written as one word (Amir Ali: امیرعلی)
+    for parts in (words, [words[0] + words[1], *words[2:]]) if len(words) >= 3 else (words,):
+        keys += _abjad_combos([abjad_romanised_keys(w) for w in parts])
+    return keys
+
+
+def _abjad_combos(per_word: list[list[str]]) -> list[str]:
+    if not all(per_word):
+        return []
+    keys = []
+    for combo in product(*per_word):
+        if all(len(k) >= 2 for k in combo) and sum(c not in "WY" for k in combo for c in k) >= _MIN_ABJAD_LETTERS:
+            keys.append(" ".join(ABJAD + k for k in combo))
+        if len(keys) >= _MAX_KEYS:
+            break
+    return keys
+
+
+@cache
+def _family_rules() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    signs = {"abjad": ABJAD, "han": HAN, "hangul": HANGUL}
+    return {signs[str(name)]: (tuple(rule.get("cultures") or ()), frozenset(rule.get("countries") or ()))
+            for name, rule in resources.mapping("scripts", "families").items()}
+
+
+def families(countries: Iterable[str], programs: Iterable[str]) -> list[str]:
+    """The script families whose keys a list entry's names get (scripts.yaml `families`)."""
+    countries, programs = list(countries), list(programs)
+    codes = set(countries) | {c for p in programs if (c := resources.programme_country(p))}
+    return [sign for sign, (cultures, places) in _family_rules().items()
+            if codes & places or any(resources.in_culture(c, countries, programs) for c in cultures)]
+
+
+def script_forms(forms: list[Form], countries: Iterable[str] = (), programs: Iterable[str] = (),
+                 person: bool = True) -> list[Form]:
+    """Forms keyed for each script family of the entry from its strong multi-word forms as
+    listed (Chinese and Korean ones also reordered; not the crossed or derived ones); abjad keys
+    for people only (an organisation's listed name is mostly a translation: Islamic State)."""
+    signs = [s for s in families(countries, programs) if person or s != ABJAD]
+    out: list[Form] = []
+    have: set[str] = set()
+    if not signs:
+        return out
+    for form in forms:
+        if form.kind != STRONG or form.proper or form.confidence < CONF_NEAR or " " not in form.key:
+            continue
+        tokens = form.key.split()
+        # a Chinese or Korean name is written family name first: the reordered form is the one
+        keys = [*(_abjad_keys(tokens) if ABJAD in signs and form.confidence >= CONF_LISTED else ()),
+                *(_syllable_keys(tokens, HAN) if HAN in signs else ()),
+                *(_syllable_keys(tokens, HANGUL) if HANGUL in signs else ())]
+        for key in keys:
+            if key not in have:
+                have.add(key)
+                out.append(Form(key, STRONG, form.confidence * _CONFIDENCE))
+    return out
+
+
+def _view(nt: NormText) -> tuple[str, list[tuple[int, int]]]:
+    """The keys of a field's script words in order (other words: a separator) and the padded
+    span of each view word."""
+    padded, original = nt.padded, nt.original
+    words = [(m.start(), m.end(), abjad_word_key(m.group())) for m in _ARABIC_WORD.finditer(original)]
+    w = 0
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    current = -1  # the Arabic word the last view word came from
+    for m in _TOKEN.finditer(padded):
+        o0 = nt.orig_start(m.start())
+        ch = original[o0]
+        if _is_arabic(ch):
+            while w < len(words) and words[w][1] <= o0:
+                w += 1
+            if w < len(words) and words[w][0] <= o0:
+                if current == w:
+                    spans[-1] = (spans[-1][0], m.end())
+                    continue
+                current = w
+                parts.append(ABJAD + words[w][2] if words[w][2] else "|")
+                spans.append((m.start(), m.end()))
+                continue
+        current = -1
+        if _is_han(ch):
+            parts.append(HAN + m.group())
+        elif is_hangul(ch):
+            parts.append(HANGUL + m.group())
+        else:
+            parts.append("|")
+        spans.append((m.start(), m.end()))
+    return " " + " ".join(parts) + " ", spans
+
+
+def script_hits(index: Any, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]]) -> None:
+    """Add to `form_hits` the script-keyed forms found in the fields written in these scripts."""
+    for fi, fs in enumerate(fields):
+        if fs is None or fs.nt.original.isascii() or not _SCRIPTS.search(fs.nt.original):
+            continue
+        view, spans = _view(fs.nt)
+        starts = {}
+        pos = 1
+        for i, part in enumerate(view[1:-1].split(" ")):
+            starts[pos] = i
+            pos += len(part) + 1
+        klen, owners, multi = index.klen, index.owners, index.multi
+        for end, kid in index.automaton.iter(view):
+            own = owners[kid]
+            first = starts.get(end - klen[kid] + 2)
+            last = starts.get(end + 1)
+            if first is None:
+                continue
+            last = (last - 1) if last is not None else len(spans) - 1
+            occ = (fi, spans[first][0], spans[last][1])
+            for code in (own,) if own >= 0 else multi[kid]:
+                if code & KIND_MASK == FORM:
+                    found = form_hits.setdefault(occ, [])
+                    if code >> 3 not in found:
+                        found.append(code >> 3)

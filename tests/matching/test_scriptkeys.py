@@ -1,0 +1,102 @@
+# ruff: noqa: RUF001  (text in other scripts)
+"""Script keys: a listed name with no rendering, met in Arabic, Persian, Chinese and Korean script
+(one key function per script family; monitor/matching/scriptkeys.py), and never a part of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.scriptkeys import (
+    ABJAD,
+    HAN,
+    HANGUL,
+    abjad_romanised_keys,
+    abjad_word_key,
+    families,
+    syllable_splits,
+)
+from monitor.matching.types import AliasSpec, ArticleInput, RuleSpec
+
+
+def entry(eid: str, alias: str, programs: tuple[str, ...], schema: str = "Person",
+          countries: tuple[str, ...] = ()) -> AliasSpec:
+    return AliasSpec(f"us_ofac_sdn:{eid}", "us_ofac_sdn", eid, alias, alias, schema=schema, programs=programs,
+                     countries=countries)
+
+
+ALIASES = [
+    entry("10725", "MAKHLUF, Rami", ("SYRIA",)),
+    entry("12812", "HASSAN, Jamil", ("SYRIA",)),
+    entry("12057", "NAQDI, Mohammad Reza", ("IRGC",)),
+    entry("28315", "SHAMKHANI, Ali", ("IRAN-EO13876",)),
+    entry("11447", "LI, Fangwei", ("NPWMD",), countries=("CN",)),
+    entry("27063", "ZHUHAI ZHENRONG COMPANY LIMITED", ("IRAN-EO13846",), schema="Organization", countries=("CN",)),
+    entry("15787", "PAEK, Se-Bong", ("DPRK",)),
+    entry("36407", "MEDVEDEV, Dmitry Anatolievich", ("RUSSIA-EO14024",)),
+]
+RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return build_matcher(RULES, ALIASES)
+
+
+def found(matcher: Matcher, text: str, language: str) -> set[str]:
+    result = matcher.scan(ArticleInput(id="a", title="", text=text, language=language))
+    return {e.source_id for e in result.entities}
+
+
+def test_abjad_keys_of_both_sides_meet() -> None:
+    assert abjad_word_key("مخلوف") in abjad_romanised_keys("makhluf")
+    assert abjad_word_key("رامي") in abjad_romanised_keys("rami")
+    # a written long vowel is kept: Hossein is not Hassan
+    assert abjad_word_key("حسن") not in abjad_romanised_keys("hossein")
+    assert abjad_word_key("حسين") in abjad_romanised_keys("hossein")
+    # the article al- is cut off, a doubled consonant written once, a final silent he dropped
+    assert abjad_word_key("الأسد") in abjad_romanised_keys("assad")
+    assert abjad_word_key("حاجی\u200cزاده") in abjad_romanised_keys("hajizadeh")
+
+
+def test_pinyin_words_split_into_syllables() -> None:
+    assert ["fang", "wei"] in syllable_splits("fangwei", HAN)
+    assert syllable_splits("qbz", HAN) == []
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("فرضت واشنطن عقوبات على رامي مخلوف في دمشق.", "ar", {"10725"}),
+    ("قال مسؤولون إن جميل حسن أشرف على الصفقة.", "ar", {"12812"}),
+    ("سردار محمدرضا نقدی گفت.", "fa", {"12057"}),  # a compound given name written as one word
+    ("علی شمخانی با هیئت روسی دیدار کرد.", "fa", {"28315"}),
+    ("美国财政部表示，李方伟向伊朗出售了导弹部件。", "zh", {"11447"}),
+    ("珠海振戎公司被制裁。", "zh", {"27063"}),
+    ("백세봉 제2경제위원장이 참석했다.", "ko", {"15787"}),
+])
+def test_listed_name_in_its_script(matcher: Matcher, text: str, language: str, expected: set[str]) -> None:
+    assert found(matcher, text, language) == expected
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("قال حسن إن جميل سيعود.", "ar"),  # the words of the name apart, in another order
+    ("فرضت عقوبات على مخلوف.", "ar"),  # a surname alone
+    ("دیدار حسین سلام با علی.", "fa"),  # Hassan, not Hossein: different written vowels
+    ("李方在会上发言。", "zh"),  # two of the three syllables
+    ("백세 어르신들이 모였다.", "ko"),  # two of the three syllables
+])
+def test_never_a_part_or_another_name(matcher: Matcher, text: str, language: str) -> None:
+    assert found(matcher, text, language) == set()
+
+
+def test_keys_never_meet_latin_text(matcher: Matcher) -> None:
+    # "li fang wei" is a key of the Han view only: the list writes "Li Fangwei"
+    assert "11447" not in found(matcher, "Li Fang Wei spoke in Dalian.", "en")
+    assert "11447" in found(matcher, "Li Fangwei spoke in Dalian.", "en")
+
+
+def test_families_follow_the_naming_convention() -> None:
+    # a Russian name is keyed for no script here (renderings cover the prominent ones)
+    assert families((), ("RUSSIA-EO14024",)) == []
+    assert families((), ("IRGC",)) == [ABJAD]
+    assert families(("CN",), ("NPWMD",)) == [HAN]
+    assert families((), ("DPRK3",)) == [HANGUL]
