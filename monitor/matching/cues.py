@@ -30,7 +30,7 @@ from monitor.matching.countries import SANCTIONED_JURISDICTIONS
 from monitor.matching.fields import WORD, FieldState, title_case_run
 from monitor.matching.index import CompiledIndex
 from monitor.matching.multilingual import transcriptions
-from monitor.matching.normalise import NormText, normalise_name
+from monitor.matching.normalise import NormText, normalise_field, normalise_name
 from monitor.matching.tuning import (
     FACTOR_CONTEXT,
     FACTOR_DISTINCT,
@@ -63,6 +63,31 @@ class Article:
     named: set[int]  # entities named by a strong span somewhere in the article
     related: set[int]  # entities the lists link to one named in full ("Dmitry Utkin" -> 'WAGNER')
     named_in_text: set[int] = field(default_factory=set)  # named in full in the body text
+    _lead_scan: dict[int, str] = field(default_factory=dict)
+
+    def in_lead(self, fi: int, pos: int) -> bool:
+        """Whether a scan position is in the item's lead: the headline and the first sentence of
+        the text under it, read together as a feed item is (often nothing more): "Kim and Putin
+        meet" / "North Korea's leader ...", "Wagner could pose as migrants" / "Russian mercenaries
+        are near ..."."""
+        if fi == 0:
+            return True
+        fs = self.fields[fi]
+        return fi == 1 and fs is not None and fs.sentence_of(pos) == 0
+
+    def lead_partner(self, fi: int) -> str:
+        """The scan string of the other half of the lead ("" when none): the first sentence of the
+        text for the headline, the headline for the text."""
+        if fi not in self._lead_scan:
+            other = self.fields[1 - fi] if fi in (0, 1) else None
+            if other is None:
+                self._lead_scan[fi] = ""
+            elif fi == 1:
+                self._lead_scan[fi] = other.nt.padded
+            else:
+                start, end = other.sentence_bounds(0)
+                self._lead_scan[fi] = normalise_field(other.text[start:end]).padded
+        return self._lead_scan[fi]
 
 
 @dataclass
@@ -148,22 +173,32 @@ def vessel_before(nt: NormText, t0: int) -> bool:
     return False
 
 
-def org_context(fs: FieldState, t0: int, t1: int) -> bool:
+def org_context(article: Article, fi: int, t0: int, t1: int) -> bool:
     """An organisation word right after the short name (or after its possessive), or "PMC"
     before it: "Wagner fighters", "Wagner's chief", "PMC Wagner"; or mercenary language anywhere
-    in the same field ("Wagner revolt", "Russian mercenaries")."""
+    in the same field ("Wagner revolt", "Russian mercenaries"), or in the other half of the lead
+    for a name in it (headline "Wagner could pose as migrants", text "Russian mercenaries are ...")."""
+    fs = article.fields[fi]
+    assert fs is not None
     after = fs.nt.token_after(t1)
     if after == "s":
         after = fs.nt.token_after(fs.nt.token_end(t1 + 1))
     if after in ORG_CONTEXT or fs.nt.token_before(t0) in ORG_WORDS_BEFORE:
         return True
     padded = fs.nt.padded
-    return any(word in padded for word in ORG_FIELD_NEEDLES)
+    if any(word in padded for word in ORG_FIELD_NEEDLES):
+        return True
+    if not article.in_lead(fi, t0):
+        return False
+    partner = article.lead_partner(fi)
+    return any(word in partner for word in ORG_FIELD_NEEDLES)
 
 
 def sentence_place(article: Article, fi: int, t0: int, ents: Iterable[int]) -> str:
     """A sanctioned jurisdiction named in the same sentence that is the country of one of the
-    entities ("Putin met with Prigozhin days after the Russian mutiny"); "" when none."""
+    entities ("Putin met with Prigozhin days after the Russian mutiny"), or for a name in the lead
+    anywhere in the lead (headline "Kim arrives in Russia", text "North Korean leader's visit ...");
+    "" when none."""
     country_ends = article.country_ends
     codes = {code for code in country_ends.values() if code in SANCTIONED_JURISDICTIONS}
     if not codes:
@@ -176,8 +211,10 @@ def sentence_place(article: Article, fi: int, t0: int, ents: Iterable[int]) -> s
     fs = article.fields[fi]
     assert fs is not None
     sentence = fs.sentence_of(t0)
+    lead = article.in_lead(fi, t0)
     for (cfi, c1), code in country_ends.items():
-        if cfi == fi and code in theirs and fs.sentence_of(c1 - 1) == sentence:
+        if code in theirs and ((cfi == fi and fs.sentence_of(c1 - 1) == sentence)
+                               or (lead and article.in_lead(cfi, c1 - 1))):
             return code
     return ""
 
@@ -324,7 +361,7 @@ CUE_FUNCTIONS: dict[str, Callable[[Span], object]] = {
     "title": lambda span: title_before(span.fs, span.t0),
     "country_before": _country_before,  # not support itself: the country that narrows namesakes
     "country": _country_possessive,
-    "org_context": lambda span: org_context(span.fs, span.t0, span.t1),
+    "org_context": lambda span: org_context(span.article, span.fi, span.t0, span.t1),
     "sentence_place": _place_in_sentence,
     "vessel_word": lambda span: vessel_before(span.fs.nt, span.t0),
 }

@@ -27,7 +27,7 @@ from monitor.matching.tuning import (
     MAX_NAMESAKES,
     OWN_FIRST_NAME_RATIO,
 )
-from monitor.matching.words import HEAD_CONTEXT, HEAD_TITLES, NAMESAKE_WORDS, TITLE_WORDS
+from monitor.matching.words import ATTRIBUTIVE_PREFIXES, HEAD_CONTEXT, HEAD_TITLES, NAMESAKE_WORDS, TITLE_WORDS
 
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
@@ -41,6 +41,8 @@ _SURNAME_LIKE = frozenset({SURNAME, DISTINCT, ORGSHORT})
 
 
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'-]*)[ ]$")
+# a name joined to one of these is a modifier ("anti-Putin Telegram blogger"), not a longer name
+_ATTRIBUTIVE = re.compile(rf"\b(?:{'|'.join(sorted(ATTRIBUTIVE_PREFIXES))})[-\u2010]$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,19 @@ class Resolver:
         # entities named in full by a span that survived (not "Kim Jong" inside "Kim Jong Un")
         survivors = {form_entity[f] for sp in kept if strong_span[sp] for f in form_hits[sp] if form_kind[f] <= CAPS}
         someone_else = self._namesakes_named(fields, kept, strong_span, form_hits, country_ends) - survivors
+        # where a country or another name that names its party alone (a full name, "Putin") starts
+        # or ends (a token start is never a token end): the word there does not carry a bare name
+        # on; two names that each need context ("Iyad Allawi") are one person's
+        name_starts = {(sp[0], sp[i]) for sp in kept
+                       if strong_span[sp] or any(row.choose == "own" for row in rows.get(sp, ())) for i in (1, 2)}
+        for code, occs in (country_hits or {}).items():
+            if not code.startswith("?"):
+                name_starts.update((cfi, c) for cfi, c0, c1 in occs for c in (c0, c1))
         last_seen: dict[int, tuple[int, int]] = {}
         mentions: list[Mention] = []
         for sp in kept:
             chosen = self._mention(sp, fields, form_hits[sp], strong_span[sp], support.get(sp), rows.get(sp, []),
-                                   last_seen, someone_else, survivors, set(country_ends.values()))
+                                   last_seen, someone_else, survivors, set(country_ends.values()), name_starts)
             for ent, conf, o0, o1, surface in chosen:
                 mentions.append(Mention(ent, sp[0], sp[1], sp[2], o0, o1, surface, conf))
                 last_seen[ent] = (sp[0], sp[1])
@@ -177,7 +187,8 @@ class Resolver:
 
     def _mention(self, sp: Occ, fields: list[FieldState | None], fids: list[int], strong_span: bool,
                  span: Span | None, rows: list[Cue], last_seen: dict[int, tuple[int, int]], someone_else: set[int],
-                 named: set[int], context_countries: set[str]) -> list[tuple[int, float, int, int, str]]:
+                 named: set[int], context_countries: set[str],
+                 name_starts: set[tuple[int, int]]) -> list[tuple[int, float, int, int, str]]:
         """The (entity, confidence, start, end, surface) mentioned at one kept span."""
         index = self.index
         form_entity, form_kind, form_conf = index.form_entity, index.form_kind, index.form_conf
@@ -217,7 +228,9 @@ class Resolver:
             surname_only = bool(weak_kinds & _SURNAME_LIKE) and weak_kinds <= _SURNAME_LIKE | {WEAK}
             if surname_only and someone_else:
                 weak = {e: v for e, v in weak.items() if e not in someone_else or e in last_seen}
-            if not (surname_only and self._capitalised_neighbour(fs, o0, o1, fs.nt.padded[t0:t1].strip())):
+            person = ORGSHORT not in weak_kinds
+            key = fs.nt.padded[t0:t1].strip()
+            if not (surname_only and self._capitalised_neighbour(fs, sp, o0, o1, name_starts, person, key)):
                 picked = self._choose(weak, chosen, span, rows, last_seen, named, context_countries, fi)
         for ent in [e for e in chosen if e in index.links and e == picked]:
             for own in index.links[ent]:  # the curated person's own entry on the lists
@@ -279,7 +292,8 @@ class Resolver:
             chosen[ent] = conf * max(row.factor for row in context if kind in row.kinds)
         return ent
 
-    def _capitalised_neighbour(self, fs: FieldState, o0: int, o1: int, key: str = "") -> bool:
+    def _capitalised_neighbour(self, fs: FieldState, sp: Occ, o0: int, o1: int,
+                               name_starts: set[tuple[int, int]], person: bool, key: str = "") -> bool:
         """True when a capitalised word that is not a title sits right next to a bare surname
         ("Kim Kardashian", "Edward Wong"): then it is someone else's name. A headline in Title
         Case says nothing by its capitals ("Desperate Putin Empties Museums"). A Cyrillic surname
@@ -307,17 +321,35 @@ class Resolver:
         j = o1
         while j < len(text) and text[j] == " ":
             j += 1
-        if j > o1 and j < len(text) and text[j].isupper():
+        if j > o1 and j < len(text) and text[j].isupper() and not self._other_name_after(fs, sp, text, j, name_starts):
             return True
-        return bool(self._first_name_before(text, o0))
+        # "Is Prigozhin Putin's latest victim?": the word before ends another name
+        return (sp[0], sp[1] - 1) not in name_starts and bool(self._first_name_before(text, o0, person))
 
-    def _first_name_before(self, text: str, o0: int) -> str:
+    @staticmethod
+    def _other_name_after(fs: FieldState, sp: Occ, text: str, j: int, name_starts: set[tuple[int, int]]) -> bool:
+        """True when the capitalised word after a bare name does not carry the name on: it starts
+        a country or another name the article names ("Kim pledges Putin North Korea's support",
+        "Is Prigozhin Putin's latest victim?"), it is a title ("Wagner Chief Yevgeny Prigozhin"),
+        or the name is a modifier ("anti-Putin Telegram blogger")."""
+        fi, t0, t1 = sp
+        if (fi, t1 + 1) in name_starts:
+            return True
+        k = j
+        while k < len(text) and text[k].isalpha():
+            k += 1
+        if text[j:k].casefold() in TITLE_WORDS:
+            return True
+        return bool(_ATTRIBUTIVE.search(text, max(0, fs.nt.orig_start(t0) - 8), fs.nt.orig_start(t0)))
+
+    def _first_name_before(self, text: str, o0: int, person: bool = False) -> str:
         """The capitalised word right before a bare surname when it reads as a first name
         ("Anna Shoigu", "Mahsa Amini"): not a title, a possessive, or an everyday word opening
-        a sentence ("Yesterday Shoigu"); "" otherwise."""
+        a sentence ("Yesterday Shoigu"; before a person's surname, any everyday word that is no
+        listed person's given name: "Desperate Putin"); "" otherwise."""
         if o0 >= 3 and text[o0 - 1] in "-\u2010" and text[o0 - 3:o0 - 1].casefold() in ("al", "el") and (
                 o0 == 3 or not text[o0 - 4].isalpha()):
-            return self._first_name_before(text, o0 - 3)  # "Nabil Al-Nashar": past the article
+            return self._first_name_before(text, o0 - 3, person)  # "Nabil Al-Nashar": past the article
         i = o0
         while i > 0 and text[i - 1] == " ":
             i -= 1
@@ -328,15 +360,21 @@ class Resolver:
             word = text[k:i]
             if word.casefold() in ("al", "el"):
                 # the Arabic article belongs to the surname: "Nabil Al-Nashar", "Bashar al Assad"
-                return self._first_name_before(text, k)
+                return self._first_name_before(text, k, person)
             if word.endswith(("'s", "\u2019s")):
                 return ""  # "Russia's Shoigu", "Putin's Wagner": a possessive, not a first name
             if word[:1].isupper() and normalise_name(word) not in TITLE_WORDS:
                 before = text[:k].rstrip(" \"'\u201c\u2018(")
                 sentence_start = not before or before[-1] in ".!?\n:;"
                 # at a sentence start a capital says nothing, unless the word is no everyday one
-                # ("Anna Shoigu" is someone else, "Yesterday Shoigu" is not)
-                if not sentence_start or word.lower() not in self.index.sentence_words:
+                # ("Anna Shoigu" is someone else, "Yesterday Shoigu" is not); before a person's
+                # surname an everyday word that no listed person bears as a given name is no first
+                # name ("Desperate Putin", "Jailed Putin critic"; "Richard Wagner" is the composer)
+                folded = word.lower()
+                everyday = folded in self.index.sentence_words or (
+                    person and folded in self.index.everyday_words
+                    and normalise_name(word) not in self.index.given_names)
+                if not sentence_start or not everyday:
                     return word
         return ""
 

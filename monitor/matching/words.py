@@ -32,6 +32,8 @@ LEGAL_FORMS = resources.legal_forms_cut_in_text()
 # Words next to an organisation's short name that make it the organisation ("Wagner fighters").
 ORG_CONTEXT = resources.words("words", "org_context")
 RELATIVE_WORDS = resources.words("words", "relative_words")
+# prefixes that make a name a modifier ("anti-Putin Telegram blogger", "pro-Kremlin")
+ATTRIBUTIVE_PREFIXES = resources.words("words", "attributive_prefixes")
 # a word right before a person's name that makes it a namesake's ("actress", "배우"), as folded
 NAMESAKE_WORDS = frozenset(normalise_name(w) for w in resources.ordered("words", "namesake_words"))
 # words anywhere in a field that make an organisation's short name the organisation, as scan-string

@@ -30,6 +30,7 @@ ALIASES = [
     *person("1", "SMITH, John", dataset="named_officials", programs=()),
     *person("2", "SHOIGU, Sergei", dataset="named_officials", programs=()),
     *person("99005", "CONTE, Ousmane", programs=("SDGT",)),
+    *person("99006", "PETROVA, Anna", programs=("SDGT",)),  # the lists' given names hold an Anna, as the real ones do
     *thing("22543", "PRIVATE MILITARY COMPANY 'WAGNER'", "PMC WAGNER"),
     *thing("500", "HAMAS", "HARAKAT AL-MUQAWAMA AL-ISLAMIYA"),
     *thing("600", "ROSOBORONEXPORT OAO", "ROSOBORONEXPORT"),
@@ -76,7 +77,9 @@ def test_bare_surnames_need_support(matcher: Matcher) -> None:
     # the surname of a person on the curated watch list is a distinctive alias (and names the
     # same person on the sanctions list); other people's surnames are not
     assert found(matcher, "", title="Desperate Shoigu Empties Museums") == [("35173", "Shoigu")]
-    assert found(matcher, "Desperate Shoigu empties museums.") == []
+    # an everyday word opening a sentence is no first name, a listed given name is
+    assert found(matcher, "Desperate Shoigu empties museums.") == [("35173", "Shoigu")]
+    assert found(matcher, "Anna Shoigu empties museums.") == []
     assert sorted(found(matcher, "Shoigu said nothing.", officials=True)) == [("2", "Shoigu"), ("35173", "Shoigu")]
     assert found(matcher, "Conte said nothing.") == []
     text = "Sergei Shoigu visited. Later Shoigu left."
