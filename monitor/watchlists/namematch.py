@@ -112,6 +112,7 @@ _VOWEL = re.compile("[aeiouy]")
 HONORIFICS = resources.with_role("titles", "titles", "honorific")
 PARTICLES = resources.with_role("person_names", "particles", "light")
 VESSEL_PREFIXES = resources.words("words", "vessel_prefixes")
+ORG_DESCRIPTORS = resources.words("words", "org_descriptors")
 
 # Legal forms by family; multi-word forms are matched before single words.
 _FORM_FAMILY = resources.legal_form_families()
@@ -216,9 +217,10 @@ _NASAB = resources.with_role("person_names", "particles", "nasab")
 
 
 def _weight(token: str, kind: str) -> float:
-    """Length of the part, less for particles and (for people) patronymics."""
+    """Length of the part, less for particles, (for people) patronymics and (for organisations)
+    the words that say what kind of organisation it is."""
     weight = float(len(token))
-    if token in PARTICLES:
+    if token in PARTICLES or (kind == ORG and token in ORG_DESCRIPTORS):
         return weight * LIGHT_WEIGHT
     if kind == PERSON and token.endswith(_PATRONYMIC):
         return weight * PATRONYMIC_WEIGHT
@@ -275,7 +277,7 @@ def prepare(name: str, schema: str | None = None) -> PreparedName:
     if abjad and len(tokens) > 1:
         tokens = _join_bound(tokens)
     syllables = nametokens.syllabic_script(name)
-    parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad, syllables and len(t) < 5) for t in tokens)
+    parts = tuple(Part(t, phonetic(t), _weight(t, kind), abjad, syllables and len(t) <= 6) for t in tokens)
     if parts and all(p.text in PARTICLES for p in parts):
         parts = tuple(Part(p.text, p.phon, float(len(p.text)), abjad) for p in parts)
     nasab = None
@@ -513,7 +515,7 @@ def _syllables(name: PreparedName, idx: tuple[int, ...]) -> int:
 
 def _syllabic(name: PreparedName) -> bool:
     longest = max((len(p.text) for p in name.parts), default=0)
-    if longest <= SYLLABLE_MAX_LETTERS:
+    if longest <= SYLLABLE_MAX_LETTERS or all(p.syllable for p in name.parts):  # or written in Hangul or Han
         return True
     return _family_name_at_an_end(name) and all(
         len(p.text) <= FAMILY_SYLLABLE_MAX_LETTERS - 1

@@ -37,6 +37,10 @@ def _phonetic_sound(match: re.Match[str]) -> str:
     return _PHONETIC_SOUNDS[match.group(0)]
 
 
+_BEFORE_CONSONANT = {str(k): str(v) for k, v in resources.mapping("romanisation", "phonetic_before_consonant").items()}
+_BEFORE_CONSONANT_SPELLINGS = re.compile(
+    "(?:" + "|".join(sorted(_BEFORE_CONSONANT, key=len, reverse=True)) + ")(?![aeiouwy])"
+)
 _HARD_C = re.compile(r"c(?=[aou])")
 _SILENT_H = re.compile(r"h(?![aeiou])")
 _PHONETIC_LETTERS = str.maketrans("qgzcwyj", "kkssvii")
@@ -85,6 +89,7 @@ def phonetic(token: str) -> str:
     if token in _KOREAN_SURNAME:  # Choe and Choi are one family name
         return _KOREAN_SURNAME[token]
     key = "s" + token[1:] if token.startswith("x") else token
+    key = _BEFORE_CONSONANT_SPELLINGS.sub(lambda m: _BEFORE_CONSONANT[m.group(0)], key)
     key = _PHONETIC_SPELLINGS.sub(_phonetic_sound, key)
     if "c" in key:
         key = _HARD_C.sub("k", key)

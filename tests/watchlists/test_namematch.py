@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.watchlists import namematch, nameparts
+from monitor.watchlists import namematch, nameparts, nametokens
 from monitor.watchlists.namematch import MAX_PARTS, compare, prepare
 from tests.conftest import shared_path
 
@@ -252,6 +252,28 @@ def test_half_of_a_given_name_the_lists_write_as_one_is_another_name() -> None:
     result = compare("Ali Reza Karimi", "KARIMI, Ali", "Person")
     assert result.score < 0.7 and "alireza" in result.explanation
     assert compare("Ali Reza Karimi", "KARIMI, Alireza", "Person").score >= 0.9
+
+
+def test_spellings_of_one_sound_meet() -> None:
+    # x is ks (Alexander / Aleksandr, as Cyrillic is transliterated)
+    assert compare("Александр Бастрыкин", "BASTRYKIN, Alexander Ivanovich", "Person").score >= 0.8
+    # the diphthong aw before a consonant is romanised u (al-Jawlani / al-Julani), not before a vowel
+    assert compare("Abu Mohammed al-Julani", "ABU MOHAMMED AL-JAWLANI", "Person").score >= 0.9
+    assert nametokens.phonetic("awad") != nametokens.phonetic("uad")
+    # -ollah, -ullah and -allah are one ending (Hezbollah / Hizballah)
+    assert compare("Hezbollah", "HIZBALLAH", "Organization").score >= 0.7
+
+
+def test_ezafe_and_organisation_descriptors_weigh_little() -> None:
+    assert compare("Jaish-e-Mohammad", "JAISH-I-MOHAMMED", "Organization").score >= 0.8
+    assert compare("Abu Sayyaf", "ABU SAYYAF GROUP", "Organization").score >= 0.8
+    assert compare("Almaz-Antey", "JOINT-STOCK COMPANY CONCERN ALMAZ-ANTEY", "Organization").score >= 0.8
+    # a distinctive word left over still costs in full
+    assert compare("Almaz-Antey", "ALMAZ-ANTEY GSKB", "Organization").score < 0.8
+
+
+def test_a_name_written_in_hangul_is_compared_syllable_by_syllable() -> None:
+    assert compare("이재형", "이재명", "Person").score < 0.7
 
 
 def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None:
