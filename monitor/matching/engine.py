@@ -16,7 +16,16 @@ from itertools import chain
 
 from monitor.matching.evaluate import Evaluation
 from monitor.matching.fields import FIELDS, FieldState, Occ
-from monitor.matching.index import COUNTRY, FORM, KIND_MASK, NON_SANCTIONS_DATASETS, PART, TERM, CompiledIndex
+from monitor.matching.index import (
+    COUNTRY,
+    FORM,
+    KIND_MASK,
+    NON_SANCTIONS_DATASETS,
+    PART,
+    PREFIX,
+    TERM,
+    CompiledIndex,
+)
 from monitor.matching.indexbuild import build_index
 from monitor.matching.multilingual import LanguageSupport
 from monitor.matching.resolve import Resolver
@@ -25,6 +34,8 @@ from monitor.matching.scriptkeys import script_hits
 from monitor.matching.tuning import MAX_HITS, TYPO_MAX_CHECKS
 from monitor.matching.types import AliasSpec, ArticleInput, EntityFinding, RuleFailure, RuleSpec, ScanResult
 from monitor.matching.typos import typo_hits
+
+_KIND_AND_PREFIX = KIND_MASK | PREFIX  # an owner code's kind and wildcard flag (-1, several owners, has both)
 
 
 class Matcher:
@@ -67,8 +78,18 @@ class Matcher:
         hits = index.automaton.iter(s)
         if index.words:  # each key id is in one of the two: every hit is seen once
             hits = chain(hits, index.words.hits(s))
+        term_hit = term_hits.get
         for end, kid in hits:
             own = owners[kid]
+            if own & _KIND_AND_PREFIX == TERM:
+                # a whole-word rule term with one owner, most hits of an article ("to", "in"): its
+                # key ends with the space at `end`
+                found = term_hit(own >> 3)
+                if found is None:
+                    term_hits[own >> 3] = [(fi, end - klen[kid] + 2, end)]
+                elif len(found) < MAX_HITS:
+                    found.append((fi, end - klen[kid] + 2, end))
+                continue
             t0 = end - klen[kid] + 2  # first character after the key's leading space
             t1 = end if s[end] == " " else s.find(" ", end)  # a wildcard key ends inside its token
             for code in (own,) if own >= 0 else multi[kid]:
