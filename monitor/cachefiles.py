@@ -23,10 +23,10 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -69,6 +69,49 @@ def unpack_strings(blob: np.ndarray, count: int) -> list[str]:
     if len(values) != count:
         raise CacheError(f"{len(values)} strings where {count} were expected")
     return values
+
+
+class PackedStrings(Sequence[str]):
+    """The strings of pack_strings, each decoded when asked for (a million names would be a million
+    Python objects held by every process otherwise); CacheError at once when the bytes are not
+    `count` strings of UTF-8."""
+
+    __slots__ = ("_blob", "_ends", "_starts")
+
+    def __init__(self, blob: np.ndarray, count: int) -> None:
+        if count == 0:
+            if blob.size:
+                raise CacheError("strings where none were expected")
+            self._blob, self._starts, self._ends = blob, np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return
+        try:
+            blob.tobytes().decode("utf-8")  # valid as a whole: so is every piece between two NULs
+        except UnicodeDecodeError as exc:
+            raise CacheError(f"strings: {exc}") from exc
+        seps = np.flatnonzero(blob == 0)
+        if seps.size != count - 1:
+            raise CacheError(f"{seps.size + 1} strings where {count} were expected")
+        self._blob = blob
+        self._starts = np.concatenate([np.zeros(1, np.int64), seps + 1])
+        self._ends = np.concatenate([seps, np.array([blob.size], np.int64)])
+
+    def __len__(self) -> int:
+        return int(self._starts.size)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return bytes(self._blob[self._starts[i]:self._ends[i]]).decode("utf-8")
 
 
 def offsets(lists: Collection[Collection[Any]]) -> np.ndarray:

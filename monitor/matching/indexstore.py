@@ -37,6 +37,7 @@ import numpy as np
 
 from monitor.cachefiles import (
     CacheError,
+    PackedStrings,
     check_ids,
     check_offsets,
     code_digest,
@@ -206,12 +207,13 @@ def _enc_entities(value: list[EntityInfo], name: str) -> Arrays:
 
 class PackedEntities(Sequence[EntityInfo]):
     """The entities of a loaded index, each decoded when first asked for: a scan asks for a few,
-    and decoding all of them would cost more than the rest of a load."""
+    and decoding all of them would cost more than the rest of a load (and, for a million
+    entities, a hundred megabytes of strings in every process)."""
 
     __slots__ = ("_countries", "_country_off", "_done", "_head", "_prog_off", "_programs", "_strings")
 
-    def __init__(self, strings: list[str], programs: list[str], prog_off: list[int], countries: list[str],
-                 country_off: list[int], head: list[bool]) -> None:
+    def __init__(self, strings: Sequence[str], programs: Sequence[str], prog_off: np.ndarray,
+                 countries: Sequence[str], country_off: np.ndarray, head: np.ndarray) -> None:
         self._strings, self._programs, self._prog_off = strings, programs, prog_off
         self._countries, self._country_off, self._head = countries, country_off, head
         self._done: dict[int, EntityInfo] = {}
@@ -232,30 +234,32 @@ class PackedEntities(Sequence[EntityInfo]):
         if found is None:
             if i < 0:
                 return self[len(self) + i]
-            s = self._strings[5 * i: 5 * i + 5]
-            if len(s) < 5:
+            if i >= len(self):
                 raise IndexError(i)
+            s = self._strings[5 * i: 5 * i + 5]
+            p0, p1 = int(self._prog_off[i]), int(self._prog_off[i + 1])
+            c0, c1 = int(self._country_off[i]), int(self._country_off[i + 1])
             found = self._done[i] = EntityInfo(
-                s[0], s[1], s[2], s[3], s[4], tuple(self._programs[self._prog_off[i]:self._prog_off[i + 1]]),
-                tuple(self._countries[self._country_off[i]:self._country_off[i + 1]]), self._head[i])
+                s[0], s[1], s[2], s[3], s[4], tuple(self._programs[p0:p1]), tuple(self._countries[c0:c1]),
+                bool(self._head[i]))
         return found
 
 
 def _dec_entities(a: Arrays, name: str) -> PackedEntities:
     count, n_prog, n_country = (int(v) for v in a[f"{name}.count"].tolist())
-    strings = unpack_strings(a[name], count * 5)
-    programs = unpack_strings(a[f"{name}.programs"], n_prog)
-    countries = unpack_strings(a[f"{name}.countries"], n_country)
+    strings = PackedStrings(a[name], count * 5)
+    programs = PackedStrings(a[f"{name}.programs"], n_prog)
+    countries = PackedStrings(a[f"{name}.countries"], n_country)
     prog_n, country_n, head = a[f"{name}.programs_n"], a[f"{name}.countries_n"], a[f"{name}.head"]
     if prog_n.size != count or country_n.size != count or head.size != count or head.dtype != np.bool_:
         raise CacheError(f"{name}: columns differ in length")
     if min(prog_n.min(initial=0), country_n.min(initial=0)) < 0:
         raise CacheError(f"{name}: negative list lengths")
-    prog_off = np.concatenate([[0], np.cumsum(prog_n)]).tolist()
-    country_off = np.concatenate([[0], np.cumsum(country_n)]).tolist()
+    prog_off = np.concatenate([[0], np.cumsum(prog_n)])
+    country_off = np.concatenate([[0], np.cumsum(country_n)])
     if prog_off[-1] != n_prog or country_off[-1] != n_country:
         raise CacheError(f"{name}: list lengths do not fit")
-    return PackedEntities(strings, programs, prog_off, countries, country_off, head.tolist())
+    return PackedEntities(strings, programs, prog_off, countries, country_off, head)
 
 
 def _enc_pairs(value: list[tuple[Any, bool]], name: str, join: Callable[[Any], str]) -> Arrays:

@@ -172,7 +172,8 @@ class LanguageSupport:
     def __init__(self, tokens: Iterable[str] = (), han_words: Iterable[str] = ()) -> None:
         # every word of every indexed name form, and the titles that support a bare surname
         # (президента -> президент): the words an ending may be cut back to
-        self.tokens: set[str] = set(TITLE_WORDS) | set(tokens)
+        self.tokens: set[str] = set(tokens)  # one copy (a million names have a million words)
+        self.tokens.update(TITLE_WORDS)
         self.han_words: set[str] = set(han_words)  # Han-script renderings and aliases, for jieba
         # Cyrillic renderings as written (their words may be inflected: "gruppa vagnera"), kept
         # out of `tokens` so that they never stop an ending from being cut

@@ -249,3 +249,18 @@ def test_an_unaligned_archive_still_loads(built: Matcher, saved: Path) -> None:
     assert any(a.flags.owndata for a in map_arrays(saved).values())  # some were copied
     loaded = Matcher(indexstore.load_index(saved.parent, "k1"), RULES)
     assert _scan_all(loaded) == _scan_all(built)
+
+
+def test_packed_strings_are_decoded_when_asked_for() -> None:
+    from monitor.cachefiles import PackedStrings, pack_strings
+
+    values = ["SHOIGU, Sergei", "", "Шойгу", "us_ofac_sdn", ""]
+    packed = PackedStrings(pack_strings(values), len(values))
+    assert list(packed) == values and packed[-3] == "Шойгу" and packed[1:3] == ["", "Шойгу"]
+    with pytest.raises(IndexError):
+        packed[5]
+    with pytest.raises(CacheError):
+        PackedStrings(pack_strings(values), 4)  # not as many strings as recorded
+    with pytest.raises(CacheError):
+        PackedStrings(np.frombuffer(b"ab\xff\x00cd", dtype=np.uint8), 2)  # not UTF-8
+    assert list(PackedStrings(np.zeros(0, np.uint8), 0)) == []
