@@ -10,7 +10,8 @@ cleaned as the labelled set is):
 
 - items: items in which the form is written capitalised (Title case or capitals);
 - full_name: items in which it appears beside a full name of a listed party (all the parts of one
-  of its names, or first given name + surname); `owner_share`: the share of those naming the one
+  of its names, or first given name + surname; a name two listed people share counts for the one it
+  leaves out fewest words of, as the matcher reads it); `owner_share`: the share of those naming the one
   party that most items name in full. A surname whose full names are shared among several listed
   people ("Medvedev": Dmitry, and others) is not prominent for one of them unless one dominates;
 - lower_case: share of the form's occurrences written in lower case ("gold", "justice");
@@ -100,9 +101,10 @@ def bare_forms(specs: list[AliasSpec]) -> dict[str, set[str]]:
 SHORT_OF_LONGER: set[str] = set()
 
 
-def full_names(specs: Iterable[AliasSpec]) -> dict[str, set[str]]:
-    """Entity id -> its full names as padded lower-case word strings (" vladimir putin ")."""
-    out: dict[str, set[str]] = defaultdict(set)
+def full_names(specs: Iterable[AliasSpec]) -> dict[str, dict[str, int]]:
+    """Entity id -> its full names as padded lower-case word strings (" vladimir putin "), each
+    with the words of the listed name it leaves out (0 for the name as listed)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
     for spec in specs:
         alias = spec.alias.lower()
         if "," in alias and aliasforms.is_person(spec.schema):
@@ -110,12 +112,27 @@ def full_names(specs: Iterable[AliasSpec]) -> dict[str, set[str]]:
             s_words, g_words = _words(surname), _words(given)
             if s_words and g_words:
                 for form in (g_words + s_words, s_words + g_words, g_words[:1] + s_words, g_words[:1] + s_words[:1]):
-                    out[spec.entity_id].add(" " + " ".join(form) + " ")
+                    key = " " + " ".join(form) + " "
+                    lost = len(s_words) + len(g_words) - len(form)
+                    out[spec.entity_id][key] = min(lost, out[spec.entity_id].get(key, lost))
             continue
         words = _words(alias)
         if len(words) >= 2:
-            out[spec.entity_id].add(" " + " ".join(words) + " ")
+            out[spec.entity_id][" " + " ".join(words) + " "] = 0
     return out
+
+
+def full_name_owners(owners: Iterable[str], fulls: dict[str, dict[str, int]], text: str) -> list[str]:
+    """The owners an item names in full: of those whose full names it holds, the ones it names
+    leaving out fewest words, as the matcher decides ("Nicolas Maduro" is MADURO MOROS, Nicolas,
+    not MADURO GUERRA, Nicolas Ernesto)."""
+    lost: dict[str, int] = {}
+    for owner in owners:
+        found = [n for form, n in fulls.get(owner, {}).items() if form in text]
+        if found:
+            lost[owner] = min(found)
+    best = min(lost.values(), default=0)
+    return [owner for owner, n in lost.items() if n == best]
 
 
 def given_of(specs: Iterable[AliasSpec]) -> dict[str, set[str]]:
@@ -218,9 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         full_count: Counter[str] = Counter()
         for n in cap_items:
-            for owner in owners:
-                if any(f in lowered[n] for f in fulls.get(owner, ())):
-                    full_count[owner] += 1
+            full_count.update(full_name_owners(owners, fulls, lowered[n]))
         total_full = sum(full_count.values())
         owner, owner_full = full_count.most_common(1)[0] if full_count else ("", 0)
         share = owner_full / total_full if total_full else 0.0
