@@ -142,3 +142,9 @@ def test_a_term_that_reads_as_a_commoner_word_once_folded_is_lengthened_or_left_
     assert not module.collides("سلاح", "سلاح")
     assert module.collides("مسيرا*", "مسيرات")  # Persian مسیر, route
     assert module._unique("مسيرا*", "مسيرات") == "مسيرات"
+
+
+def test_persian_verbs_are_written_with_their_negation() -> None:
+    module = _vocabularies_script()
+    forms = module.terms("fa", "فروخته", set(), frozenset({"فروخته"}))
+    assert forms[0].endswith("*") and "ن" + forms[0] in forms

@@ -180,6 +180,9 @@ def pack() -> Matcher:
     ("俄罗斯向非洲国家出口步枪。", "zh"),
     ("러시아가 인도에 전투기를 공급한다.", "ko"),
     ("Azerbaycan'a yeni tüfekler teslim edildi.", "tr"),
+    # a denied transfer is a transfer: a Persian verb negated by its prefix; an arms deal in Korean
+    ("وزارت خارجه گفت تهران هیچ موشکی به روسیه نفرستاده است.", "fa"),
+    ("양측은 무기 거래 의혹을 부인했다.", "ko"),
 ])
 def test_arms_transfer_fires_in_every_language(pack: Matcher, text: str, lang: str) -> None:
     rules = {a.rule for a in pack.scan(ArticleInput(id="a", title="", text=text, language=lang)).alerts}
