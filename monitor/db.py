@@ -17,6 +17,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 from monitor.settings import Settings
+from monitor.storeprobe import SCHEMA_HEAD as SCHEMA_HEAD  # re-exported: tests and commands import it from here
+from monitor.storeprobe import SCHEMA_SQL
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -63,9 +65,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-# The newest migration. Kept here so a command can tell the schema is current with one SELECT,
-# without importing Alembic (~0.2 s of start-up); tests/test_schema.py checks it against Alembic.
-SCHEMA_HEAD = "0008"
 
 
 def _alembic_config() -> Any:
@@ -77,10 +76,13 @@ def _alembic_config() -> Any:
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """True when the database is at SCHEMA_HEAD (one query; False when it was never migrated)."""
+    """True when the database is at SCHEMA_HEAD (one query; False when it was never migrated).
+
+    SCHEMA_HEAD, the newest migration, lives in `monitor.storeprobe` (update it there with a new
+    migration) so that a command can check it without importing Alembic or SQLAlchemy."""
     try:
         with engine.connect() as conn:
-            versions = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+            versions = {row[0] for row in conn.execute(text(SCHEMA_SQL))}
     except (OperationalError, ProgrammingError):  # no alembic_version table yet
         return False
     return versions == {SCHEMA_HEAD}

@@ -16,17 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.cachefiles import CacheError
+from monitor.alerts.saved_matcher import load_matcher
 from monitor.matching import indexstore
 from monitor.matching.engine import Matcher, build_matcher
 from monitor.matching.language import keep_model_in
-from monitor.matching.rulecompile import StaleIndexError
 from monitor.matching.types import RuleSpec
+from monitor.rules.saved import cache_folder
 from monitor.rules.source import active_rules
 from monitor.settings import Settings
 from monitor.watchlists.aliases import iter_alias_specs, lists_version_key
@@ -38,10 +37,6 @@ _CACHE: dict[str, tuple[str, Matcher]] = {}
 _BUILDING: set[str] = set()  # databases whose matcher is being rebuilt in the background
 
 
-def _index_folder(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "cache"
-
-
 def _build(session: Session, settings: Settings, rules: list[RuleSpec], disk_key: str) -> Matcher:
     """Build the matcher from the stored lists and keep its index on disk for the next process."""
     started = time.perf_counter()
@@ -50,27 +45,9 @@ def _build(session: Session, settings: Settings, rules: list[RuleSpec], disk_key
                                      "seconds": round(time.perf_counter() - started, 3)})
     if settings.match_cache_enabled:
         try:
-            indexstore.save_index(_index_folder(settings), disk_key, matcher.index)
+            indexstore.save_index(cache_folder(settings), disk_key, matcher.index)
         except Exception as exc:  # a read-only or full disk only costs the next process a rebuild
-            log.warning("matching index not cached in %s: %s", _index_folder(settings), exc)
-    return matcher
-
-
-def _load(settings: Settings, rules: list[RuleSpec], disk_key: str) -> Matcher | None:
-    """The matcher over the index saved for this key, or None (absent, stale or damaged: rebuild)."""
-    if not settings.match_cache_enabled:
-        return None
-    started = time.perf_counter()
-    try:
-        matcher = Matcher(indexstore.load_index(_index_folder(settings), disk_key), rules)
-    except CacheError as exc:
-        log.info("matching index not loaded (%s): building it", exc)
-        return None
-    except StaleIndexError as exc:
-        log.warning("matching index stale (%s): building it", exc)
-        return None
-    log.info("matching index loaded", extra={"version": matcher.version, "aliases": matcher.alias_count,
-                                             "seconds": round(time.perf_counter() - started, 3)})
+            log.warning("matching index not cached in %s: %s", cache_folder(settings), exc)
     return matcher
 
 
@@ -81,7 +58,7 @@ def _rebuild_in_background(bind: Engine, settings: Settings, where: str, key: st
                 active = active_rules(session, settings)
                 rules = list(active.rules)
                 disk_key = indexstore.index_key(lists_version_key(session), active.version)
-                matcher = _load(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
+                matcher = load_matcher(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
             _CACHE[where] = (key, matcher)
         except Exception:  # the old matcher keeps serving; the next call tries again
             log.exception("background matcher rebuild failed")
@@ -100,7 +77,7 @@ def current_matcher(session: Session, settings: Settings, wait: bool = False) ->
     lists change under a large matcher, the new one is built in the background and the old one
     keeps matching until it is ready (`wait=True` waits for it instead: `scan`, rescreens)."""
     if settings.match_cache_enabled:  # the language model's uncompressed copy beside the index
-        keep_model_in(_index_folder(settings))
+        keep_model_in(cache_folder(settings))
     active = active_rules(session, settings)
     key = f"{active.version}:{lists_version_key(session)}"
     where = str(session.get_bind().engine.url)
@@ -117,6 +94,6 @@ def current_matcher(session: Session, settings: Settings, wait: bool = False) ->
             return cached[1]
         rules = list(active.rules)
         disk_key = indexstore.index_key(lists_version_key(session), active.version)
-        matcher = _load(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
+        matcher = load_matcher(settings, rules, disk_key) or _build(session, settings, rules, disk_key)
         _CACHE[where] = (key, matcher)
         return matcher

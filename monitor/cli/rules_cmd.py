@@ -18,15 +18,17 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlmodel import Session
 
-from monitor.cli.alerts_cmd import parse_since
 from monitor.cli.common import dumps, fail, print_jsonl, ready_engine, settings
 from monitor.matching.language import detect_language
 from monitor.matching.types import ArticleInput
+
+if TYPE_CHECKING:
+    from monitor.matching.engine import Matcher
+    from monitor.settings import Settings
 
 _TEXT_FIELDS = ("text", "content", "description", "summary", "body")
 _FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".feed"}
@@ -202,20 +204,13 @@ def scan(
     """Match articles offline with the configured rules and the loaded lists."""
     if fmt not in ("jsonl", "json"):
         fail(f"--format must be jsonl or json, not {fmt!r}")
-    from monitor.alerts.matcher_cache import current_matcher
-    from monitor.matching.engine import build_matcher
-    from monitor.matching.rulefile import RuleError, load_rules
-    from monitor.watchlists.aliases import iter_alias_specs
+    from monitor.alerts.saved_matcher import saved_matcher
 
     cfg = settings()
-    with Session(ready_engine(cfg)) as session:
-        if rules:
-            try:
-                matcher = build_matcher(load_rules(rules), iter_alias_specs(session))
-            except RuleError as exc:
-                fail(str(exc))
-        else:
-            matcher = current_matcher(session, cfg, wait=True)
+    # a saved index for the store's current lists and rules needs no session: nothing imports the ORM
+    matcher = None if rules else saved_matcher(cfg)
+    if matcher is None:
+        matcher = _matcher(cfg, rules)
     errors = 0
     out: list[dict[str, Any]] = []
     # stdin is answered line by line (a pipe may wait for each answer); files in chunks
@@ -236,6 +231,24 @@ def scan(
     sys.stdout.flush()
     if errors:
         raise typer.Exit(1)
+
+
+def _matcher(cfg: Settings, rules: list[Path]) -> Matcher:
+    """The matcher of these rule files, or of the configured rules (loaded, or built and saved)."""
+    from sqlmodel import Session
+
+    from monitor.alerts.matcher_cache import current_matcher
+    from monitor.matching.engine import build_matcher
+    from monitor.matching.rulefile import RuleError, load_rules
+    from monitor.watchlists.aliases import iter_alias_specs
+
+    with Session(ready_engine(cfg)) as session:
+        if rules:
+            try:
+                return build_matcher(load_rules(rules), iter_alias_specs(session))
+            except RuleError as exc:
+                fail(str(exc))
+        return current_matcher(session, cfg, wait=True)
 
 
 def rules_check(paths: list[Path] = typer.Argument(..., help="Rule files or folders")) -> None:
@@ -259,7 +272,10 @@ def rules_test(
     limit: int = typer.Option(100000, "--limit", min=1, help="Scan at most this many articles"),
 ) -> None:
     """Backtest one rule over stored articles: print what it would have flagged."""
+    from sqlmodel import Session
+
     from monitor.alerts.backtest import stored_hits
+    from monitor.cli.alerts_cmd import parse_since
     from monitor.rules.source import active_rules
 
     cutoff = parse_since(since)

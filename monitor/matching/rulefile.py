@@ -391,18 +391,33 @@ def rule_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_pack(paths: Iterable[str | Path]) -> RulePack:
-    """Every rule and vocabulary in these files or folders, and every error (duplicates included)."""
+RuleTexts = list[tuple[Path, str | RuleError]]
+
+
+def read_texts(paths: Iterable[str | Path]) -> RuleTexts | RuleError:
+    """The text of every rule file in these files or folders (a RuleError in place of one that cannot
+    be read), or the RuleError of a path that does not exist."""
     try:
         files = rule_files(paths)
     except RuleError as exc:
-        return RulePack(errors=[exc])
-    texts: list[tuple[Path, str | RuleError]] = []
+        return exc
+    texts: RuleTexts = []
     for file in files:
         try:
             texts.append((file, file.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             texts.append((file, RuleError(f"cannot read: {exc}", str(file))))
+    return texts
+
+
+def read_pack(paths: Iterable[str | Path]) -> RulePack:
+    """Every rule and vocabulary in these files or folders, and every error (duplicates included)."""
+    texts = read_texts(paths)
+    return RulePack(errors=[texts]) if isinstance(texts, RuleError) else pack_of_texts(texts)
+
+
+def pack_of_texts(texts: RuleTexts) -> RulePack:
+    """The rule pack of rule file texts read by `read_texts` (every error included)."""
     # libyaml's composer first (a twentieth of the pure-Python one's time); the marks of the nodes it
     # gives carry lines and columns but not the text, which the position of an error inside a block
     # scalar needs: a pack with any error is read again by the pure-Python composer, so every
@@ -413,7 +428,7 @@ def read_pack(paths: Iterable[str | Path]) -> RulePack:
         pack = _pack(docs)
         if not pack.errors:
             break
-    pack.files = files
+    pack.files = [file for file, _text in texts]
     return pack
 
 

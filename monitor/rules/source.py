@@ -12,7 +12,8 @@ ids, update times and enabled flags (one small query). A change of any of them r
 entry; `invalidate()` drops every entry at once (the rule service calls it after a write, so the
 writing process never serves the old rules even within one clock tick). `ActiveRules.version`
 is a fingerprint of the content (rules and vocabularies, not times), the same in every process
-for the same rules: the matcher and its saved index are keyed on it.
+for the same rules: the matcher and its saved index are keyed on it. A new entry is parsed only
+when no earlier process saved the rules of the same content (`monitor.rules.saved`).
 """
 
 from __future__ import annotations
@@ -20,55 +21,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from monitor.matching.rulefile import RuleError, read_pack, rule_files, validate_rule
-from monitor.matching.types import RuleSpec
-from monitor.matching.vocabulary import NO_VOCABULARIES, Vocabularies
+from monitor.matching.rulefile import RuleError, rule_files
 from monitor.models import Rule
-from monitor.settings import CONFIG_DIR, Settings
+from monitor.rules.active import ActiveRules as ActiveRules  # re-exported: the one place callers import from
+from monitor.rules.active import rule_paths
+from monitor.rules.saved import rules_for
+from monitor.settings import Settings
+from monitor.storeprobe import RULES_SQL, rule_rows
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ActiveRules:
-    """The rules and vocabularies in force, with what was left out and a content fingerprint."""
-
-    rules: tuple[RuleSpec, ...] = ()  # every valid rule, enabled or not: the database's, then the files'
-    file_rules: tuple[RuleSpec, ...] = ()  # every valid rule of the files (overridden or not)
-    vocabularies: Vocabularies = NO_VOCABULARIES
-    errors: tuple[RuleError, ...] = ()  # invalid rules and vocabularies, left out
-    version: str = ""
-    origins: dict[str, str] = field(default_factory=dict)  # rule id -> "db" | "file"
-
-    def get(self, rule_id: str) -> RuleSpec | None:
-        """The active rule with this id (enabled or not), or None."""
-        return next((r for r in self.rules if r.id == rule_id), None)
-
-    @property
-    def enabled(self) -> list[RuleSpec]:
-        """The rules the matcher runs."""
-        return [r for r in self.rules if r.enabled]
-
-    def is_file_rule(self, rule_id: str) -> bool:
-        """True when a rule file defines this id (read-only through the API and the console)."""
-        return any(r.id == rule_id for r in self.file_rules)
-
-
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[str, tuple[str, ...]], tuple[str, ActiveRules]] = {}
-
-
-def rule_paths(settings: Settings) -> list[Path]:
-    """The default rule pack and the user's rule folder (when set and present)."""
-    paths = [CONFIG_DIR / "rules"]
-    if settings.rules_dir:
-        paths.append(Path(settings.rules_dir))
-    return [p for p in paths if p.exists()]
 
 
 def _stamp(session: Session, paths: list[Path]) -> str:
@@ -90,35 +59,10 @@ def _stamp(session: Session, paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _version(rules: list[RuleSpec], vocabularies: Vocabularies) -> str:
-    digest = hashlib.sha256(vocabularies.fingerprint.encode())
-    for r in sorted(rules, key=lambda r: r.id):
-        escalate = [(e.when, e.severity, e.scope) for e in r.escalate]
-        digest.update(repr((r.id, r.title, r.description, r.category, r.severity, r.query, r.enabled,
-                            escalate)).encode())
-    return digest.hexdigest()[:16]
-
-
-def _load(session: Session, paths: list[Path]) -> ActiveRules:
-    pack = read_pack(paths) if paths else None
-    vocabularies = pack.vocabularies if pack else NO_VOCABULARIES
-    errors: list[RuleError] = list(pack.errors) if pack else []
-    db_specs: list[RuleSpec] = []
-    for row in session.exec(select(Rule).order_by(col(Rule.id))).all():
-        data = {"id": row.id, "title": row.title, "description": row.description, "category": row.category,
-                "severity": row.severity, "query": row.query, "enabled": row.enabled}
-        try:
-            db_specs.append(validate_rule(data, source=f"rule {row.id} (database)", vocabularies=vocabularies))
-        except RuleError as exc:
-            errors.append(exc)
-    file_specs = list(pack.rules) if pack else []
-    taken = {r.id for r in db_specs}
-    rules = db_specs + [r for r in file_specs if r.id not in taken]
-    for err in errors:
-        log.error("invalid rule left out: %s", err)
-    origins = {r.id: "db" for r in db_specs} | {r.id: "file" for r in file_specs if r.id not in taken}
-    return ActiveRules(tuple(rules), tuple(file_specs), vocabularies, tuple(errors), _version(rules, vocabularies),
-                       origins)
+def _load(session: Session, settings: Settings) -> ActiveRules:
+    # the database's rows as the plain-driver probe reads them: the saved rules' key is the same both ways
+    rows = rule_rows(session.connection().exec_driver_sql(RULES_SQL).all())
+    return rules_for(settings, rows)
 
 
 def active_rules(session: Session, settings: Settings) -> ActiveRules:
@@ -133,7 +77,7 @@ def active_rules(session: Session, settings: Settings) -> ActiveRules:
         cached = _CACHE.get(where)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        active = _load(session, paths)
+        active = _load(session, settings)
         _CACHE[where] = (stamp, active)
         return active
 

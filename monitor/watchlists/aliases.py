@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from monitor.matching.types import AliasSpec
-from monitor.models import Entity, EntityName, ListVersion
-from monitor.watchlists.links import links_version
+from monitor.models import Entity, EntityName
+from monitor.storeprobe import LISTS_SQL, lists_key
 from monitor.watchlists.relations import linked_names, listed_title
 
 
@@ -55,6 +54,5 @@ def iter_alias_specs(session: Session) -> Iterator[AliasSpec]:
 
 def lists_version_key(session: Session) -> str:
     """A key that changes whenever a list load happens (new version, or entities removed)."""
-    last, count = session.exec(select(func.max(ListVersion.id), func.count(col(ListVersion.id)))).one()
-    removed = session.exec(select(func.count(col(Entity.id))).where(col(Entity.removed_at).is_not(None))).one()
-    return f"{last or 0}:{count}:{removed}:{links_version(session)}"
+    # the statement `storeprobe` runs with the plain driver, so a saved matcher's key is the same both ways
+    return lists_key(session.connection().exec_driver_sql(LISTS_SQL).one())
