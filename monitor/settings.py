@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         True, description="Keep the built screening index under data_dir/cache for the next process"
     )
     match_cache_enabled: bool = Field(
-        True, description="Keep the compiled matching index under data_dir/cache for the next process"
+        True, description="Keep the compiled matching index and parsed rules under data_dir/cache for the next process"
     )
     match_background_min_aliases: int = Field(
         20000, description="A matcher with this many aliases is rebuilt in the background (the old one serves)"
