@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 from monitor.settings import Settings
-from monitor.storeprobe import SCHEMA_HEAD as SCHEMA_HEAD  # re-exported: tests and commands import it from here
+from monitor.storeprobe import SCHEMA_HEAD as SCHEMA_HEAD  # the newest migration: set in storeprobe.py
 from monitor.storeprobe import SCHEMA_SQL
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -63,8 +63,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
 
 
 def _alembic_config() -> Any:
