@@ -20,7 +20,7 @@ from monitor.matching import indexstore
 from monitor.matching.engine import Matcher
 from monitor.matching.index import CompiledIndex
 from monitor.matching.indexbuild import build_index
-from monitor.matching.types import ArticleInput, RuleSpec
+from monitor.matching.types import AliasSpec, ArticleInput, RuleSpec
 from monitor.models import Entity, EntityName, ListVersion
 from monitor.settings import Settings
 from tests.matching.test_entity_cases import CASES, _aliases
@@ -264,3 +264,25 @@ def test_packed_strings_are_decoded_when_asked_for() -> None:
     with pytest.raises(CacheError):
         PackedStrings(np.frombuffer(b"ab\xff\x00cd", dtype=np.uint8), 2)  # not UTF-8
     assert list(PackedStrings(np.zeros(0, np.uint8), 0)) == []
+
+
+def test_a_key_both_a_rule_term_and_an_alias_is_split_between_automaton_and_table(tmp_path: Path) -> None:
+    # "wagner group" is a rule's phrase and the name of a listed organisation: the rule hit comes
+    # from the automaton, the entity from the word table, each once, before and after a save
+    rules = [RuleSpec("merc", "Mercenaries", "", "sanctions-evasion", "medium", '"wagner group" AND entity:any')]
+    aliases = [AliasSpec("us_ofac_sdn:1", "us_ofac_sdn", "1", "WAGNER GROUP", "WAGNER GROUP", schema="Organization",
+                         programs=("RUSSIA-EO14024",))]
+    article = ArticleInput("x", "", "The Wagner Group said the Wagner Group would stay.")
+    expected = None
+    for threshold in (10**9, 0):
+        index, enabled = build_index(rules, aliases, word_table_min_keys=threshold)
+        assert bool(index.words) == (threshold == 0) and index.automaton.exists(" wagner group ")
+        assert bool(index.words.hits(" wagner group ")) == (threshold == 0)  # the alias side, in the table
+        for matcher in (Matcher(index, enabled),
+                        Matcher(indexstore.load_index(indexstore.save_index(tmp_path, "k", index).parent, "k"),
+                                enabled)):
+            res = matcher.scan(article)
+            got = ([(e.entity_id, e.start, e.end) for e in res.entities], [(a.rule, a.score) for a in res.alerts])
+            assert got[0] and got[1] == [("merc", got[1][0][1])]
+            expected = expected or got
+            assert got == expected
