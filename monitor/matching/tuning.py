@@ -84,7 +84,7 @@ MAX_OCC = 400
 MAX_HITS = 2000
 # alias keys from which the alias forms go into the word table instead of the automaton: a
 # pyahocorasick trie costs about 400 bytes a key in every process and is copied on every load,
-# the table 30 mapped bytes shared by all; below this the automaton scans an article faster
+# the table about 60 mapped bytes shared by all; below this the automaton scans an article faster
 # (the real OFAC + UN lists give 153,000 alias keys; bench.match_bench prints both)
 WORD_TABLE_MIN_KEYS = 400_000
 MAX_EVIDENCE = 5  # evidence sentences per alert
