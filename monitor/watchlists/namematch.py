@@ -375,7 +375,7 @@ def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float
         sim = _typo_sim(a_phon, b_phon) * 0.95
         if sim > best:
             best, how = sim, "phonetic+typo"
-    if how in _TYPO_RULES and _first_sound_differs(a_text, a_phon, b_text, b_phon):
+    if best and a_phon[0] != b_phon[0] and how in _TYPO_RULES and _first_sound_differs(a_text, a_phon, b_text, b_phon):
         how = FIRST_SOUND
     if best < ABBREVIATION_SIM:
         short, long = (a_text, b_text) if la < lb else (b_text, a_text)
@@ -452,18 +452,23 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
     candidates: list[_Pair] = []
     pa, pb = a.parts, b.parts
     for i, x in enumerate(pa):
+        x_text, x_phon, x_abjad = x.text, x.phon, x.abjad
         for j, y in enumerate(pb):
-            if x.abjad != y.abjad and x.text != y.text:  # consonants against vowels: no typo or abbreviation rule
+            if x_abjad != y.abjad and x_text != y.text:  # consonants against vowels: no typo or abbreviation rule
                 sim, how = _abjad_sim(x, y), "consonants"
             else:
-                sim, how = _part_sim(x.text, x.phon, y.text, y.phon)
-            if x.abjad and y.abjad and how in _TYPO_RULES:
+                sim, how = _part_sim(x_text, x_phon, y.text, y.phon)
+            if sim < PART_FLOOR:
+                continue
+            if x_abjad and y.abjad and how in _TYPO_RULES:
                 how = OTHER_LETTERS
-            if how == "initial" and (x.abjad or y.abjad or x.syllable or y.syllable):
-                continue  # Arabic script has no initials, and a Hangul or Han syllable is no initial
-            if sim >= PART_FLOOR:
-                weight = max(x.weight, y.weight) if how != "initial" else min(x.weight, y.weight) + 1.0
-                candidates.append((sim, how, (i,), (j,), weight, f"{x.text}~{y.text}"))
+            if how == "initial":
+                if x_abjad or y.abjad or x.syllable or y.syllable:
+                    continue  # Arabic script has no initials, and a Hangul or Han syllable is no initial
+                weight = min(x.weight, y.weight) + 1.0
+            else:
+                weight = max(x.weight, y.weight)
+            candidates.append((sim, how, (i,), (j,), weight, f"{x_text}~{y.text}"))
     used_a: set[int] = set()
     used_b: set[int] = set()
     chosen: list[_Pair] = []
