@@ -13,7 +13,8 @@ words costs a comparison, never a wrong hit).
 Everything is plain numbers and bytes, memory-mapped from the saved index: a process loads it by
 mapping the file, and workers share its pages. The hash is polynomial over the bytes modulo 2**64
 (`_hashes`); the multiplier is stored with the table and changed at build time in the unlikely
-case that two entries share a hash, so entries are unique.
+case that two keys share a hash, so each entry names one key. Keys are normalised text (ASCII
+letters, digits and single spaces), as the scan string is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import numpy as np
 
 from monitor.cachefiles import CacheError, check_ids, check_offsets
 
-_MASK = (1 << 64) - 1
 # odd multipliers (a polynomial hash mod 2**64 needs an odd one to be invertible); the first that
 # gives every entry its own hash is used
 _MULTIPLIERS = (0x100000001B3, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
