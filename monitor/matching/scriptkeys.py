@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from itertools import product
 from typing import Any
 
@@ -97,7 +97,8 @@ def _vowel_options(run: str, first: bool, last: bool) -> tuple[str, ...]:
     return ("",)  # a, e: fatha, kasra, alif (dropped on the text side too)
 
 
-def abjad_romanised_keys(token: str) -> list[str]:
+@lru_cache(maxsize=100_000)
+def abjad_romanised_keys(token: str) -> tuple[str, ...]:
     """The keys a romanised name word may have in Arabic script (Makhluf: mxlWf, mxlf)."""
     _, ordered, _ = _abjad_tables()
     pieces: list[tuple[str, ...]] = []
@@ -121,9 +122,9 @@ def abjad_romanised_keys(token: str) -> list[str]:
                 i += len(latin)
                 break
         else:
-            return []  # a digit or a letter no table knows: no key
+            return ()  # a digit or a letter no table knows: no key
     keys = dict.fromkeys(_squeeze("".join(p)) for p in _capped_product(pieces))
-    return [k for k in keys if k]
+    return tuple(k for k in keys if k)
 
 
 def _capped_product(pieces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -148,17 +149,22 @@ def _syllables(family: str) -> frozenset[str]:
     return frozenset(s for s in found if s.isalpha() and any(v in s for v in "aeiouv"))
 
 
-def syllable_splits(token: str, family: str) -> list[list[str]]:
+@cache
+def _longest(family: str) -> int:
+    return max(map(len, _syllables(family)))
+
+
+@lru_cache(maxsize=100_000)
+def syllable_splits(token: str, family: str) -> tuple[tuple[str, ...], ...]:
     """The readings of a romanised word as syllables of the family (fangwei: fang wei)."""
-    known = _syllables(family)
-    longest = max(map(len, known))
-    out: list[list[str]] = []
+    known, longest = _syllables(family), _longest(family)
+    out: list[tuple[str, ...]] = []
 
     def walk(at: int, acc: list[str]) -> None:
         if len(out) >= _MAX_SPLITS:
             return
         if at == len(token):
-            out.append(list(acc))
+            out.append(tuple(acc))
             return
         for size in range(min(longest, len(token) - at), 0, -1):
             piece = token[at : at + size]
@@ -166,7 +172,7 @@ def syllable_splits(token: str, family: str) -> list[list[str]]:
                 walk(at + size, [*acc, piece])
 
     walk(0, [])
-    return out
+    return tuple(out)
 
 
 @cache
@@ -208,7 +214,7 @@ def _abjad_keys(tokens: list[str]) -> list[str]:
     return keys
 
 
-def _abjad_combos(per_word: list[list[str]]) -> list[str]:
+def _abjad_combos(per_word: list[tuple[str, ...]]) -> list[str]:
     if not all(per_word):
         return []
     keys = []
@@ -229,10 +235,14 @@ def _family_rules() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
 
 def families(countries: Iterable[str], programs: Iterable[str]) -> list[str]:
     """The script families whose keys a list entry's names get (scripts.yaml `families`)."""
-    countries, programs = list(countries), list(programs)
+    return list(_families(tuple(countries), tuple(programs)))
+
+
+@lru_cache(maxsize=10_000)
+def _families(countries: tuple[str, ...], programs: tuple[str, ...]) -> tuple[str, ...]:
     codes = set(countries) | {c for p in programs if (c := resources.programme_country(p))}
-    return [sign for sign, (cultures, places) in _family_rules().items()
-            if codes & places or any(resources.in_culture(c, countries, programs) for c in cultures)]
+    return tuple(sign for sign, (cultures, places) in _family_rules().items()
+                 if codes & places or any(resources.in_culture(c, countries, programs) for c in cultures))
 
 
 def script_forms(forms: list[Form], countries: Iterable[str] = (), programs: Iterable[str] = (),
