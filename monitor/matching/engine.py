@@ -134,7 +134,7 @@ class Matcher:
                 fs.running_text()
             fields.append(fs)
             self._scan_field(fi, fs, term_hits, form_hits, country_hits, parts)
-        script_hits(self.index, fields, form_hits)
+        script_hits(self.index, fields, form_hits, article.language)
         if parts:
             typo_hits(self.index, fields, parts, form_hits)
         self._languages.segment_filter(fields, form_hits)

@@ -37,19 +37,21 @@ from anyascii import anyascii
 from monitor import resources
 from monitor.matching.aliasforms import STRONG, Form
 from monitor.matching.index import FORM, KIND_MASK
-from monitor.matching.normalise import NormText, is_hangul, korean_key
+from monitor.matching.normalise import NormText, is_hangul, korean_key, normalise_name
 from monitor.matching.tuning import CONF_LISTED, CONF_NEAR
 
-ABJAD, HAN, HANGUL = "#", "@", "%"  # the sign of each family's keys
+ABJAD, HAN, HANGUL, PHONETIC = "#", "@", "%", "&"  # the sign of each family's keys
 _CONFIDENCE = 0.8  # a key is less sure than a listed spelling (and gets no typo variants)
 _MIN_SYLLABLES = 3
 _MIN_ABJAD_LETTERS = 4  # consonant letters (not W, Y) over the whole name
+_MIN_PHONETIC_LETTERS = 6  # consonant classes over the whole name
 _MAX_KEYS = 8  # keys per form and family
 _MAX_SPLITS = 4  # syllable readings of one word
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3\u06d5\u200c]+")
 _SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _VOWELS = "aeiouy"
 _TOKEN = re.compile(r"\S+")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _is_han(ch: str) -> bool:
@@ -134,6 +136,51 @@ def _capped_product(pieces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
         if len(out) >= _MAX_KEYS:
             break
     return out
+
+
+@cache
+def _phonetic_tables() -> tuple[tuple[str, str], ...]:
+    table = resources.mapping("scripts", "phonetic_letters")
+    return tuple(sorted(((str(k), str(v)) for k, v in table.items()), key=lambda kv: -len(kv[0])))
+
+
+@cache
+def _phonetic_languages() -> frozenset[str]:
+    return resources.words("scripts", "phonetic_languages")
+
+
+@lru_cache(maxsize=100_000)
+def phonetic_key(token: str) -> str:
+    """A folded Latin word as its consonant classes with every run of vowels one V (qasem and
+    Turkish kasim: kVsVm; soleimani and suleymani: sVlVmVnV)."""
+    ordered = _phonetic_tables()
+    out: list[str] = []
+    i, n = 0, len(token)
+    while i < n:
+        ch = token[i]
+        if ch in _VOWELS and not (ch == "y" and i == 0 and n > 1 and token[1] in "aeiou"):
+            if not out or out[-1] != "V":
+                out.append("V")
+            i += 1
+            continue
+        for latin, cls in ordered:
+            if token.startswith(latin, i):
+                if not out or out[-1] != cls:
+                    out.append(cls)
+                i += len(latin)
+                break
+        else:
+            return ""  # a digit or a letter no table knows
+    key = "".join(out)
+    return key[:-1] if key.endswith("Vh") else key  # a final silent h (Zadeh, Zade)
+
+
+def _phonetic_keys(tokens: list[str]) -> list[str]:
+    keys = [phonetic_key(t) for t in tokens if t not in _abjad_tables()[2]]
+    consonants = [sum(c != "V" for c in k) for k in keys]
+    if len(keys) < 2 or min(consonants) < 1 or sum(consonants) < _MIN_PHONETIC_LETTERS:
+        return []
+    return [" ".join(PHONETIC + k for k in keys)]
 
 
 @cache
@@ -228,7 +275,7 @@ def _abjad_combos(per_word: list[tuple[str, ...]]) -> list[str]:
 
 @cache
 def _family_rules() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
-    signs = {"abjad": ABJAD, "han": HAN, "hangul": HANGUL}
+    signs = {"abjad": ABJAD, "han": HAN, "hangul": HANGUL, "phonetic": PHONETIC}
     return {signs[str(name)]: (tuple(rule.get("cultures") or ()), frozenset(rule.get("countries") or ()))
             for name, rule in resources.mapping("scripts", "families").items()}
 
@@ -250,7 +297,7 @@ def script_forms(forms: list[Form], countries: Iterable[str] = (), programs: Ite
     """Forms keyed for each script family of the entry from its strong multi-word forms as
     listed (Chinese and Korean ones also reordered; not the crossed or derived ones); abjad keys
     for people only (an organisation's listed name is mostly a translation: Islamic State)."""
-    signs = [s for s in families(countries, programs) if person or s != ABJAD]
+    signs = [s for s in families(countries, programs) if person or s not in (ABJAD, PHONETIC)]
     out: list[Form] = []
     have: set[str] = set()
     if not signs:
@@ -260,7 +307,9 @@ def script_forms(forms: list[Form], countries: Iterable[str] = (), programs: Ite
             continue
         tokens = form.key.split()
         # a Chinese or Korean name is written family name first: the reordered form is the one
-        keys = [*(_abjad_keys(tokens) if ABJAD in signs and form.confidence >= CONF_LISTED else ()),
+        listed = form.confidence >= CONF_LISTED
+        keys = [*(_abjad_keys(tokens) if ABJAD in signs and listed else ()),
+                *(_phonetic_keys(tokens) if PHONETIC in signs and listed else ()),
                 *(_syllable_keys(tokens, HAN) if HAN in signs else ()),
                 *(_syllable_keys(tokens, HANGUL) if HANGUL in signs else ())]
         for key in keys:
@@ -304,28 +353,75 @@ def _view(nt: NormText) -> tuple[str, list[tuple[int, int]]]:
     return " " + " ".join(parts) + " ", spans
 
 
-def script_hits(index: Any, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]]) -> None:
-    """Add to `form_hits` the script-keyed forms found in the fields written in these scripts."""
-    for fi, fs in enumerate(fields):
-        if fs is None or fs.nt.original.isascii() or not _SCRIPTS.search(fs.nt.original):
+def _phonetic_view(original: str) -> tuple[str, list[tuple[int, int]]]:
+    """The phonetic keys of a field's capitalised words in order (other words: a separator) and
+    the original span of each view word."""
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in _WORD.finditer(original):
+        word = m.group()
+        key = phonetic_key(normalise_name(word)) if word[0].isupper() else ""
+        parts.append(PHONETIC + key if key else "|")
+        spans.append((m.start(), m.end()))
+    return " " + " ".join(parts) + " ", spans
+
+
+def _padded_span(nt: NormText, o0: int, o1: int) -> tuple[int, int] | None:
+    """The padded span of the tokens from original offset o0 to o1."""
+    first = None
+    for m in _TOKEN.finditer(nt.padded):
+        start = nt.orig_start(m.start())
+        if start < o0:
             continue
-        view, spans = _view(fs.nt)
-        starts = {}
-        pos = 1
-        for i, part in enumerate(view[1:-1].split(" ")):
-            starts[pos] = i
-            pos += len(part) + 1
-        klen, owners, multi = index.klen, index.owners, index.multi
-        for end, kid in index.automaton.iter(view):
-            own = owners[kid]
-            first = starts.get(end - klen[kid] + 2)
-            last = starts.get(end + 1)
-            if first is None:
-                continue
-            last = (last - 1) if last is not None else len(spans) - 1
-            occ = (fi, spans[first][0], spans[last][1])
-            for code in (own,) if own >= 0 else multi[kid]:
-                if code & KIND_MASK == FORM:
-                    found = form_hits.setdefault(occ, [])
-                    if code >> 3 not in found:
-                        found.append(code >> 3)
+        if start >= o1:
+            break
+        if first is None:
+            first = m.start()
+        end = m.end()
+    return None if first is None else (first, end)
+
+
+def _read(index: Any, view: str) -> list[tuple[int, int, int]]:
+    """(first view word, last view word, form id) of every form key in a view."""
+    starts = {}
+    pos = 1
+    for i, part in enumerate(view[1:-1].split(" ")):
+        starts[pos] = i
+        pos += len(part) + 1
+    words = len(starts)
+    out = []
+    klen, owners, multi = index.klen, index.owners, index.multi
+    for end, kid in index.automaton.iter(view):
+        first = starts.get(end - klen[kid] + 2)
+        if first is None:
+            continue
+        after = starts.get(end + 1)
+        last = after - 1 if after is not None else words - 1
+        own = owners[kid]
+        out.extend((first, last, code >> 3) for code in ((own,) if own >= 0 else multi[kid])
+                   if code & KIND_MASK == FORM)
+    return out
+
+
+def script_hits(index: Any, fields: list[Any], form_hits: dict[tuple[int, int, int], list[int]],
+                language: str | None = None) -> None:
+    """Add to `form_hits` the script-keyed forms found in the fields written in these scripts
+    (and, in the languages of scripts.yaml `phonetic_languages`, the phonetic ones)."""
+    phonetic = language in _phonetic_languages()
+    for fi, fs in enumerate(fields):
+        if fs is None:
+            continue
+        hits: list[tuple[int, int, int]] = []
+        if not fs.nt.original.isascii() and _SCRIPTS.search(fs.nt.original):
+            view, spans = _view(fs.nt)
+            hits = [(spans[a][0], spans[b][1], fid) for a, b, fid in _read(index, view)]
+        if phonetic:
+            view, ospans = _phonetic_view(fs.nt.original)
+            for a, b, fid in _read(index, view):
+                span = _padded_span(fs.nt, ospans[a][0], ospans[b][1])
+                if span is not None:
+                    hits.append((*span, fid))
+        for t0, t1, fid in hits:
+            found = form_hits.setdefault((fi, t0, t1), [])
+            if fid not in found:
+                found.append(fid)

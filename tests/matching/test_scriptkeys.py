@@ -11,9 +11,11 @@ from monitor.matching.scriptkeys import (
     ABJAD,
     HAN,
     HANGUL,
+    PHONETIC,
     abjad_romanised_keys,
     abjad_word_key,
     families,
+    phonetic_key,
     syllable_splits,
 )
 from monitor.matching.types import AliasSpec, ArticleInput, RuleSpec
@@ -97,6 +99,40 @@ def test_keys_never_meet_latin_text(matcher: Matcher) -> None:
 def test_families_follow_the_naming_convention() -> None:
     # a Russian name is keyed for no script here (renderings cover the prominent ones)
     assert families((), ("RUSSIA-EO14024",)) == []
-    assert families((), ("IRGC",)) == [ABJAD]
+    assert families((), ("IRGC",)) == [ABJAD, PHONETIC]
     assert families(("CN",), ("NPWMD",)) == [HAN]
     assert families((), ("DPRK3",)) == [HANGUL]
+
+
+PHONETIC_ALIASES = [
+    entry("10481", "SOLEIMANI, Qasem", ("IRGC",)),
+    entry("26942", "HAJIZADEH, Amir Ali", ("IRGC",)),
+    entry("90001", "SALIH, Qasim", ("SYRIA",)),  # a short name: five consonants
+    entry("35096", "PUTIN, Vladimir Vladimirovich", ("RUSSIA-EO14024",)),
+]
+
+
+@pytest.fixture(scope="module")
+def phonetic_matcher() -> Matcher:
+    return build_matcher(RULES, PHONETIC_ALIASES)
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Kasım Süleymani Bağdat'ta öldürüldü.", "tr", {"10481"}),
+    ("Tuğgeneral Amir Ali Hacızade açıklama yaptı.", "tr", {"26942"}),
+    ("Касем Сулеймани погиб в Багдаде.", "ru", {"10481"}),
+    # lower case: no name; a name of five consonants is too short to be read this way
+    ("kasım süleymani", "tr", set()),
+    ("Toplantı 15 Kasım Salı günü yapılacak.", "tr", set()),
+    # English and the other languages are not read phonetically
+    ("Kasim Suleymani", "en", set()),
+])
+def test_phonetic_spellings(phonetic_matcher: Matcher, text: str, language: str, expected: set[str]) -> None:
+    assert found(phonetic_matcher, text, language) == expected
+
+
+def test_phonetic_keys_of_both_sides_meet() -> None:
+    assert phonetic_key("qasem") == phonetic_key("kasim")
+    assert phonetic_key("javad") == phonetic_key("cevad")
+    assert phonetic_key("hajizadeh") == phonetic_key("hacizade")
+    assert phonetic_key("soleimani") != phonetic_key("salman")
