@@ -1,4 +1,4 @@
-"""Any listed name as Arabic, Persian, Chinese and Korean news write it, by one key per script.
+"""Any listed name as Arabic, Persian, Chinese, Korean (and Turkish, Russian) news write it.
 
 The renderings table (renderings.yaml) holds the standard spellings of prominent names; every
 other listed party is met here, one general key function per script family, never per name:
@@ -13,15 +13,19 @@ other listed party is met here, one general key function per script family, neve
   side reads every Han character as its pinyin already.
 - **hangul** (Korean): a Korean name is its syllables under the loose key the text side gives
   Hangul (PAEK Se-Bong -> pek se pong), with South Korea's spelling of a first syllable (리 as 이).
+- **phonetic** (Turkish, Russian, Ukrainian articles): a name of Arabic or Persian convention as
+  those languages spell it; a capitalised word is its consonant classes with each run of vowels
+  one V (Kasım Süleymani, Касем Сулеймани and SOLEIMANI, Qasem: kVsVm sVlVmVnV).
 
 Keys are built at index build time from the strong multi-word forms of every entity (full names,
 organisation names: never a given name or surname alone) and are marked with the family's sign
-(#, @, %) so that they never meet ordinary text: at scan time a field written partly in one of
+(#, @, %, &) so that they never meet ordinary text: at scan time a field written partly in one of
 these scripts gets a *view*, the keys of its script words in order, other words as a separator,
 which the index's own automaton reads; a hit is a form hit on the words it covers, resolved like
 any other (longest span, namesake words, the Chinese segmentation check). Strict by
 construction: the whole multi-word name must match, and a key needs at least three syllables
-(Han, Hangul) or five consonant letters over two words (abjad). Pure module.
+(Han, Hangul), four consonant letters over two words (abjad) or six consonant classes
+(phonetic, in capitalised words only). Pure module.
 """
 
 from __future__ import annotations
@@ -389,7 +393,7 @@ def _read(index: Any, view: str) -> list[tuple[int, int, int]]:
         starts[pos] = i
         pos += len(part) + 1
     words = len(starts)
-    out = []
+    out: list[tuple[int, int, int]] = []
     klen, owners, multi = index.klen, index.owners, index.multi
     for end, kid in index.automaton.iter(view):
         first = starts.get(end - klen[kid] + 2)
