@@ -15,7 +15,7 @@ other listed party is met here, one general key function per script family, neve
   Hangul (PAEK Se-Bong -> pek se pong), with South Korea's spelling of a first syllable (리 as 이).
 - **phonetic** (Turkish, Russian, Ukrainian articles): a name of Arabic or Persian convention as
   those languages spell it; a capitalised word is its consonant classes with each run of vowels
-  one V (Kasım Süleymani, Касем Сулеймани and SOLEIMANI, Qasem: kVsVm sVlVmVnV).
+  one V (Turkish Kasim Suleymani, Касем Сулеймани and SOLEIMANI, Qasem: kVsVm sVlVmVnV).
 
 Keys are built at index build time from the strong multi-word forms of every entity (full names,
 organisation names: never a given name or surname alone) and are marked with the family's sign
@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
-from itertools import product
+from itertools import chain, product
 from typing import Any
 
 from anyascii import anyascii
@@ -395,7 +395,10 @@ def _read(index: Any, view: str) -> list[tuple[int, int, int]]:
     words = len(starts)
     out: list[tuple[int, int, int]] = []
     klen, owners, multi = index.klen, index.owners, index.multi
-    for end, kid in index.automaton.iter(view):
+    hits = index.automaton.iter(view)
+    if index.words:  # past a list size the alias keys are in the word table (indexbuild)
+        hits = chain(hits, index.words.hits(view))
+    for end, kid in hits:
         first = starts.get(end - klen[kid] + 2)
         if first is None:
             continue

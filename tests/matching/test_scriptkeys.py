@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.matching.engine import Matcher, build_matcher
+from monitor.matching.indexbuild import build_index
 from monitor.matching.scriptkeys import (
     ABJAD,
     HAN,
@@ -40,9 +41,11 @@ ALIASES = [
 RULES = [RuleSpec("sanctioned-entity", "Listed entity", "", "sanctions", "medium", "entity:sanctioned")]
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return build_matcher(RULES, ALIASES)
+@pytest.fixture(scope="module", params=["automaton", "word table"])
+def matcher(request: pytest.FixtureRequest) -> Matcher:
+    # the keys are found whether the alias keys are in the automaton or in the word table
+    index, enabled = build_index(RULES, ALIASES, word_table_min_keys=0 if request.param == "word table" else 10**9)
+    return Matcher(index, enabled)
 
 
 def found(matcher: Matcher, text: str, language: str) -> set[str]:
