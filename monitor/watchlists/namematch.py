@@ -113,6 +113,13 @@ HONORIFICS = resources.with_role("titles", "titles", "honorific")
 PARTICLES = resources.with_role("person_names", "particles", "light")
 VESSEL_PREFIXES = resources.words("words", "vessel_prefixes")
 ORG_DESCRIPTORS = resources.words("words", "org_descriptors")
+# Compound given names written as two words ("Mohammad Hossein", "Ali Reza"): one name, not two.
+COMPOUNDS = frozenset(
+    (str(first), str(second))
+    for entry in resources.load("person_names")["compound_given_names"]
+    for first in entry["first"]
+    for second in entry["second"]
+)
 
 # Legal forms by family; multi-word forms are matched before single words.
 _FORM_FAMILY = resources.legal_form_families()
@@ -542,10 +549,9 @@ def _unsupported(a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: 
                 "a different person")
     for i in range(len(a.parts) - 1):  # "Ali Reza" is the one given name Alireza, not Ali
         one, two = a.parts[i].text, a.parts[i + 1].text
-        if (i in rest_a) != (i + 1 in rest_a) and nameparts.PEOPLE.get(one + two, 0):
+        if (i in rest_a) != (i + 1 in rest_a) and (nameparts.PEOPLE.get(one + two, 0) or (one, two) in COMPOUNDS):
             kept = two if i in rest_a else one
-            return (f"{one} {two} is one given name ({one + two}, as the lists write it) and the listed name has "
-                    f"only {kept}: a different person")
+            return f"{one} {two} is one given name and the listed name has only {kept}: a different person"
     left_b = [b.parts[j].text for j in sorted(rest_b) if b.parts[j].text not in PARTICLES and len(b.parts[j].text) > 1]
     initials = [label for _s, how, left, _r, _w, label in chosen if how == "initial" and len(a.parts[left[0]].text) > 1]
     if initials and left_b:
