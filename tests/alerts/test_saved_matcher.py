@@ -1,7 +1,7 @@
 """The matcher from the saved index without the ORM (`scan`'s start-up): the same matches as the
-process matcher; any change of the lists, the rules or the schema gives None (the ordinary path
-builds), so a scan never matches with old files; `scan` in a new process imports no ORM and its
-output is the same as when it built the index."""
+process matcher on SQLite and PostgreSQL; any change of the lists, the rules or the schema gives
+None (the ordinary path builds), so a scan never matches with old files; `scan` in a new process
+imports no ORM and its output is the same as when it built the index."""
 
 from __future__ import annotations
 
@@ -109,6 +109,20 @@ def test_every_change_is_a_miss_until_the_ordinary_path_saved_it(engine: Engine,
     with sqlite3.connect(cfg.data_dir / "monitor.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0001'")
     assert saved_matcher(cfg) is None
+
+
+def test_saved_matcher_on_postgresql(fresh_pg_engine: Engine, cfg: Settings) -> None:
+    pg = cfg.model_copy(update={"database_url": fresh_pg_engine.url.render_as_string(hide_password=False)})
+    with Session(fresh_pg_engine) as session:
+        _add(session, "1", "SHOIGU, Sergei Kuzhugetovich")
+    built = _built(fresh_pg_engine, pg)
+    fast = saved_matcher(pg)  # read with psycopg, no session
+    assert fast is not None and _scan(fast) == _scan(built)
+    with Session(fresh_pg_engine) as session:
+        session.add(Rule(id="db-sell", title="Sell", category="arms-transfer", severity="high",
+                         query="sell pre/2 rifles"))
+        session.commit()
+    assert saved_matcher(pg) is None
 
 
 def _cli_scan(cfg: Settings, articles: Path, *python: str) -> subprocess.CompletedProcess[str]:
