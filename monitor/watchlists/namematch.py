@@ -221,6 +221,7 @@ def _abjad_sim(a: Part, b: Part) -> float:
 
 _PATRONYMIC = resources.patronymic_endings()
 _NASAB = resources.with_role("person_names", "particles", "nasab")
+_KUNYA = resources.with_role("person_names", "particles", "kunya")
 
 
 def _weight(token: str, kind: str) -> float:
@@ -552,6 +553,11 @@ def _unsupported(a: PreparedName, b: PreparedName, chosen: list[_Pair], rest_a: 
         if (i in rest_a) != (i + 1 in rest_a) and (nameparts.PEOPLE.get(one + two, 0) or (one, two) in COMPOUNDS):
             kept = two if i in rest_a else one
             return f"{one} {two} is one given name and the listed name has only {kept}: a different person"
+    for j in range(len(b.parts) - 1):  # "Abou Mohamed" is the father of a Mohamed, not a Mohamed
+        if b.parts[j].text in _KUNYA and j in rest_b and j + 1 not in rest_b:
+            named = b.parts[j + 1].text
+            return (f"{b.parts[j].text} {named} is a kunya (parent of a {named}) and the screened name has "
+                    f"{named} alone: a different person")
     left_b = [b.parts[j].text for j in sorted(rest_b) if b.parts[j].text not in PARTICLES and len(b.parts[j].text) > 1]
     initials = [label for _s, how, left, _r, _w, label in chosen if how == "initial" and len(a.parts[left[0]].text) > 1]
     if initials and left_b:

@@ -279,6 +279,13 @@ def test_a_name_written_in_hangul_is_compared_syllable_by_syllable() -> None:
     assert compare("이재형", "이재명", "Person").score < 0.7
 
 
+def test_the_name_in_a_kunya_is_not_the_persons_own() -> None:
+    # Abou Mohamed is the father of a Mohamed: "Mohamed Salah" is not "Abou Mohamed Salah"
+    result = compare("Mohamed Salah", "Abou Mohamed Salah", "Person")
+    assert result.score < 0.7 and "kunya" in result.explanation
+    assert compare("Abu Mohamed Salah", "Abou Mohamed Salah", "Person").score >= 0.9
+
+
 def test_arabic_script_parts_written_apart_match_a_name_written_as_one() -> None:
     # "nasr allah" in Arabic script is NASRALLAH; "hizb allah" is HIZBALLAH
     assert compare("حسن نصر الله", "NASRALLAH, Hasan", "Person").score >= 0.8
