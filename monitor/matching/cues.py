@@ -38,6 +38,7 @@ from monitor.matching.tuning import (
     FACTOR_MENTIONED,
     FACTOR_PROMINENT,
     FACTOR_PROPER,
+    LEAD_TEXT_CHARS,
 )
 from monitor.matching.words import (
     NAME_GOES_ON,
@@ -67,13 +68,13 @@ class Article:
 
     def in_lead(self, fi: int, pos: int) -> bool:
         """Whether a scan position is in the item's lead: the headline and the first sentence of
-        the text under it, read together as a feed item is (often nothing more): "Kim and Putin
-        meet" / "North Korea's leader ...", "Wagner could pose as migrants" / "Russian mercenaries
-        are near ..."."""
+        the text under it (all of a text of LEAD_TEXT_CHARS or fewer), read together as a feed
+        item is (often nothing more): "Kim and Putin meet" / "North Korea's leader ...", "Wagner
+        could pose as migrants" / "Russian mercenaries are near ..."."""
         if fi == 0:
             return True
         fs = self.fields[fi]
-        return fi == 1 and fs is not None and fs.sentence_of(pos) == 0
+        return fi == 1 and fs is not None and (len(fs.text) <= LEAD_TEXT_CHARS or fs.sentence_of(pos) == 0)
 
     def lead_partner(self, fi: int) -> str:
         """The scan string of the other half of the lead ("" when none): the first sentence of the
@@ -82,7 +83,7 @@ class Article:
             other = self.fields[1 - fi] if fi in (0, 1) else None
             if other is None:
                 self._lead_scan[fi] = ""
-            elif fi == 1:
+            elif fi == 1 or len(other.text) <= LEAD_TEXT_CHARS:
                 self._lead_scan[fi] = other.nt.padded
             else:
                 start, end = other.sentence_bounds(0)

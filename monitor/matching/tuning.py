@@ -107,6 +107,9 @@ FACTOR_LINKED = 0.85  # linked on the list to an entity named in full here
 FACTOR_PROPER = 0.85  # a name of everyday words written as a name ("Islamic State")
 FACTOR_CONTEXT = 0.85  # a title, country, organisation or vessel word around the name
 FACTOR_PROMINENT = 0.9  # a bare form the news uses for one listed party (resources/prominence.yaml)
+# a text under a headline this short (a feed item's standfirst) is the lead as a whole, not only
+# its first sentence: "Putin and Kim: Friends in need" / "Russia needs weapons. N Korea has weapons."
+LEAD_TEXT_CHARS = 200
 
 # --------------------------------------------------------------------------- rule evaluation
 # chance that a term occurs, estimated for an article of this many words
