@@ -16,7 +16,7 @@ from monitor.watchlists import namematch
 NAMES = sorted(p.name[:-5] for p in files("monitor.resources").iterdir() if p.name.endswith(".yaml"))
 ROLES = {
     ("titles", "titles"): {"text", "honorific", "head", "leader", "abbreviation"},
-    ("person_names", "particles"): {"light", "surname", "arabic", "nasab"},
+    ("person_names", "particles"): {"light", "surname", "arabic", "nasab", "kunya"},
 }
 
 
