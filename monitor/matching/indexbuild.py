@@ -255,7 +255,8 @@ class IndexBuilder:
         for key, fids in self._surnames.items():
             if len(fids) > DISTINCT_MAX_PEOPLE or key in common:
                 continue
-            zipf = zipf_frequency(key, "en")
+            # a transcription reads as its source does (Kalaschnikow is the rifle's name too)
+            zipf = max(zipf_frequency(key, "en"), zipf_frequency(self.languages.source_of.get(key, key), "en"))
             if zipf < RARE_NAME_ZIPF:
                 self.rare_fids.update(fids)
             curated = [f for f in fids if self.entities[self.form_entity[f]].curated]

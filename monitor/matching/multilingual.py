@@ -141,6 +141,12 @@ def _cyrillic_endings() -> dict[str, str]:
 
 
 @cache
+def _surname_endings() -> tuple[str, ...]:
+    """The endings of Slavic surnames in the nominative, as the matcher reads them."""
+    return _folded(resources.mapping("languages", "inflection").get("cyrillic_surname_endings") or ())
+
+
+@cache
 def _by_length(affixes: tuple[str, ...]) -> tuple[tuple[int, ...], frozenset[str]]:
     """The lengths of a set of endings, longest first, and the set."""
     return tuple(sorted({len(a) for a in affixes}, reverse=True)), frozenset(affixes)
@@ -178,6 +184,9 @@ class LanguageSupport:
         # Cyrillic renderings as written (their words may be inflected: "gruppa vagnera"), kept
         # out of `tokens` so that they never stop an ending from being cut
         self._as_written: set[str] = set()
+        # a transcribed key -> the key it was written from (kalaschnikow -> kalashnikov): a surname
+        # English uses as a word stays one in every spelling
+        self.source_of: dict[str, str] = {}
 
     # ------------------------------------------------------------------ build
 
@@ -193,6 +202,7 @@ class LanguageSupport:
                     key = rewrite(form.key)
                     if key not in have:
                         have.add(key)
+                        self.source_of.setdefault(key, form.key)
                         out.append(Form(key, form.kind, form.confidence * _TRANSCRIPTION_CONFIDENCE,
                                         form.short_of, form.proper))
         if specs:
@@ -229,7 +239,8 @@ class LanguageSupport:
             if any(_is_cyrillic(ch) for ch in name):
                 # the stems meet every case form; the name as written meets it where one of its
                 # words is also another name's word (and so is never cut)
-                stems = " ".join(cyrillic_stem(t) for t in keys[0].split())
+                # a surname keeps its nominative ending (Патрушев), as the text's word does
+                stems = " ".join(t if t.endswith(_surname_endings()) else cyrillic_stem(t) for t in keys[0].split())
                 if stems != keys[0]:
                     self._as_written.add(keys[0])
                     keys.append(stems)
@@ -282,6 +293,10 @@ class LanguageSupport:
                     cut = swap[0] + len(swap[1]), len(word)
                 else:
                     cut = self._cut_suffix(word, cyr_suffixes)
+                    if cut is not None and word in tokens and word[cut[0]:] in _surname_endings():
+                        # a listed surname as written is that name, not another's genitive plural
+                        # (Калашников is KALASHNIKOV, not "of the Kalashniks")
+                        cut = None
                     if cut is not None:
                         name_before = False
                     elif word in tokens:
