@@ -15,7 +15,8 @@ other listed party is met here, one general key function per script family, neve
   Hangul (PAEK Se-Bong -> pek se pong), with South Korea's spelling of a first syllable (리 as 이).
 - **phonetic** (Turkish, Russian, Ukrainian articles): a name of Arabic or Persian convention as
   those languages spell it; a capitalised word is its consonant classes with each run of vowels
-  one V (Turkish Kasim Suleymani, Касем Сулеймани and SOLEIMANI, Qasem: kVsVm sVlVmVnV).
+  one V, a final one dropped as a case ending may be one (Turkish Kasim Suleymani, Касема
+  Сулеймани and SOLEIMANI, Qasem: kVsVm sVlVmVn).
 
 Keys are built at index build time from the strong multi-word forms of every entity (full names,
 organisation names: never a given name or surname alone) and are marked with the family's sign
@@ -155,8 +156,8 @@ def _phonetic_languages() -> frozenset[str]:
 
 @lru_cache(maxsize=100_000)
 def phonetic_key(token: str) -> str:
-    """A folded Latin word as its consonant classes with every run of vowels one V (qasem and
-    Turkish kasim: kVsVm; soleimani and suleymani: sVlVmVnV)."""
+    """A folded Latin word as its consonant classes with every run of vowels one V, a final one
+    dropped (qasem, Turkish kasim and Russian kasema: kVsVm; soleimani and suleymani: sVlVmVn)."""
     ordered = _phonetic_tables()
     out: list[str] = []
     i, n = 0, len(token)
@@ -176,7 +177,9 @@ def phonetic_key(token: str) -> str:
         else:
             return ""  # a digit or a letter no table knows
     key = "".join(out)
-    return key[:-1] if key.endswith("Vh") else key  # a final silent h (Zadeh, Zade)
+    key = key[:-1] if key.endswith("Vh") else key  # a final silent h (Zadeh, Zade)
+    # a final vowel dropped: a Russian or Ukrainian case ending is one (Касема, Зарифа, Сулеймани)
+    return key[:-1] if key.endswith("V") else key
 
 
 def _phonetic_keys(tokens: list[str]) -> list[str]:

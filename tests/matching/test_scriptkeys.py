@@ -124,6 +124,7 @@ def phonetic_matcher() -> Matcher:
     ("Kasım Süleymani Bağdat'ta öldürüldü.", "tr", {"10481"}),
     ("Tuğgeneral Amir Ali Hacızade açıklama yaptı.", "tr", {"26942"}),
     ("Касем Сулеймани погиб в Багдаде.", "ru", {"10481"}),
+    ("Годовщина гибели Касема Сулеймани.", "ru", {"10481"}),  # a case ending
     # lower case: no name; a name of five consonants is too short to be read this way
     ("kasım süleymani", "tr", set()),
     ("Toplantı 15 Kasım Salı günü yapılacak.", "tr", set()),
@@ -138,4 +139,5 @@ def test_phonetic_keys_of_both_sides_meet() -> None:
     assert phonetic_key("qasem") == phonetic_key("kasim")
     assert phonetic_key("javad") == phonetic_key("cevad")
     assert phonetic_key("hajizadeh") == phonetic_key("hacizade")
+    assert phonetic_key("qasem") == phonetic_key("kasema")
     assert phonetic_key("soleimani") != phonetic_key("salman")
