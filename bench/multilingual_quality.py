@@ -1,7 +1,7 @@
 """Quality in ten languages: entity and rule precision/recall/F1 per language on the labelled
 multilingual set (`tests/data/multilingual/`, labelling rule in its README).
 
-    .venv/bin/python -m bench.multilingual_quality [--split tune|blind|all|blind2] [--errors]
+    .venv/bin/python -m bench.multilingual_quality [--split tune|blind|all|blind2|blind3] [--errors]
 
 The matcher is the one `bench/quality.py` builds (default rules, every alias of the OFAC SDN list,
 the UN list and the named-officials watch list, no database). Written articles are read from the
@@ -12,7 +12,9 @@ Entities are scored per (article, OFAC SDN id) pair, as in `bench/quality.py`; `
 `sanctions-evasion` as "the rule fired" against the label. The blind part (`split: blind`) is for
 the final figure only: measure it once, at the end (`--split blind`). `--split blind2` reads a
 second blind set kept in its own folder (`tests/data/multilingual/blind2/`, labelled by another
-reader after the engine was written); `all` is tune and blind, never blind2.
+reader after the engine was written), `--split blind3` a third one (`blind3/`, written by a reader
+who never ran the engine, longer and closer to wire copy); `all` is tune and blind, never the
+separate folders.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from monitor.matching.rulefile import load_rules
 from monitor.matching.types import ArticleInput
 
 LABELS = ROOT / "tests" / "data" / "multilingual"
-BLIND2 = LABELS / "blind2"
+# Blind sets kept in their own folders, each read only by its own --split.
+BLIND_FOLDERS = {"blind2": LABELS / "blind2", "blind3": LABELS / "blind3"}
 LANGUAGES = ("ru", "uk", "de", "fr", "es", "ar", "fa", "zh", "ko", "tr")
 RULES = {"arms-transfer": "arms_transfer", "sanctions-evasion": "sanctions_evasion"}
 
@@ -80,9 +83,9 @@ def load_items(folder: Path = LABELS, split: str = "tune") -> list[dict[str, Any
 
 
 def select_items(split: str) -> list[dict[str, Any]]:
-    """The labelled articles of one split: tune, blind, all (tune and blind) or blind2 (its own folder)."""
-    if split == "blind2":
-        return load_items(BLIND2, split="blind2")
+    """The labelled articles of one split: tune, blind, all (tune and blind) or a blind set's own folder."""
+    if split in BLIND_FOLDERS:
+        return load_items(BLIND_FOLDERS[split], split=split)
     return [i for i in load_items() if split == "all" or i["split"] == split]
 
 
@@ -152,8 +155,8 @@ def _row(name: str, n: int, row: dict[str, Counts]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the multilingual quality benchmark on one part of the labelled set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--split", choices=("tune", "blind", "all", "blind2"), default="tune",
-                        help="which part of the labelled set (blind, blind2: measure once, at the end)")
+    parser.add_argument("--split", choices=("tune", "blind", "all", *BLIND_FOLDERS), default="tune",
+                        help="which part of the labelled set (blind, blind2, blind3: measure once, at the end)")
     parser.add_argument("--rules", default=str(ROOT / "config" / "rules"), help="rule file or folder")
     parser.add_argument("--errors", action="store_true", help="list every false positive and negative")
     args = parser.parse_args(argv)
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     n_items: dict[str, int] = {}
     for item in items:
         n_items[item["language"]] = n_items.get(item["language"], 0) + 1
-    folder = BLIND2 if args.split == "blind2" else LABELS
+    folder = BLIND_FOLDERS.get(args.split, LABELS)
     print(f"Labels: {folder.relative_to(ROOT)}, split {args.split}: {len(items)} articles\n")
     table = evaluate(matcher, items, args.errors)
     print()
