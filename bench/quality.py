@@ -12,8 +12,8 @@ Each item is scanned as title + description, read by link from ../shared/data an
 Rule metrics compare "the rule fired" with a label: `arms-transfer` with `arms_transfer`,
 `sanctions-evasion` with `sanctions_evasion`, `proliferation` with `proliferation`, `sanctioned-entity`
 with "at least one labelled SDN entity". A label missing from an item means "not labelled": each rule is
-scored only over the items that carry its label (`proliferation` is labelled on draws 8 to 13 and on
-the proliferation stratum, which carries no other label). Entity detection is scored per (item, OFAC
+scored only over the items that carry its label (`proliferation` is labelled on draws 8 to 13 and 15
+and on the proliferation stratum, which carries no other label). Entity detection is scored per (item, OFAC
 SDN id) pair: a found `us_ofac_sdn` id that is not labelled is a false positive, a labelled id not
 found a false negative.
 """
@@ -221,6 +221,7 @@ HELDOUT_NOTES = {
     12: "labelled blind, measured once for QUAL-14, then used by QUAL-15 and ENGINE-5",
     13: "labelled blind, measured once for QUAL-16",
     14: "entity mentions only, weighted to short names; labelled blind, measured once before the entity work",
+    15: "all four labels, with the short-name and sanctions strata; labelled blind",
 }
 
 
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         matcher,
         [i for i in items if "proliferation" in i],
         False,
-        "Proliferation-labelled items (draws 8 to 13 and the proliferation stratum)",
+        "Proliferation-labelled items (draws 8 to 13 and 15 and the proliferation stratum)",
     )
     print()
     evaluate(matcher, items, False, "All labelled items (each rule over the items that carry its label)")

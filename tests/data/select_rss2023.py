@@ -1,6 +1,6 @@
 """Pick the items of the labelled RSS 2023 set reproducibly (fixed seed, three strata).
 
-Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..14 | --proliferation] > /tmp/rss2023_selection.jsonl
+Run: .venv/bin/python tests/data/select_rss2023.py [--heldout 1..15 | --proliferation] > /tmp/rss2023_selection.jsonl
 The output has the cleaned title/description of every picked item; the labels are then
 written by hand into tests/data/labels_rss2023.jsonl (see tests/data/README.md).
 """
@@ -25,18 +25,21 @@ SEED = 20230
 N_HITS, N_MILITARY, N_BACKGROUND = 250, 60, 60
 # Held-out draws, each labelled blind before the rules were run on it (excluding every earlier
 # draw); bench/quality.py (HELDOUT_NOTES) says what each draw was used for afterwards.
-HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 15)}
+HELDOUT_SEEDS = {str(n): 20230 + n for n in range(1, 16)}
 HELDOUT_SIZES = {"1": (40, 40, 20), "2": (40, 40, 20)} | {str(n): (60, 60, 30) for n in range(3, 14)}
 HELDOUT_SIZES["14"] = (30, 0, 20)
-# Draws 6 to 13 add a stratum of watch-list hits that mention sanctions at all (any sense), so that the
-# sanctions-evasion rule has positives to be measured on.
-N_SANCTIONS = {str(n): 40 for n in range(6, 14)}
+# Draw 15 (all four labels) replaces the military stratum by the surname stratum below.
+HELDOUT_SIZES["15"] = (50, 0, 30)
+# Draws 6 to 13 and 15 add a stratum of watch-list hits that mention sanctions at all (any sense), so that
+# the sanctions-evasion rule has positives to be measured on.
+N_SANCTIONS = {str(n): 40 for n in (*range(6, 14), 15)}
 SANCTIONS = re.compile(r"\bsanction", re.I)
 # Draw 14 (entity mentions) adds a stratum of watch-list hits that name a listed party the short way:
 # a Title-case word that is the surname of an OFAC SDN individual (the part before the comma, one
 # word of four letters or more) with none of that entry's given names anywhere in the item, or a
 # one-word name or alias of a listed organisation ("Hamas"). Derived from the list, not a hand list.
-N_SURNAME = {"14": 70}
+# Draw 15 has it too, beside the sanctions stratum.
+N_SURNAME = {"14": 70, "15": 70}
 SDN_DIR = DATA.parent / "lists" / "us_ofac_sdn"
 MILITARY = re.compile(
     r"\b(weapon|arms\b|ammunition|munition|shell|drone|missile|tank|artillery|military aid|"
@@ -134,7 +137,7 @@ def select_proliferation(exclude: set[str]) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    """Print the selection as JSON Lines (`--heldout 1..14`: a held-out draw, excluding earlier draws
+    """Print the selection as JSON Lines (`--heldout 1..15`: a held-out draw, excluding earlier draws
     and, from draw 10 on, the proliferation stratum; `--proliferation`: the proliferation stratum,
     excluding the tuning set and draws 1-9)."""
     picked = select(SEED, (N_HITS, N_MILITARY, N_BACKGROUND), set())
