@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from rapidfuzz.distance import OSA, Levenshtein
-
 from monitor import resources
 from monitor.watchlists import nameparts, nametokens
 from monitor.watchlists.abjad import BOUND_FIRST, is_abjad, skeletons
 from monitor.watchlists.nametokens import MAX_NAME_CHARS, ORG, PERSON, phonetic
+from monitor.watchlists.partsim import ACRONYM_SIM, FIRST_SOUND, PHONETIC_SIM, TYPO_RULES, Part, abjad_sim, part_sim
 
 __all__ = ["MAX_NAME_CHARS", "NameMatch", "PreparedName", "clear_caches", "compare", "compare_prepared", "is_abjad",
            "prepare", "skeletons"]
@@ -60,13 +59,6 @@ CONFLICT_COST = 2.0
 PATRONYMIC_WEIGHT = 0.6
 # "X bin Y" read as "Y bin X" is the father, not the son.
 NASAB_CONFLICT = 0.6
-# Per-rule similarities of two parts.
-TYPO_COST = 1.3
-INITIAL_SIM = 0.8
-PHONETIC_SIM = 0.9
-ABBREVIATION_SIM = 0.72
-ACRONYM_SIM = 0.9
-ABJAD_SIM = 0.85
 # A person's name part matched only loosely (a typo of two letters or more, a phonetic typo, an
 # abbreviation: "Morozov"/"Mordashov", "Wang"/"Zhang") is another name: a shared first name does
 # not carry a different surname over the threshold; the score is capped below it.
@@ -81,11 +73,6 @@ DIFFERENT_NAME_CAP = 0.65
 # Two parts written in Arabic script a letter apart are two names (hsyn/hsn: Husayn and Hasan):
 # the consonants are all there is of them, so the rule is loose whatever the similarity.
 OTHER_LETTERS = "other letters"
-# Two parts that differ only in their first sound are two names (Tikhonov/Nikonov, Rahmani/Zamani):
-# loose whatever the similarity, as OTHER_LETTERS.
-FIRST_SOUND = "first sound"
-FIRST_SOUND_MIN_LETTERS = 6
-_TYPO_RULES = frozenset({"typo", "typos", "phonetic+typo"})
 _OTHER_NAME_RULES = frozenset({OTHER_LETTERS, FIRST_SOUND})
 # Parts written together that replace a loosely alike part must match closely (exact or phonetic).
 CLOSE_JOIN_SIM = 0.85
@@ -104,7 +91,6 @@ KOREAN_SURNAMES = resources.words("person_names", "korean_surnames") | resources
 # name (Chinese or Korean): compared syllable by syllable as longer syllabic names are.
 FAMILY_NAMES_FIRST = KOREAN_SURNAMES | resources.words("person_names", "chinese_surnames")
 _VOWEL_GROUPS = re.compile("[aeiou]+")
-_VOWEL = re.compile("[aeiouy]")
 
 
 # Name knowledge lives in monitor/resources (one copy each, shared with the in-text matcher).
@@ -127,16 +113,6 @@ _FORM_FAMILY = resources.legal_form_families()
 _WEAK_FORMS = frozenset(tuple(form.split()) for form in resources.ordered("legal_forms", "weak"))
 _MAX_FORM_WORDS = max(len(k) for k in _FORM_FAMILY)
 _FORM_FIRST_WORDS = frozenset(k[0] for k in _FORM_FAMILY)
-
-
-class Part(NamedTuple):
-    """One name part: its Latin form, its phonetic folding and how much it counts."""
-
-    text: str
-    phon: str
-    weight: float
-    abjad: bool = False  # written in Arabic or Hebrew script: vowels mostly unwritten
-    syllable: bool = False  # one Hangul, Han or kana character: a syllable, never an initial
 
 
 class Span(NamedTuple):
@@ -203,20 +179,6 @@ def _legal_forms(tokens: list[str]) -> tuple[list[str], set[str]]:
             out.append(tokens[i])
             i += 1
     return out, forms
-
-
-def _abjad_sim(a: Part, b: Part) -> float:
-    """Similarity of a part written in an abjad with one written in full (compared as consonants)."""
-    best = 0.0
-    for ka in skeletons(a.text, a.abjad):
-        for kb in skeletons(b.text, b.abjad):
-            if len(ka) < 2 or len(kb) < 2:  # one consonant says nothing of a name
-                continue
-            if ka == kb:
-                return ABJAD_SIM
-            if min(len(ka), len(kb)) >= 4 and Levenshtein.distance(ka, kb, score_cutoff=1) <= 1:
-                best = ABJAD_SIM - 0.15
-    return best
 
 
 _PATRONYMIC = resources.patronymic_endings()
@@ -308,90 +270,6 @@ def _join_bound(tokens: list[str]) -> list[str]:
     return out
 
 
-def _allowed_edits(length: int) -> int:
-    if length <= 3:
-        return 0
-    if length <= 5:
-        return 1
-    if length <= 9:
-        return 2
-    return 3
-
-
-def _typo_sim(a: str, b: str) -> float:
-    la, lb = len(a), len(b)
-    longest = la if la > lb else lb
-    allowed = _allowed_edits(longest)
-    if allowed == 0 or abs(la - lb) > allowed:  # the length gap alone needs more edits
-        return 0.0
-    dist = OSA.distance(a, b, score_cutoff=allowed)  # two letters swapped are one typo
-    if dist > allowed:
-        return 0.0
-    return 1.0 - TYPO_COST * dist / longest
-
-
-def _first_sound_differs(a_text: str, a_phon: str, b_text: str, b_phon: str) -> bool:
-    """Two long parts alike but for a different first consonant are two names (Tikhonov/Nikonov,
-    Rahmani/Zamani): a typo seldom hits a name's first letter. Vowels first are spellings
-    (Osama/Usama, Allison/Ellison), so is a letter of the sound dropped (Khodorkovsky/Hodorkovskiy),
-    and in short parts one letter is all a typo leaves (Bessi/Messi)."""
-    return (
-        min(len(a_text), len(b_text)) >= FIRST_SOUND_MIN_LETTERS
-        and a_phon[0] != b_phon[0]
-        and a_phon[1:] == b_phon[1:]
-        and a_text[0] not in "aeiouy"
-        and b_text[0] not in "aeiouy"
-        and a_text[0] not in b_text[:2]  # Kh/H, Ts/S: one letter of a sound dropped, not another sound
-        and b_text[0] not in a_text[:2]
-    )
-
-
-def _typo_rule(a: str, b: str, sim: float) -> str:
-    """'typo' for one letter off, 'typos' for more (the explanation and the loose-part rule tell them apart)."""
-    return "typo" if round((1.0 - sim) * max(len(a), len(b)) / TYPO_COST) <= 1 else "typos"
-
-
-def _is_abbreviation(short: str, long: str) -> bool:
-    """'ben' of 'benjamin', 'intl' of 'international', 'ted' of 'theodore'."""
-    if len(short) < 3 or len(long) < 2 * len(short) + 1 or short[0] != long[0]:
-        return False
-    pos = 0
-    for ch in short:
-        pos = long.find(ch, pos)
-        if pos < 0:
-            return False
-        pos += 1
-    return True
-
-
-def _part_sim(a_text: str, a_phon: str, b_text: str, b_phon: str) -> tuple[float, str]:
-    """Similarity of two single parts and the name of the rule that gave it."""
-    if a_text == b_text:
-        return 1.0, "exact"
-    la, lb = len(a_text), len(b_text)
-    if la == 1 or lb == 1:
-        if a_text[0] == b_text[0]:
-            return INITIAL_SIM, "initial"
-        return 0.0, ""
-    best = _typo_sim(a_text, b_text)
-    how = _typo_rule(a_text, b_text, best) if best else "typo"
-    if a_phon == b_phon:
-        # a part without a vowel is an abbreviation, spelled not spoken: LJ is no spelling of Li
-        if best < PHONETIC_SIM and (_VOWEL.search(a_text) is None) == (_VOWEL.search(b_text) is None):
-            best, how = PHONETIC_SIM, "phonetic"
-    elif best < 0.8:
-        sim = _typo_sim(a_phon, b_phon) * 0.95
-        if sim > best:
-            best, how = sim, "phonetic+typo"
-    if best and a_phon[0] != b_phon[0] and how in _TYPO_RULES and _first_sound_differs(a_text, a_phon, b_text, b_phon):
-        how = FIRST_SOUND
-    if best < ABBREVIATION_SIM:
-        short, long = (a_text, b_text) if la < lb else (b_text, a_text)
-        if _is_abbreviation(short, long):
-            best, how = ABBREVIATION_SIM, "abbreviation"
-    return best, how
-
-
 # (similarity, rule, parts of the first name, parts of the second, weight, label)
 _Pair = tuple[float, str, tuple[int, ...], tuple[int, ...], float, str]
 
@@ -428,9 +306,9 @@ def _span_candidates(a: PreparedName, b: PreparedName, rest_a: set[int], rest_b:
                 if abs(len(y.text) - len(span.text)) > 3 and span_abjad == y.abjad:  # consonants are shorter
                     continue
                 if span_abjad != y.abjad:  # "nsr"+"llh" is Nasrallah, by consonants only
-                    sim = _abjad_sim(Part(span.text, span.phon, span.weight, span_abjad), y)
+                    sim = abjad_sim(Part(span.text, span.phon, span.weight, span_abjad), y)
                 else:
-                    sim, _how = _part_sim(span.text, span.phon, y.text, y.phon)
+                    sim, _how = part_sim(span.text, span.phon, y.text, y.phon)
                 if sim >= JOINED_FLOOR:
                     src = pb if flip else pa
                     label = "+".join(src[k].text for k in span.idx) + "~" + y.text
@@ -463,12 +341,12 @@ def _align(a: PreparedName, b: PreparedName) -> tuple[list[_Pair], set[int], set
         x_text, x_phon, x_abjad = x.text, x.phon, x.abjad
         for j, y in enumerate(pb):
             if x_abjad != y.abjad and x_text != y.text:  # consonants against vowels: no typo or abbreviation rule
-                sim, how = _abjad_sim(x, y), "consonants"
+                sim, how = abjad_sim(x, y), "consonants"
             else:
-                sim, how = _part_sim(x_text, x_phon, y.text, y.phon)
+                sim, how = part_sim(x_text, x_phon, y.text, y.phon)
             if sim < PART_FLOOR:
                 continue
-            if x_abjad and y.abjad and how in _TYPO_RULES:
+            if x_abjad and y.abjad and how in TYPO_RULES:
                 how = OTHER_LETTERS
             if how == "initial":
                 if x_abjad or y.abjad or x.syllable or y.syllable:
