@@ -211,21 +211,29 @@ def _longest(family: str) -> int:
 @lru_cache(maxsize=100_000)
 def syllable_splits(token: str, family: str) -> tuple[tuple[str, ...], ...]:
     """The readings of a romanised word as syllables of the family (fangwei: fang wei)."""
-    known, longest = _syllables(family), _longest(family)
+    known, longest, n = _syllables(family), _longest(family), len(token)
+    # the piece sizes at each letter that still reach the end of the word, worked out from the end, so
+    # the search never follows a split that fails later ('anananan...q' would take 2**n steps) and
+    # needs no recursion as deep as the word is long
+    sizes: list[tuple[int, ...]] = [()] * (n + 1)
+    reaches = [False] * n + [True]
+    for at in range(n - 1, -1, -1):
+        sizes[at] = tuple(size for size in range(min(longest, n - at), 0, -1)
+                          if reaches[at + size] and token[at : at + size] in known)
+        reaches[at] = bool(sizes[at])
     out: list[tuple[str, ...]] = []
-
-    def walk(at: int, acc: list[str]) -> None:
-        if len(out) >= _MAX_SPLITS:
-            return
-        if at == len(token):
-            out.append(tuple(acc))
-            return
-        for size in range(min(longest, len(token) - at), 0, -1):
-            piece = token[at : at + size]
-            if piece in known:
-                walk(at + size, [*acc, piece])
-
-    walk(0, [])
+    # depth first, longer pieces first; a reading so far is a chain (piece, rest) until it is complete
+    stack: list[tuple[int, Any]] = [(0, None)]
+    while stack and len(out) < _MAX_SPLITS:
+        at, chain_ = stack.pop()
+        if at == n:
+            pieces: list[str] = []
+            while chain_ is not None:
+                pieces.append(chain_[0])
+                chain_ = chain_[1]
+            out.append(tuple(reversed(pieces)))
+            continue
+        stack.extend((at + size, (token[at : at + size], chain_)) for size in reversed(sizes[at]))
     return tuple(out)
 
 

@@ -141,3 +141,15 @@ def test_phonetic_keys_of_both_sides_meet() -> None:
     assert phonetic_key("hajizadeh") == phonetic_key("hacizade")
     assert phonetic_key("qasem") == phonetic_key("kasema")
     assert phonetic_key("soleimani") != phonetic_key("salman")
+
+
+@pytest.mark.timeout(20)
+def test_syllable_splits_of_odd_words_end_quickly() -> None:
+    # every prefix of 'anan...q' splits many ways and none reaches the end: no search of 2**n splits
+    assert syllable_splits("an" * 40 + "q", HAN) == ()
+    assert syllable_splits("an" * 40 + "q", HANGUL) == ()
+    # a word longer than the interpreter's recursion limit is read too
+    long_word = "a" * 3000
+    assert syllable_splits(long_word, HAN)[0] == ("a",) * 3000
+    assert syllable_splits("", HAN) == ((),)
+    assert syllable_splits("fangwei", HAN)[0] == ("fang", "wei")
