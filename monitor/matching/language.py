@@ -21,10 +21,10 @@ from typing import Any
 
 from monitor import resources
 from monitor.matching import langmodel
+from monitor.matching.tuning import LANGUAGE_SURE
 
 _SAMPLE = 400  # characters read for a decision: the title and the start of the text suffice
 _MIN_LETTERS = 12  # below this many letters the text cannot be told apart: the declaration wins
-_SURE = 0.60  # model probability under which a valid declaration is preferred
 _DECLARED = re.compile(r"^([a-zA-Z]{2})(?:[-_][A-Za-z0-9]+)*$")
 _lock = threading.Lock()
 
@@ -149,6 +149,6 @@ def detect_language(title: str, text: str, declared: str | None = None) -> str |
     if letters < _MIN_LETTERS and (hint or not letters):
         return hint
     lang, prob = _model().classify(sample)
-    if hint and prob < _SURE:
+    if hint and prob < LANGUAGE_SURE:
         return hint
     return str(lang)

@@ -36,6 +36,7 @@ from monitor import resources
 from monitor.matching.aliasforms import DISTINCT, STRONG, Form, is_person
 from monitor.matching.normalise import NormText, is_hangul, normalise_field, normalise_name
 from monitor.matching.scriptkeys import script_forms
+from monitor.matching.tuning import RENDERING_CONFIDENCE, TRANSCRIPTION_CONFIDENCE
 from monitor.matching.types import AliasSpec
 from monitor.matching.words import TITLE_WORDS
 
@@ -43,10 +44,6 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _MIN_STEM = 3  # a name word keeps at least this many letters once an ending is cut
 _VOWELS = "aeiou"
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
-# a derived spelling is less sure than a listed one (and, below the index's typo threshold, gets
-# no one-letter variants of its own)
-_TRANSCRIPTION_CONFIDENCE = 0.8
-_RENDERING_CONFIDENCE = 0.84
 _AFFIXED_SCRIPTS = re.compile("[\u0400-\u04ff\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
@@ -203,7 +200,7 @@ class LanguageSupport:
                     if key not in have:
                         have.add(key)
                         self.source_of.setdefault(key, form.key)
-                        out.append(Form(key, form.kind, form.confidence * _TRANSCRIPTION_CONFIDENCE,
+                        out.append(Form(key, form.kind, form.confidence * TRANSCRIPTION_CONFIDENCE,
                                         form.short_of, form.proper))
         if specs:
             out.extend(self._rendering_forms(specs[0].entity_id, {f.key for f in out}, is_person(specs[0].schema)))
@@ -253,7 +250,7 @@ class LanguageSupport:
                     have.add(key)
                     # an organisation's rendered name is its name (Hamas in Cyrillic); a person's one word is
                     # a bare surname
-                    out.append(Form(key, STRONG if " " in key or not person else DISTINCT, _RENDERING_CONFIDENCE))
+                    out.append(Form(key, STRONG if " " in key or not person else DISTINCT, RENDERING_CONFIDENCE))
         return out
 
     # ------------------------------------------------------------------ scan

@@ -43,15 +43,18 @@ from monitor import resources
 from monitor.matching.aliasforms import STRONG, Form
 from monitor.matching.index import FORM, KIND_MASK
 from monitor.matching.normalise import NormText, is_hangul, korean_key, normalise_name
-from monitor.matching.tuning import CONF_LISTED, CONF_NEAR
+from monitor.matching.tuning import (
+    CONF_LISTED,
+    CONF_NEAR,
+    SCRIPT_KEY_CONFIDENCE,
+    SCRIPT_KEY_MAX_KEYS,
+    SCRIPT_KEY_MAX_SPLITS,
+    SCRIPT_KEY_MIN_ABJAD_LETTERS,
+    SCRIPT_KEY_MIN_PHONETIC_LETTERS,
+    SCRIPT_KEY_MIN_SYLLABLES,
+)
 
 ABJAD, HAN, HANGUL, PHONETIC = "#", "@", "%", "&"  # the sign of each family's keys
-_CONFIDENCE = 0.8  # a key is less sure than a listed spelling (and gets no typo variants)
-_MIN_SYLLABLES = 3
-_MIN_ABJAD_LETTERS = 4  # consonant letters (not W, Y) over the whole name
-_MIN_PHONETIC_LETTERS = 6  # consonant classes over the whole name
-_MAX_KEYS = 8  # keys per form and family
-_MAX_SPLITS = 4  # syllable readings of one word
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3\u06d5\u200c]+")
 _SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _VOWELS = "aeiouy"
@@ -138,7 +141,7 @@ def _capped_product(pieces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for combo in product(*pieces):
         out.append(combo)
-        if len(out) >= _MAX_KEYS:
+        if len(out) >= SCRIPT_KEY_MAX_KEYS:
             break
     return out
 
@@ -185,7 +188,7 @@ def phonetic_key(token: str) -> str:
 def _phonetic_keys(tokens: list[str]) -> list[str]:
     keys = [phonetic_key(t) for t in tokens if t not in _abjad_tables()[2]]
     consonants = [sum(c != "V" for c in k) for k in keys]
-    if len(keys) < 2 or min(consonants) < 1 or sum(consonants) < _MIN_PHONETIC_LETTERS:
+    if len(keys) < 2 or min(consonants) < 1 or sum(consonants) < SCRIPT_KEY_MIN_PHONETIC_LETTERS:
         return []
     return [" ".join(PHONETIC + k for k in keys)]
 
@@ -224,7 +227,7 @@ def syllable_splits(token: str, family: str) -> tuple[tuple[str, ...], ...]:
     out: list[tuple[str, ...]] = []
     # depth first, longer pieces first; a reading so far is a chain (piece, rest) until it is complete
     stack: list[tuple[int, Any]] = [(0, None)]
-    while stack and len(out) < _MAX_SPLITS:
+    while stack and len(out) < SCRIPT_KEY_MAX_SPLITS:
         at, chain_ = stack.pop()
         if at == n:
             pieces: list[str] = []
@@ -257,9 +260,9 @@ def _syllable_keys(tokens: list[str], family: str) -> list[str]:
     keys = []
     for combo in product(*per_token):
         syllables = " ".join(combo).split()
-        if len(syllables) >= _MIN_SYLLABLES:
+        if len(syllables) >= SCRIPT_KEY_MIN_SYLLABLES:
             keys.append(" ".join(family + s for s in syllables))
-        if len(keys) >= _MAX_KEYS:
+        if len(keys) >= SCRIPT_KEY_MAX_KEYS:
             break
     return keys
 
@@ -281,9 +284,10 @@ def _abjad_combos(per_word: list[tuple[str, ...]]) -> list[str]:
         return []
     keys = []
     for combo in product(*per_word):
-        if all(len(k) >= 2 for k in combo) and sum(c not in "WY" for k in combo for c in k) >= _MIN_ABJAD_LETTERS:
+        consonants = sum(c not in "WY" for k in combo for c in k)
+        if all(len(k) >= 2 for k in combo) and consonants >= SCRIPT_KEY_MIN_ABJAD_LETTERS:
             keys.append(" ".join(ABJAD + k for k in combo))
-        if len(keys) >= _MAX_KEYS:
+        if len(keys) >= SCRIPT_KEY_MAX_KEYS:
             break
     return keys
 
@@ -330,7 +334,7 @@ def script_forms(forms: list[Form], countries: Iterable[str] = (), programs: Ite
         for key in keys:
             if key not in have:
                 have.add(key)
-                out.append(Form(key, STRONG, form.confidence * _CONFIDENCE))
+                out.append(Form(key, STRONG, form.confidence * SCRIPT_KEY_CONFIDENCE))
     return out
 
 

@@ -111,6 +111,24 @@ FACTOR_PROMINENT = 0.9  # a bare form the news uses for one listed party (resour
 # its first sentence: "Putin and Kim: Friends in need" / "Russia needs weapons. N Korea has weapons."
 LEAD_TEXT_CHARS = 200
 
+# --------------------------------------------------------------------------- other scripts and languages
+# a derived spelling is less sure than a listed one (and, below the index's typo threshold, gets
+# no one-letter variants of its own): a transcription of a listed name, a rendering from renderings.yaml
+TRANSCRIPTION_CONFIDENCE = 0.8
+RENDERING_CONFIDENCE = 0.84
+# script keys (scriptkeys.py): a key is less sure than a listed spelling (and gets no typo variants)
+SCRIPT_KEY_CONFIDENCE = 0.8
+# a name keyed by syllables (Chinese, Korean) has this many at least: two are too many other people's
+SCRIPT_KEY_MIN_SYLLABLES = 3
+# consonant letters (not W, Y) over the whole name keyed by abjad classes: fewer meet ordinary words
+SCRIPT_KEY_MIN_ABJAD_LETTERS = 4
+# consonant classes over the whole name keyed phonetically: "Kasim Sali" (5), a date in Turkish, is no name
+SCRIPT_KEY_MIN_PHONETIC_LETTERS = 6
+SCRIPT_KEY_MAX_KEYS = 8  # keys per form and family: bounds the index a name of many readings adds
+SCRIPT_KEY_MAX_SPLITS = 4  # syllable readings of one romanised word kept
+# language model probability under which a valid declared language is preferred to the detected one
+LANGUAGE_SURE = 0.60
+
 # --------------------------------------------------------------------------- rule evaluation
 # chance that a term occurs, estimated for an article of this many words
 ARTICLE_WORDS = 400
