@@ -178,7 +178,8 @@ class WordTable:
     def check(self, key_count: int) -> None:
         """CacheError unless the arrays fit together (a damaged file never matches wrongly)."""
         n = self.hashes.size
-        if self.hashes.dtype != np.uint64 or self.entry.dtype != np.int64 or self.text.dtype != np.uint8:
+        if self.hashes.dtype != np.uint64 or self.entry.dtype != np.int64 or self.text.dtype != np.uint8 \
+                or self.text_off.dtype != np.int64:  # float offsets would pass the range checks, then fail mid-scan
             raise CacheError("word table: wrong array types")
         if self.entry.shape != (n,) or self.hashes.ndim != 1 or self.text.ndim != 1 or not self.mult & 1:
             raise CacheError("word table: shapes do not fit")

@@ -71,7 +71,8 @@ def test_damaged_tables_are_refused() -> None:
         table.check(2)  # a key id beyond the index's keys
     for changes in ({"hashes": table.hashes[::-1].copy()}, {"entry": table.entry[:-1].copy()},
                     {"text_off": table.text_off[::-1].copy()}, {"mult": 2},
-                    {"hashes": table.hashes.astype(np.int64)}, {"entry": np.full_like(table.entry, -5)}):
+                    {"hashes": table.hashes.astype(np.int64)}, {"entry": np.full_like(table.entry, -5)},
+                    {"text_off": table.text_off.astype(np.float64)}):
         with pytest.raises(CacheError):
             _damaged(table, **changes).check(3)
 
