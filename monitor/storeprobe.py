@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 # The newest migration. Kept here so a command can tell the schema is current with one SELECT,
 # without importing Alembic or SQLAlchemy; monitor.db re-exports it and tests/test_schema.py checks
@@ -57,7 +58,8 @@ class StoreState:
 def _connect(url: str) -> Any:
     """A DB-API connection for a SQLite file or a PostgreSQL URL, or None for any other form."""
     if url.startswith("sqlite:///") and "?" not in url:
-        path = url[len("sqlite:///"):]
+        # SQLAlchemy percent-decodes the path ("my%20data" is "my data"): the probe must open that file too
+        path = unquote(url[len("sqlite:///"):])
         if not path or path == ":memory:" or not Path(path).is_file():
             return None  # never create the file: a store that does not exist yet is for the ordinary path
         import sqlite3

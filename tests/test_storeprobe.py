@@ -6,11 +6,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.db import make_engine, upgrade
 from monitor.models import Entity, EntityName, ListVersion, Rule
 from monitor.storeprobe import SCHEMA_HEAD, probe
 from monitor.watchlists.aliases import lists_version_key
@@ -69,3 +71,23 @@ def test_probe_answers_none_when_it_cannot_tell(sqlite_engine: Engine, tmp_path:
         conn.execute("UPDATE alembic_version SET version_num = ?", (SCHEMA_HEAD,))
         conn.execute("DROP TABLE entity_link")
     assert probe(url) is None  # a table missing: no answer rather than a wrong one
+
+
+def test_a_percent_encoded_sqlite_path_is_the_file_the_orm_opens(tmp_path: Path) -> None:
+    # two stores: the one SQLAlchemy opens for the URL (the path decoded) and one named as the URL is written
+    decoded, literal = tmp_path / "my data.db", tmp_path / "my%20data.db"
+    url = f"sqlite:///{tmp_path}/my%20data.db"
+    for path, rule_id in ((decoded, "orm-rule"), (literal, "other-rule")):
+        engine = make_engine(f"sqlite:///{quote(str(path))}")  # SQLAlchemy decodes what it is given
+        upgrade(engine)
+        with Session(engine) as session:
+            session.add(Rule(id=rule_id, title="T", category="sanctions", severity="low", query="arms"))
+            session.commit()
+        engine.dispose()
+    orm = make_engine(url)
+    with Session(orm) as session:
+        assert [r.id for r in session.exec(select(Rule))] == ["orm-rule"]
+    orm.dispose()
+    assert decoded.is_file() and literal.is_file()
+    state = probe(url)
+    assert state is not None and [row[0] for row in state.rules] == ["orm-rule"]
