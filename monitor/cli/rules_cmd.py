@@ -74,6 +74,16 @@ def _from_json(obj: Any, fallback_id: str) -> ArticleInput | InputError:
                         published=published, source=source)
 
 
+def _json_line(line: str, ident: str, lineno: int) -> ArticleInput | InputError:
+    """One line of JSON Lines as an article, or the error that line alone gets."""
+    try:
+        return _from_json(json.loads(line), ident)
+    except json.JSONDecodeError as exc:
+        return InputError(ident, f"invalid JSON on line {lineno}: {exc.msg}")
+    except (ValueError, RecursionError) as exc:  # a number too long for int, nesting too deep: json raises these
+        return InputError(ident, f"unreadable JSON on line {lineno}: {type(exc).__name__}")
+
+
 def _read_json(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
     with path.open(encoding="utf-8", errors="replace") as fh:
         head = fh.read(1)
@@ -86,18 +96,15 @@ def _read_json(path: Path, label: str) -> Iterator[ArticleInput | InputError]:
             except json.JSONDecodeError as exc:
                 yield InputError(label, f"invalid JSON: {exc}")
                 return
+            except (ValueError, RecursionError) as exc:
+                yield InputError(label, f"unreadable JSON: {type(exc).__name__}")
+                return
             for i, obj in enumerate(items, start=1):
                 yield _from_json(obj, f"{label}#{i}")
             return
         for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield InputError(f"{label}:{lineno}", f"invalid JSON on line {lineno}: {exc.msg}")
-                continue
-            yield _from_json(obj, f"{label}:{lineno}")
+            if line.strip():
+                yield _json_line(line, f"{label}:{lineno}", lineno)
 
 
 def _read_text(path: Path) -> Iterator[ArticleInput | InputError]:
@@ -150,12 +157,12 @@ def read_inputs(paths: list[Path]) -> Iterator[ArticleInput | InputError]:
     """Articles from files and folders (JSON Lines, JSON arrays, text files, feeds), in order."""
     for path in paths:
         if str(path) == "-":
-            for lineno, line in enumerate(sys.stdin, start=1):
+            # bytes decoded line by line, as files are read: a line not in UTF-8 must not end the scan
+            raw = getattr(sys.stdin, "buffer", None)
+            lines = (b.decode("utf-8", "replace") for b in raw) if raw is not None else sys.stdin
+            for lineno, line in enumerate(lines, start=1):
                 if line.strip():
-                    try:
-                        yield _from_json(json.loads(line), f"stdin:{lineno}")
-                    except json.JSONDecodeError as exc:
-                        yield InputError(f"stdin:{lineno}", f"invalid JSON on line {lineno}: {exc.msg}")
+                    yield _json_line(line, f"stdin:{lineno}", lineno)
             continue
         if path.is_dir():
             yield from read_inputs(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))

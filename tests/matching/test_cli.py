@@ -90,6 +90,23 @@ def test_scan_jsonl_keeps_ids_and_reports_bad_lines(env: Path) -> None:
     assert "invalid JSON on line 2" in result.stderr
 
 
+def test_scan_reports_every_unreadable_line_and_goes_on(env: Path) -> None:
+    good = [json.dumps({"id": f"a{i}", "text": "Sergei Shoigu met officials."}) for i in range(3)]
+    deep, huge = "[" * 100_000, '{"id": 1' + "0" * 5000 + "}"  # json raises RecursionError, ValueError
+    path = env / "odd.jsonl"
+    path.write_text("\n".join([good[0], deep, good[1], huge, good[2]]) + "\n")
+    result = run("scan", str(path))
+    assert result.exit_code == 1
+    objs = lines(result.stdout)
+    assert [o["id"] for o in objs] == ["a0", "odd.jsonl:2", "a1", "odd.jsonl:4", "a2"]
+    assert "error" in objs[1] and "error" in objs[3] and objs[2]["entities"][0]["matched"] == "Sergei Shoigu"
+    # stdin: a line that is not UTF-8 is one article with replacement characters, not the end of the scan
+    data = (good[0] + "\n").encode() + b'{"id": "latin", "text": "Caf\xe9"}\n' + (good[1] + "\n").encode()
+    piped = run("scan", "-", input=data)
+    assert piped.exit_code == 0, piped.output
+    assert [o["id"] for o in lines(piped.stdout)] == ["a0", "latin", "a1"]
+
+
 def test_scan_feed_file_and_json_format(env: Path) -> None:
     path = env / "feed.xml"
     path.write_text(FEED)
