@@ -54,6 +54,7 @@ class _Powers:
         return out
 
     def get(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """At least `size` powers of the multiplier and of its inverse (grown under a lock; never shrunk)."""
         up, down = self.up, self.down
         if size > _POWERS_KEPT:  # a huge text: its powers are not kept for the life of the process
             return self._series(self.mult, size), self._series(self.inv, size)
