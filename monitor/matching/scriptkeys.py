@@ -55,7 +55,9 @@ from monitor.matching.tuning import (
 )
 
 ABJAD, HAN, HANGUL, PHONETIC = "#", "@", "%", "&"  # the sign of each family's keys
-_ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3\u06d5\u200c]+")
+# a word's letters with the vowel marks, shadda and dagger alif a vocalised text writes on them and
+# the joiners inside it, so a marked word is one word (its key drops the marks, as the text side does)
+_ARABIC_WORD = re.compile("[\u0621-\u065f\u0670-\u06d3\u06d5\u200c\u200d]+")
 _SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _VOWELS = "aeiouy"
 _TOKEN = re.compile(r"\S+")

@@ -82,6 +82,16 @@ def test_listed_name_in_its_script(matcher: Matcher, text: str, language: str, e
     assert found(matcher, text, language) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "فرضت عقوبات على رَامِي مَخْلُوف.",  # vowel marks written on the name
+    "فرضت عقوبات على رامي مخلّوف.",  # a shadda
+    "فرضت عقوبات على رامي مخ\u200dلوف.",  # a zero-width joiner inside a word
+    "فرضت عقوبات على \u200fرامي مخلوف\u200f.",  # right-to-left marks around the name
+])
+def test_marks_inside_a_word_keep_it_one_word(matcher: Matcher, text: str) -> None:
+    assert found(matcher, text, "ar") == {"10725"}
+
+
 @pytest.mark.parametrize(("text", "language"), [
     ("قال حسن إن جميل سيعود.", "ar"),  # the words of the name apart, in another order
     ("فرضت عقوبات على مخلوف.", "ar"),  # a surname alone
