@@ -46,6 +46,7 @@ from monitor.matching.normalise import NormText, is_hangul, korean_key, normalis
 from monitor.matching.tuning import (
     CONF_LISTED,
     CONF_NEAR,
+    MAX_HITS,
     SCRIPT_KEY_CONFIDENCE,
     SCRIPT_KEY_MAX_KEYS,
     SCRIPT_KEY_MAX_SPLITS,
@@ -446,6 +447,8 @@ def script_hits(index: Any, fields: list[Any], form_hits: dict[tuple[int, int, i
                 if span is not None:
                     hits.append((*span, fid))
         for t0, t1, fid in hits:
+            if len(form_hits) >= MAX_HITS:  # the scan's own cap: one name repeated a megabyte long stays cheap
+                return
             found = form_hits.setdefault((fi, t0, t1), [])
             if fid not in found:
                 found.append(fid)

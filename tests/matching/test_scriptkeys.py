@@ -103,6 +103,14 @@ def test_never_a_part_or_another_name(matcher: Matcher, text: str, language: str
     assert found(matcher, text, language) == set()
 
 
+def test_a_name_repeated_past_the_hit_cap_is_capped_as_latin_names_are(matcher: Matcher) -> None:
+    from monitor.matching.tuning import MAX_HITS
+
+    for text, language in (("التقى رامي مخلوف بالوزير. ", "ar"), ("Rami Makhluf met the minister. ", "en")):
+        result = matcher.scan(ArticleInput(id="a", title="", text=text * (MAX_HITS + 500), language=language))
+        assert 0 < len(result.entities) <= MAX_HITS, language
+
+
 def test_keys_never_meet_latin_text(matcher: Matcher) -> None:
     # "li fang wei" is a key of the Han view only: the list writes "Li Fangwei"
     assert "11447" not in found(matcher, "Li Fang Wei spoke in Dalian.", "en")
