@@ -62,7 +62,9 @@ _ARABIC_WORD = re.compile("[\u0621-\u065f\u0670-\u06d3\u06d5\u200c\u200d]+")
 _SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _VOWELS = "aeiouy"
 _TOKEN = re.compile(r"\S+")
-_WORD = re.compile(r"[^\W\d_]+")
+# a word goes on over combining marks (a text in decomposed form, NFD: "Su\u0308leymani"; a Russian
+# stress mark), which are no letters to the regex: the key is of the whole word
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f])*")
 
 
 def _is_han(ch: str) -> bool:

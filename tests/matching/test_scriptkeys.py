@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from monitor.matching.engine import Matcher, build_matcher
@@ -171,3 +173,13 @@ def test_syllable_splits_of_odd_words_end_quickly() -> None:
     assert syllable_splits(long_word, HAN)[0] == ("a",) * 3000
     assert syllable_splits("", HAN) == ((),)
     assert syllable_splits("fangwei", HAN)[0] == ("fang", "wei")
+
+
+@pytest.mark.parametrize("text", [
+    "Годовщина гибели Касема Сулеймани.",
+    "Каси\u0301м Сулейма\u0301ни погиб в Багдаде.",  # stress marks
+])
+def test_a_decomposed_text_is_read_as_its_composed_form(phonetic_matcher: Matcher, text: str) -> None:
+    # a text in decomposed form (NFD: й as и and a combining breve) or with stress marks: the combining
+    # marks do not cut a word in two
+    assert found(phonetic_matcher, unicodedata.normalize("NFD", text), "ru") == {"10481"}
