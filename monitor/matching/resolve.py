@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from monitor import resources
 from monitor.matching.aliasforms import CAPS, DISTINCT, ORGSHORT, STRONG, SURNAME, WEAK, is_person
 from monitor.matching.cues import CUE_BY_NAME, Article, Cue, Span, static_support
 from monitor.matching.fields import FieldState, Occ, title_case_run
@@ -33,9 +34,8 @@ from monitor.matching.words import ATTRIBUTIVE_PREFIXES, HEAD_CONTEXT, HEAD_TITL
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
 _NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-# the last letters of a Russian or Ukrainian given name in an oblique case (Сергея, Сергею, Сергеем,
-# Марии, Марией, Дмитра); a nominative masculine name ends in a consonant, й or ь
-_OBLIQUE_LAST_LETTERS = frozenset("аяуюеєиіїм")
+# the last letters of a Russian or Ukrainian given name in an oblique case (languages.yaml)
+_OBLIQUE_LAST_LETTERS = frozenset(resources.mapping("languages", "inflection")["cyrillic_oblique_last_letters"])
 _PEOPLE = frozenset({SURNAME, DISTINCT})
 _SURNAME_LIKE = frozenset({SURNAME, DISTINCT, ORGSHORT})
 

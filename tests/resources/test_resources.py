@@ -105,3 +105,13 @@ def test_a_broken_file_is_a_clear_error(tmp_path: Any, monkeypatch: pytest.Monke
 def test_every_yaml_parses_with_safe_load() -> None:
     for name in NAMES:
         yaml.safe_load(files("monitor.resources").joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def test_cyrillic_oblique_case_letters_are_data() -> None:
+    # the letters an oblique-case given name ends in are read from languages.yaml, not kept in code
+    from monitor.matching import resolve
+
+    letters = resources.mapping("languages", "inflection")["cyrillic_oblique_last_letters"]
+    assert all(len(c) == 1 and "\u0400" <= c <= "\u04ff" for c in letters)
+    assert frozenset(letters) == resolve._OBLIQUE_LAST_LETTERS
+    assert {"я", "ю", "м"} <= resolve._OBLIQUE_LAST_LETTERS and "й" not in resolve._OBLIQUE_LAST_LETTERS
