@@ -83,6 +83,11 @@ def _abjad_tables() -> tuple[dict[str, str], tuple[tuple[str, str], ...], frozen
     return letters, ordered, resources.words("scripts", "abjad_articles")
 
 
+@cache
+def _script_articles() -> tuple[str, ...]:
+    return tuple(sorted(resources.words("scripts", "abjad_script_articles"), key=len, reverse=True))
+
+
 def _squeeze(key: str) -> str:
     """Doubled letters as one (Arabic script writes a doubled consonant once), a final h dropped
     (the silent he and ta marbuta: Zadeh, Hamza)."""
@@ -94,8 +99,9 @@ def abjad_word_key(word: str) -> str:
     """The key of one Arabic-script word (the article al- cut off)."""
     letters = _abjad_tables()[0]
     word = word.replace("\u200c", "")
-    if word.startswith("ال") and len(word) >= 4:
-        word = word[2:]
+    article = next((a for a in _script_articles() if word.startswith(a)), "")
+    if article and len(word) >= len(article) + 2:
+        word = word[len(article) :]
     return _squeeze("".join(letters.get(ch, "") for ch in word))
 
 

@@ -183,3 +183,12 @@ def test_a_decomposed_text_is_read_as_its_composed_form(phonetic_matcher: Matche
     # a text in decomposed form (NFD: й as и and a combining breve) or with stress marks: the combining
     # marks do not cut a word in two
     assert found(phonetic_matcher, unicodedata.normalize("NFD", text), "ru") == {"10481"}
+
+
+def test_the_script_article_is_data() -> None:
+    # the article Arabic script writes onto a word comes from scripts.yaml, and is cut off
+    from monitor import resources
+
+    assert "ال" in resources.words("scripts", "abjad_script_articles")
+    assert abjad_word_key("المخلوف") == abjad_word_key("مخلوف") == "mxlWf"
+    assert abjad_word_key("الم") != ""  # too short to be an article and a name: kept
