@@ -32,7 +32,9 @@ from monitor.matching.words import ATTRIBUTIVE_PREFIXES, HEAD_CONTEXT, HEAD_TITL
 
 # a surname written with a lower-case Arabic article is still a name ("Syria's al-Assad")
 _ARTICLE_NAME = re.compile(r"(?:al|el)[-\u2010 ][A-Z]")
-_NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019])")
+# a short capitalised word after a two-word name carries it on ("Kim Jong Il"); a combining mark
+# after its letters (a decomposed text: "Bag\u0306dat" is Bağdat) means the word goes on
+_NAME_GOES_ON = re.compile(r" [A-Z][a-z]{0,2}\b(?![.'\u2019\u0300-\u036f])")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # the last letters of a Russian or Ukrainian given name in an oblique case (languages.yaml)
 _OBLIQUE_LAST_LETTERS = frozenset(resources.mapping("languages", "inflection")["cyrillic_oblique_last_letters"])

@@ -192,3 +192,13 @@ def test_the_script_article_is_data() -> None:
     assert "ال" in resources.words("scripts", "abjad_script_articles")
     assert abjad_word_key("المخلوف") == abjad_word_key("مخلوف") == "mxlWf"
     assert abjad_word_key("الم") != ""  # too short to be an article and a name: kept
+
+
+@pytest.mark.parametrize("text", [
+    "Kasım Süleymani Bağdat'ta öldürüldü.",
+    "Kasım Süleymani Çankaya'da anıldı.",
+])
+def test_a_decomposed_word_after_the_name_is_a_whole_word(phonetic_matcher: Matcher, text: str) -> None:
+    # in decomposed form (NFD) 'Bağdat' is 'Bag' and a combining breve: no short name part carrying
+    # the name on ('Kim Jong Il')
+    assert found(phonetic_matcher, unicodedata.normalize("NFD", text), "tr") == {"10481"}
