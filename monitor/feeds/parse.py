@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -150,9 +151,11 @@ _MOJIBAKE = re.compile("[\u00c2-\u00df\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0
 
 
 def _unmangled(text: str) -> str:
-    """Text with mojibake repaired by ftfy (only when it shows; a clean text is returned as is)."""
+    """Text in composed form (NFC), with mojibake repaired by ftfy when it shows."""
     if not text or not _MOJIBAKE.search(text):
-        return text
+        # a publisher writing decomposed letters (NFD: "Bag\u0306dat", "Сергеи\u0306") gets them
+        # composed, so the matcher's word walks and the dedupe hash see one form of each letter
+        return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     import ftfy
 
     return str(ftfy.fix_text(text, normalization="NFC"))

@@ -143,3 +143,18 @@ def test_mislabelled_content_type_does_not_matter() -> None:
     assert len(parse_feed(rss_body, url="http://127.0.0.1/f", content_type="application/json").drafts) == 1
     json_body = b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "1", "content_text": "x"}]}'
     assert parse_feed(json_body, url="http://127.0.0.1/f", content_type="text/html").format == "json1"
+
+
+def test_decomposed_text_is_composed() -> None:
+    # a feed in decomposed form (NFD) is stored composed (NFC): one form of each letter for the
+    # matcher and the dedupe hash; a composed or ASCII text is kept as it is
+    import unicodedata
+
+    title, text = "Süleymani Bağdat'ta", "Годовщина гибели Касема Сулеймани. Plain."
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [
+        {"id": "1", "title": unicodedata.normalize("NFD", title), "content_text": unicodedata.normalize("NFD", text)},
+        {"id": "2", "title": title, "content_text": "ASCII only."}]}
+    drafts = parse_feed(json.dumps(doc).encode(), url="http://127.0.0.1/feed.json",
+                        content_type="application/feed+json").drafts
+    assert (drafts[0].title, drafts[0].text) == (title, text)
+    assert (drafts[1].title, drafts[1].text) == (title, "ASCII only.")
