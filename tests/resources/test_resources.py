@@ -45,6 +45,9 @@ def test_file_has_a_source_and_only_text(name: str) -> None:
            if not isinstance(s, str)]  # fmt: skip
     tables = counts - {"thresholds", "people"}
     bad += [e["form"] for k in tables for e in data.get(k, []) if not isinstance(e["form"], str)]
+    # the lists beside the counts are text too (a country code NO unquoted is false)
+    bad += [s for k in tables for e in data.get(k, []) for v in e.values() if isinstance(v, list)
+            for s in _scalars(v) if not isinstance(s, str)]  # fmt: skip
     bad += [part for part in data.get("people", {}) if not isinstance(part, str)]
     assert not bad, f"{name}.yaml: non-text entries {bad[:5]} (quote them)"
 
