@@ -32,6 +32,7 @@ construction: the whole multi-word name must match, and a key needs at least thr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from itertools import chain, product
@@ -58,8 +59,9 @@ from monitor.matching.tuning import (
 ABJAD, HAN, HANGUL, PHONETIC = "#", "@", "%", "&"  # the sign of each family's keys
 # a word's letters with the vowel marks, shadda and dagger alif a vocalised text writes on them and
 # the joiners inside it, so a marked word is one word (its key drops the marks, as the text side does)
-_ARABIC_WORD = re.compile("[\u0621-\u065f\u0670-\u06d3\u06d5\u200c\u200d]+")
-_SCRIPTS = re.compile("[\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+# (and the presentation forms older encoders and PDFs write, each letter in its joined shape: ﻣﺨﻠﻮﻑ)
+_ARABIC_WORD = re.compile("[\u0621-\u065f\u0670-\u06d3\u06d5\u200c\u200d\ufb50-\ufdff\ufe70-\ufefc]+")
+_SCRIPTS = re.compile("[\u0600-\u06ff\ufb50-\ufdff\ufe70-\ufefc\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _VOWELS = "aeiouy"
 _TOKEN = re.compile(r"\S+")
 # a word goes on over combining marks (a text in decomposed form, NFD: "Su\u0308leymani"; a Russian
@@ -72,7 +74,7 @@ def _is_han(ch: str) -> bool:
 
 
 def _is_arabic(ch: str) -> bool:
-    return "\u0600" <= ch <= "\u06ff"
+    return "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufefc"
 
 
 @cache
@@ -99,6 +101,8 @@ def abjad_word_key(word: str) -> str:
     """The key of one Arabic-script word (the article al- cut off)."""
     letters = _abjad_tables()[0]
     word = word.replace("\u200c", "")
+    if not word.isascii() and any(ch >= "\ufb50" for ch in word):
+        word = unicodedata.normalize("NFKC", word)  # presentation forms: the letters they show
     article = next((a for a in _script_articles() if word.startswith(a)), "")
     if article and len(word) >= len(article) + 2:
         word = word[len(article) :]

@@ -89,6 +89,7 @@ def test_listed_name_in_its_script(matcher: Matcher, text: str, language: str, e
     "فرضت عقوبات على رامي مخلّوف.",  # a shadda
     "فرضت عقوبات على رامي مخ\u200dلوف.",  # a zero-width joiner inside a word
     "فرضت عقوبات على \u200fرامي مخلوف\u200f.",  # right-to-left marks around the name
+    "فرضت عقوبات على \ufead\ufe8e\ufee3\ufef2 \ufee3\ufea8\ufee0\ufeee\ufed2.",  # presentation forms
 ])
 def test_marks_inside_a_word_keep_it_one_word(matcher: Matcher, text: str) -> None:
     assert found(matcher, text, "ar") == {"10725"}
