@@ -157,6 +157,16 @@ def read_header(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return header
 
 
+def checked_header(arrays: dict[str, np.ndarray], format_version: int, key: str) -> dict[str, Any]:
+    """The JSON header of an archive written in `format_version` for `key`; CacheError otherwise."""
+    header = read_header(arrays)
+    if header.get("format") != format_version:
+        raise CacheError(f"format {header.get('format')!r}, expected {format_version}")
+    if header.get("key") != key:
+        raise CacheError("written for another key")
+    return header
+
+
 def read_arrays(path: Path) -> dict[str, np.ndarray]:
     """Every array of an .npz archive (no pickles); CacheError when it cannot be read."""
     try:

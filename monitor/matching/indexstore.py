@@ -40,12 +40,12 @@ from monitor.cachefiles import (
     PackedStrings,
     check_ids,
     check_offsets,
+    checked_header,
     code_digest,
     header_array,
     map_arrays,
     pack_lists,
     pack_strings,
-    read_header,
     unpack_strings,
     write_arrays,
 )
@@ -362,11 +362,7 @@ def _check(index: CompiledIndex) -> None:
 
 def index_from_arrays(arrays: Arrays, key: str) -> CompiledIndex:
     """The index stored in `arrays` for `key`; CacheError when anything does not fit."""
-    header = read_header(arrays)
-    if header.get("format") != FORMAT_VERSION:
-        raise CacheError(f"format {header.get('format')!r}, expected {FORMAT_VERSION}")
-    if header.get("key") != key:
-        raise CacheError("built for another key")
+    header = checked_header(arrays, FORMAT_VERSION, key)
     values: dict[str, Any] = {}
     try:
         for name in stored_fields():

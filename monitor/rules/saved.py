@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from monitor.cachefiles import CacheError, code_digest, header_array, read_arrays, read_header, write_arrays
+from monitor.cachefiles import CacheError, checked_header, code_digest, header_array, read_arrays, write_arrays
 from monitor.matching import indexstore
 from monitor.matching.querycodec import dump_vocabularies, load_vocabularies
 from monitor.matching.rulefile import RuleError, RuleTexts, read_texts
@@ -111,11 +111,7 @@ def encode(active: ActiveRules, key: str) -> dict[str, np.ndarray]:
 
 def decode(arrays: dict[str, np.ndarray], key: str) -> ActiveRules:
     """The rules saved in `arrays` for `key`; CacheError when anything does not fit."""
-    header = read_header(arrays)
-    if header.get("format") != FORMAT_VERSION:
-        raise CacheError(f"format {header.get('format')!r}, expected {FORMAT_VERSION}")
-    if header.get("key") != key:
-        raise CacheError("saved for another key")
+    header = checked_header(arrays, FORMAT_VERSION, key)
     blob = arrays.get("payload")
     if blob is None or blob.dtype != np.uint8 or blob.ndim != 1:
         raise CacheError("rules: no payload")

@@ -25,7 +25,6 @@ other keys (and temporary files abandoned by a crashed writer) so the cache stay
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import sys
 import time
@@ -47,6 +46,8 @@ from monitor.cachefiles import (
     CacheError,
     check_ids,
     check_offsets,
+    checked_header,
+    header_array,
     offsets,
     pack_lists,
     pack_strings,
@@ -168,7 +169,7 @@ def index_arrays(index: ScreenIndex, key: str) -> dict[str, np.ndarray]:
         "variants": len(variants),
     }
     return {
-        "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        "header": header_array(header),
         "ent_strings": pack_strings(ent_fields),
         "countries": pack_strings(countries_flat),
         "countries_off": countries_off,
@@ -270,13 +271,8 @@ _DTYPES: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _header(arrays: dict[str, np.ndarray]) -> dict[str, int]:
-    try:
-        header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-    except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CacheError(f"no readable header: {exc}") from exc
-    if not isinstance(header, dict):
-        raise CacheError("header is not an object")
+def _header(arrays: dict[str, np.ndarray], key: str) -> dict[str, int]:
+    header = checked_header(arrays, FORMAT_VERSION, key)
     counts = ("rows", "entities", "countries", "tokens", "phonetic", "variants")
     if not all(isinstance(header.get(k), int) and header[k] >= 0 for k in counts):
         raise CacheError("header counts missing")
@@ -289,9 +285,7 @@ def index_from_arrays(arrays: dict[str, np.ndarray], key: str) -> ScreenIndex:
         arr = arrays.get(name)
         if arr is None or arr.dtype != dtype or arr.ndim != 1:
             raise CacheError(f"array {name!r} missing or of the wrong type")
-    header = _header(arrays)
-    if header.get("format") != FORMAT_VERSION or header.get("key") != key:
-        raise CacheError("written for another key or format")
+    header = _header(arrays, key)
     size, n_ent, n_tok = header["rows"], header["entities"], header["tokens"]
     n_phon, n_var = header["phonetic"], header["variants"]
 
